@@ -1,0 +1,9 @@
+//! The Rust SDK for InstantDB, as one crate.
+//!
+//! This crate has no logic of its own: it re-exports the workspace's crates so that users can take
+//! everything with one dependency, or depend on the individual crates for a smaller build.
+//! Heavy pieces sit behind cargo features.
+#![doc = include_str!("../README.md")]
+
+#[doc(inline)]
+pub use instantdb_schema as schema;
