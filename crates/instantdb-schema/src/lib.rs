@@ -9,9 +9,17 @@
 //! (what `@instantdb/platform` sends) and the API schema the server returns (`{blobs, refs}`).
 //! Neighbours: `instantdb-typescript` prints and parses these types as `instant.schema.ts`,
 //! `instantdb-platform` sends them, `instantdb-emulator` serves them.
+#![doc = include_str!("../README.md")]
 
+mod collation;
+pub mod i;
+mod error;
+mod jsorder;
 mod model;
+mod wire;
 
+pub use collation::locale_compare;
+pub use error::Error;
 /// Ordered map used throughout the model (re-exported so users need not depend on `indexmap`).
 pub use indexmap::IndexMap;
 pub use model::{

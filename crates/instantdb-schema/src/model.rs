@@ -146,16 +146,20 @@ impl SchemaDef {
     /// The `links` map that `i.schema` attaches to `entity`: label → `{entityName, cardinality}`.
     ///
     /// Derived exactly as upstream's `enrichEntitiesWithLinks`: the forward labels on `entity`
-    /// (links in order), then its reverse labels, as `{...fwd[entity], ...rev[entity]}` spreads
-    /// them. A repeated label keeps its first position and takes the later value, so a reverse
-    /// label beats a forward one of the same name. Nothing is returned for an entity that is not
-    /// in [`SchemaDef::entities`].
+    /// (links in JS object order, see `jsorder.rs`), then its reverse labels, as
+    /// `{...fwd[entity], ...rev[entity]}` spreads them. A repeated label keeps its first position
+    /// and takes the later value, so a reverse label beats a forward one of the same name.
+    /// Nothing is returned for an entity that is not in [`SchemaDef::entities`].
     pub fn entity_links(&self, entity: &str) -> IndexMap<String, EntityLink> {
         let mut links = IndexMap::new();
         if !self.entities.contains_key(entity) {
             return links;
         }
-        for link in self.links.values().filter(|link| link.forward.on == entity) {
+        let in_js_order: Vec<&LinkDef> = crate::jsorder::entries(&self.links)
+            .into_iter()
+            .map(|(_, link)| link)
+            .collect();
+        for link in in_js_order.iter().filter(|link| link.forward.on == entity) {
             links.insert(
                 link.forward.label.clone(),
                 EntityLink {
@@ -164,7 +168,7 @@ impl SchemaDef {
                 },
             );
         }
-        for link in self.links.values().filter(|link| link.reverse.on == entity) {
+        for link in in_js_order.iter().filter(|link| link.reverse.on == entity) {
             links.insert(
                 link.reverse.label.clone(),
                 EntityLink {
