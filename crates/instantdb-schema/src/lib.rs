@@ -11,6 +11,7 @@
 //! `instantdb-platform` sends them, `instantdb-emulator` serves them.
 #![doc = include_str!("../README.md")]
 
+pub mod api;
 mod collation;
 pub mod i;
 mod error;
@@ -18,6 +19,7 @@ mod jsorder;
 mod model;
 mod wire;
 
+pub use api::{ApiAttr, ApiSchema, api_schema_to_attrs, api_schema_to_schema_def};
 pub use collation::locale_compare;
 pub use error::Error;
 /// Ordered map used throughout the model (re-exported so users need not depend on `indexmap`).

@@ -22,7 +22,6 @@
 //!   `config.indexed`; the two disagreeing is an error, since the diff reads one and the server
 //!   the other.
 
-use std::fmt;
 
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer};
@@ -362,16 +361,16 @@ macro_rules! string_enum {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct Visitor;
-                impl de::Visitor<'_> for Visitor {
+                impl ::serde::de::Visitor<'_> for Visitor {
                     type Value = $ty;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         f.write_str($expecting)
                     }
-                    fn visit_str<E: de::Error>(self, value: &str) -> Result<$ty, E> {
+                    fn visit_str<E: ::serde::de::Error>(self, value: &str) -> Result<$ty, E> {
                         [$($variant),+]
                             .into_iter()
                             .find(|variant: &$ty| variant.as_str() == value)
-                            .ok_or_else(|| E::invalid_value(de::Unexpected::Str(value), &self))
+                            .ok_or_else(|| E::invalid_value(::serde::de::Unexpected::Str(value), &self))
                     }
                 }
                 deserializer.deserialize_str(Visitor)
@@ -379,6 +378,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 
 string_enum!(
