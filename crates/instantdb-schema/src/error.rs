@@ -54,9 +54,15 @@ impl Error {
         document: &'static str,
         err: serde_path_to_error::Error<serde_json::Error>,
     ) -> Error {
+        // `?` is the crate's way of saying "unknown position" (a syntax error before any value
+        // was entered); report it as the document root.
+        let path = match err.path().to_string() {
+            unknown if unknown == "?" => ".".to_owned(),
+            path => path,
+        };
         Error::Json {
             document,
-            path: err.path().to_string(),
+            path,
             message: err.into_inner().to_string(),
         }
     }

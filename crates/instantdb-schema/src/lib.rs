@@ -17,6 +17,7 @@ pub mod i;
 mod error;
 mod jsorder;
 mod model;
+pub mod perms;
 mod wire;
 
 pub use api::{ApiAttr, ApiSchema, api_schema_to_attrs, api_schema_to_schema_def};

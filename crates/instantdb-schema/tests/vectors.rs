@@ -28,3 +28,23 @@ fn api_schema_to_def_vectors() {
         assert_eq!(SchemaDef::from_wire_json(&expected).unwrap(), def, "{name}");
     }
 }
+
+/// Every rules object in the vectors (the codegen inputs and the perms parser's outputs) reads
+/// into the model and prints back byte for byte.
+#[test]
+fn perms_vectors_round_trip() {
+    let vectors = vectors();
+    let mut seen = 0;
+    for section in ["permsCodegen", "parsePerms"] {
+        for case in cases(&vectors, section) {
+            let perms = &case["perms"];
+            if !perms.is_object() {
+                continue;
+            }
+            let rules = instantdb_schema::perms::Rules::from_value(perms).unwrap();
+            assert_eq!(rules.to_json(), perms.to_string(), "{}", case["name"]);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "only {seen} rules objects in the vectors");
+}
