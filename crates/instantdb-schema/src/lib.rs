@@ -18,6 +18,7 @@ mod error;
 mod jsorder;
 mod model;
 pub mod perms;
+mod validate;
 mod wire;
 
 pub use api::{ApiAttr, ApiSchema, api_schema_to_attrs, api_schema_to_schema_def};
@@ -25,6 +26,7 @@ pub use collation::locale_compare;
 pub use error::Error;
 /// Ordered map used throughout the model (re-exported so users need not depend on `indexmap`).
 pub use indexmap::IndexMap;
+pub use validate::{SystemCatalogIdentNames, collect_system_catalog_ident_names, validate_schema};
 pub use model::{
     AttrDef, EntityDef, EntityLink, Has, LinkDef, LinkForward, LinkReverse, OnDelete, RoomDef,
     SchemaDef, ValueType,
