@@ -45,11 +45,6 @@ pub(crate) fn entries<V>(map: &IndexMap<String, V>) -> Vec<(&str, &V)> {
     order(map.iter().map(|(key, value)| (key.as_str(), value)))
 }
 
-/// The keys of `map` in JS enumeration order.
-pub(crate) fn keys<V>(map: &IndexMap<String, V>) -> Vec<&str> {
-    entries(map).into_iter().map(|(key, _)| key).collect()
-}
-
 /// Serializes a map as `JSON.stringify` would print the equivalent JS object.
 pub(crate) struct JsMap<'a, V>(pub(crate) &'a IndexMap<String, V>);
 

@@ -13,6 +13,7 @@
 
 pub mod api;
 mod collation;
+pub mod diff;
 pub mod i;
 mod error;
 mod jsorder;
