@@ -656,3 +656,175 @@ fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
 ) -> Result<Option<Option<T>>, D::Error> {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i;
+
+    /// upstream rename.test.ts: `speccies` → `species`, and link `mother` → `parent`.
+    fn animals(attr: &str, link_label: &str) -> SchemaDef {
+        i::schema()
+            .entities([(
+                "animals",
+                i::entity([("name", i::string()), ("age", i::number()), (attr, i::string())]),
+            )])
+            .links([(
+                "friend",
+                i::link(
+                    i::forward("animals", Has::One, link_label),
+                    i::reverse("animals", Has::Many, "child"),
+                ),
+            )])
+    }
+
+    #[track_caller]
+    fn check_renames(renames: &[&str], expected: &[&str]) {
+        let mut selector = RenameSelector::parse(renames).unwrap();
+        let txs = diff_schemas(
+            &animals("speccies", "mother"),
+            &animals("species", "parent"),
+            &mut selector,
+            &SystemCatalogIdentNames::default(),
+        )
+        .unwrap();
+        let types: Vec<&str> = txs.iter().map(MigrationTx::type_name).collect();
+        assert_eq!(types, expected, "{renames:?}");
+    }
+
+    #[test]
+    fn upstream_rename_tests() {
+        let none = ["delete-attr", "add-attr", "delete-attr", "add-attr"];
+        check_renames(&[], &none);
+        check_renames(&["animals.favoriteFood:animals.favoriteFood"], &none);
+        check_renames(
+            &["animals.speccies:animals.species"],
+            &["update-attr", "delete-attr", "add-attr"],
+        );
+        check_renames(
+            &["animals.mother:animals.parent"],
+            &["delete-attr", "add-attr", "update-attr"],
+        );
+        // Naming the link by its unchanged reverse end makes the created link its own "old"
+        // link: upstream drops it, leaving only the deletion (checked against Node).
+        check_renames(
+            &["animals.speccies:animals.species", "animals.child:animals.child"],
+            &["update-attr", "delete-attr"],
+        );
+        check_renames(
+            &["animals.speccies:animals.species", "animals.mother:animals.parent"],
+            &["update-attr", "update-attr"],
+        );
+    }
+
+    #[test]
+    fn renaming_to_itself_drops_the_created_item() {
+        // Upstream quirk: the selector answers {from: x, to: x}, so `species` is neither
+        // created nor renamed, and `speccies` is deleted.
+        let mut selector = RenameSelector::parse(&["animals.species:animals.species"]).unwrap();
+        let old = animals("speccies", "mother");
+        let new = animals("species", "mother");
+        let txs = diff_schemas(&old, &new, &mut selector, &SystemCatalogIdentNames::default())
+            .unwrap();
+        assert_eq!(
+            txs,
+            [MigrationTx::DeleteAttr(Identifier::new("animals", "speccies"))]
+        );
+    }
+
+    #[test]
+    fn resolver_answers_must_be_candidates() {
+        let mut resolver = |_: &str, _: &[String], _: &RenameContext<'_>| {
+            RenameChoice::RenameFrom("nope".to_owned())
+        };
+        let err = diff_schemas(
+            &animals("speccies", "mother"),
+            &animals("species", "mother"),
+            &mut resolver,
+            &SystemCatalogIdentNames::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::InvalidRenameChoice { ref from, .. } if from == "nope"));
+    }
+
+    #[test]
+    fn resolver_sees_candidates_and_context() {
+        let mut asked = Vec::new();
+        let mut resolver = |created: &str, candidates: &[String], ctx: &RenameContext<'_>| {
+            asked.push((created.to_owned(), candidates.to_vec(), format!("{ctx:?}")));
+            RenameChoice::Create
+        };
+        diff_schemas(
+            &animals("speccies", "mother"),
+            &animals("species", "parent"),
+            &mut resolver,
+            &SystemCatalogIdentNames::default(),
+        )
+        .unwrap();
+        assert_eq!(asked.len(), 2);
+        assert_eq!(asked[0].0, "species");
+        assert_eq!(asked[0].1, ["speccies"]);
+        assert_eq!(asked[1].0, "animals.parent<->animals.child");
+        assert_eq!(asked[1].1, ["animals.mother<->animals.child"]);
+        assert!(asked[1].2.contains("forward_entity_name: \"animals\""));
+    }
+
+    #[test]
+    fn system_attrs_are_never_touched() {
+        let sys: SystemCatalogIdentNames =
+            [("$users", "id"), ("$users", "email")].into_iter().collect();
+        let old = i::schema().entities([("$users", i::entity([("email", i::string())]))]);
+        let new = i::schema().entities([(
+            "$users",
+            i::entity([("email", i::number()), ("fullName", i::string().optional())]),
+        )]);
+        let txs = diff_schemas(&old, &new, &mut RenameSelector::default(), &sys).unwrap();
+        assert_eq!(txs.len(), 1);
+        assert_eq!(txs[0].identifier(), &Identifier::new("$users", "fullName"));
+    }
+
+    #[test]
+    fn convert_reports_missing_attrs_with_upstream_message() {
+        let txs = [MigrationTx::Index(Identifier::new("posts", "title"))];
+        let err = convert_tx_steps(&txs, &[], || "id".to_owned()).unwrap_err();
+        assert_eq!(err.to_string(), "Attribute posts.title not found");
+    }
+
+    #[test]
+    fn new_required_link_is_created_unconstrained_then_required() {
+        // upstream migrations.test.ts "create required link".
+        let old = i::schema().entities([("albums", i::entity([])), ("songs", i::entity([]))]);
+        let new = old.clone().links([(
+            "albumSongs",
+            i::link(
+                i::forward("songs", Has::One, "album").required(),
+                i::reverse("albums", Has::Many, "songs"),
+            ),
+        )]);
+        let txs = diff_schemas(
+            &old,
+            &new,
+            &mut RenameSelector::default(),
+            &SystemCatalogIdentNames::default(),
+        )
+        .unwrap();
+        let mut ids = 0;
+        let steps = convert_tx_steps(&txs, &[], || {
+            ids += 1;
+            format!("id{ids}")
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&steps).unwrap(),
+            r#"[["add-attr",{"forward-identity":["id1","songs","album"],"reverse-identity":["id2","albums","songs"],"inferred-types":null,"value-type":"ref","id":"id1","cardinality":"one","index?":false,"required?":false,"unique?":false,"catalog":"user","checked-data-type":null}],["required",{"attr-id":"id1","forward-identity":["id1","songs","album"]}]]"#
+        );
+        assert_eq!(steps[0].friendly_description(&[]), "Link songs.album to albums.songs.");
+        assert!(steps[1].is_background() && !steps[0].is_background());
+    }
+
+    #[test]
+    fn js_trim_matches_string_prototype_trim() {
+        assert_eq!(js_trim("\u{feff}\u{a0} a.b \n\u{2028}"), "a.b");
+        assert_eq!(js_trim("\u{85}a"), "\u{85}a");
+    }
+}
