@@ -8,6 +8,7 @@
 //! `<suite>: N passed, M failed`. Nothing here is published or used at runtime.
 
 mod node;
+mod schema;
 
 use std::process::ExitCode;
 
@@ -17,7 +18,7 @@ use anyhow::{Result, bail};
 type Suite = (&'static str, fn() -> Result<Tally>);
 
 /// Every suite, in the order `all` runs them. Add a line here when a crate gains a suite.
-const SUITES: &[Suite] = &[];
+const SUITES: &[Suite] = &[("schema", schema::run)];
 
 /// Benchmarks compared against the official SDK in the same run.
 const BENCHES: &[(&str, fn(&[String]) -> Result<()>)] = &[];
