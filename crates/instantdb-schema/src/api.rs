@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, from_json_with_path, from_value_with_path};
 use crate::jsorder;
-use crate::model::{AttrDef, EntityDef, Has, LinkDef, LinkForward, LinkReverse, OnDelete, SchemaDef, ValueType};
+use crate::model::{
+    AttrDef, EntityDef, Has, LinkDef, LinkForward, LinkReverse, OnDelete, SchemaDef, ValueType,
+};
 
 const DOCUMENT: &str = "API schema JSON";
 
@@ -204,8 +206,16 @@ impl CheckedDataType {
     }
 }
 
-crate::wire::string_enum!(AttrValueType, "\"blob\" or \"ref\"", [AttrValueType::Blob, AttrValueType::Ref]);
-crate::wire::string_enum!(Catalog, "\"system\" or \"user\"", [Catalog::System, Catalog::User]);
+crate::wire::string_enum!(
+    AttrValueType,
+    "\"blob\" or \"ref\"",
+    [AttrValueType::Blob, AttrValueType::Ref]
+);
+crate::wire::string_enum!(
+    Catalog,
+    "\"system\" or \"user\"",
+    [Catalog::System, Catalog::User]
+);
 crate::wire::string_enum!(
     CheckedDataType,
     "one of \"string\", \"number\", \"boolean\", \"date\"",
@@ -342,9 +352,17 @@ pub fn api_schema_to_schema_def(api: &ApiSchema) -> Result<SchemaDef, Error> {
 pub fn api_schema_to_attrs(api: &ApiSchema) -> Vec<ApiAttr> {
     let mut attrs = Vec::new();
     for (_, entity) in sorted_entries(&api.blobs) {
-        attrs.extend(jsorder::entries(entity).into_iter().map(|(_, attr)| attr.clone()));
+        attrs.extend(
+            jsorder::entries(entity)
+                .into_iter()
+                .map(|(_, attr)| attr.clone()),
+        );
     }
-    attrs.extend(sorted_entries(&api.refs).into_iter().map(|(_, attr)| attr.clone()));
+    attrs.extend(
+        sorted_entries(&api.refs)
+            .into_iter()
+            .map(|(_, attr)| attr.clone()),
+    );
     attrs
 }
 

@@ -39,7 +39,9 @@ pub enum Error {
     },
     /// A [`RenameResolver`](crate::diff::RenameResolver) chose to rename from a name that was not
     /// among the candidates it was offered.
-    #[error("rename resolver chose `{from}` as the old name of `{created}`, but it was not offered")]
+    #[error(
+        "rename resolver chose `{from}` as the old name of `{created}`, but it was not offered"
+    )]
     InvalidRenameChoice {
         /// The created item being resolved.
         created: String,
@@ -89,6 +91,5 @@ pub(crate) fn from_value_with_path<T: serde::de::DeserializeOwned>(
     document: &'static str,
     value: &serde_json::Value,
 ) -> Result<T, Error> {
-    serde_path_to_error::deserialize(value)
-        .map_err(|err| Error::from_path_error(document, err))
+    serde_path_to_error::deserialize(value).map_err(|err| Error::from_path_error(document, err))
 }

@@ -149,7 +149,10 @@ impl AttrDef {
 impl SchemaDef {
     /// Adds entities, in order (a repeated name replaces the earlier definition in its place).
     #[must_use]
-    pub fn entities<'a>(mut self, entities: impl IntoIterator<Item = (&'a str, EntityDef)>) -> Self {
+    pub fn entities<'a>(
+        mut self,
+        entities: impl IntoIterator<Item = (&'a str, EntityDef)>,
+    ) -> Self {
         extend(&mut self.entities, entities);
         self
     }
@@ -206,7 +209,11 @@ impl RoomDef {
 }
 
 fn extend<'a, V>(map: &mut IndexMap<String, V>, entries: impl IntoIterator<Item = (&'a str, V)>) {
-    map.extend(entries.into_iter().map(|(name, value)| (name.to_owned(), value)));
+    map.extend(
+        entries
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value)),
+    );
 }
 
 #[cfg(test)]

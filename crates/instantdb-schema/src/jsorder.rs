@@ -111,7 +111,17 @@ mod tests {
         for key in ["0", "9", "10", "4294967294"] {
             assert!(array_index(key).is_some(), "{key}");
         }
-        for key in ["", "01", "-1", "+1", "1.0", "4294967295", "99999999999", "1a", " 1"] {
+        for key in [
+            "",
+            "01",
+            "-1",
+            "+1",
+            "1.0",
+            "4294967295",
+            "99999999999",
+            "1a",
+            " 1",
+        ] {
             assert_eq!(array_index(key), None, "{key}");
         }
     }
@@ -128,8 +138,8 @@ mod tests {
 
     #[test]
     fn js_value_prints_like_json_stringify() {
-        let value: Value = serde_json::from_str(r#"{"b":1.0,"2":[1.5,{"z":1,"1":2}],"a":-0.0}"#)
-            .unwrap();
+        let value: Value =
+            serde_json::from_str(r#"{"b":1.0,"2":[1.5,{"z":1,"1":2}],"a":-0.0}"#).unwrap();
         let printed = serde_json::to_string(&JsValue(&value)).unwrap();
         // JS prints -0 as 0 too.
         assert_eq!(printed, r#"{"2":[1.5,{"1":2,"z":1}],"b":1,"a":0}"#);

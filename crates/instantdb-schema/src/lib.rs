@@ -14,8 +14,8 @@
 pub mod api;
 mod collation;
 pub mod diff;
-pub mod i;
 mod error;
+pub mod i;
 mod jsorder;
 mod model;
 pub mod perms;
@@ -27,8 +27,8 @@ pub use collation::locale_compare;
 pub use error::Error;
 /// Ordered map used throughout the model (re-exported so users need not depend on `indexmap`).
 pub use indexmap::IndexMap;
-pub use validate::{SystemCatalogIdentNames, collect_system_catalog_ident_names, validate_schema};
 pub use model::{
     AttrDef, EntityDef, EntityLink, Has, LinkDef, LinkForward, LinkReverse, OnDelete, RoomDef,
     SchemaDef, ValueType,
 };
+pub use validate::{SystemCatalogIdentNames, collect_system_catalog_ident_names, validate_schema};

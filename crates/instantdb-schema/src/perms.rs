@@ -391,7 +391,8 @@ mod tests {
 
     #[test]
     fn edits_keep_existing_order_and_append_new_keys() {
-        let mut rules = Rules::from_json(r#"{"b":{"allow":{"view":"1"}},"a":{"allow":{}}}"#).unwrap();
+        let mut rules =
+            Rules::from_json(r#"{"b":{"allow":{"view":"1"}},"a":{"allow":{}}}"#).unwrap();
         rules.namespaces["a"].allow.as_mut().unwrap().delete = Some("false".into());
         rules.namespaces.insert(
             "$default".into(),
@@ -420,10 +421,15 @@ mod tests {
     fn values_of_other_types_are_kept_verbatim() {
         // Upstream's perms-file parser returns this for `{ 1: { allow: { view: null, create: true } } }`.
         round_trip(r#"{"1":{"allow":{"view":null,"create":true}}}"#);
-        round_trip(r#"{"posts":{"allow":{"link":{"a":1},"view":"x"},"bind":["a",2],"fields":5},"n":5}"#);
+        round_trip(
+            r#"{"posts":{"allow":{"link":{"a":1},"view":"x"},"bind":["a",2],"fields":5},"n":5}"#,
+        );
         let rules = Rules::from_json(r#"{"posts":{"bind":["a",2]},"n":5}"#).unwrap();
         assert_eq!(rules.namespaces["posts"].bind, None);
-        assert_eq!(rules.namespaces["posts"].extra["bind"], serde_json::json!(["a", 2]));
+        assert_eq!(
+            rules.namespaces["posts"].extra["bind"],
+            serde_json::json!(["a", 2])
+        );
         assert_eq!(rules.extra["n"], 5);
     }
 

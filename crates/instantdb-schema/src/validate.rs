@@ -19,7 +19,9 @@ pub struct SystemCatalogIdentNames(pub IndexMap<String, IndexSet<String>>);
 impl SystemCatalogIdentNames {
     /// Whether `etype.label` is a system attribute (upstream's `isSystemCatalogAttr`).
     pub fn contains(&self, etype: &str, label: &str) -> bool {
-        self.0.get(etype).is_some_and(|labels| labels.contains(label))
+        self.0
+            .get(etype)
+            .is_some_and(|labels| labels.contains(label))
     }
 
     /// Whether `etype` is a system entity.
@@ -113,7 +115,9 @@ pub fn validate_schema(
         }
         for end in [&f.on, &r.on] {
             if !schema.entities.contains_key(end.as_str()) {
-                return fail(format!("{display} connects to non existing entity \"{end}\"."));
+                return fail(format!(
+                    "{display} connects to non existing entity \"{end}\"."
+                ));
             }
         }
     }
@@ -126,12 +130,16 @@ mod tests {
     use crate::i;
 
     fn sys() -> SystemCatalogIdentNames {
-        [("$users", "id"), ("$users", "email")].into_iter().collect()
+        [("$users", "id"), ("$users", "email")]
+            .into_iter()
+            .collect()
     }
 
     #[track_caller]
     fn check(schema: &SchemaDef, sys: &SystemCatalogIdentNames, expected: Option<&str>) {
-        let got = validate_schema(schema, sys).err().map(|err| err.to_string());
+        let got = validate_schema(schema, sys)
+            .err()
+            .map(|err| err.to_string());
         assert_eq!(got.as_deref(), expected);
     }
 
@@ -143,7 +151,9 @@ mod tests {
         check(
             &schema,
             &SystemCatalogIdentNames::default(),
-            Some("The $ keyword is reserved for system namespaces.\nYou can't create '$reserved'. Perhaps call it 'reserved' instead?"),
+            Some(
+                "The $ keyword is reserved for system namespaces.\nYou can't create '$reserved'. Perhaps call it 'reserved' instead?",
+            ),
         );
     }
 
@@ -156,7 +166,9 @@ mod tests {
         check(
             &schema,
             &sys(),
-            Some("The '$users' namespace is managed by the system and can't modify required constraints yet.\nMake sure to set $users.custom as optional.\n i.e { custom: i.string().optional() }"),
+            Some(
+                "The '$users' namespace is managed by the system and can't modify required constraints yet.\nMake sure to set $users.custom as optional.\n i.e { custom: i.string().optional() }",
+            ),
         );
         let fine = i::schema().entities([(
             "$users",
@@ -179,7 +191,9 @@ mod tests {
         check(
             &schema,
             &sys(),
-            Some("The $users namespace is managed by the system and can't modify required constraints yet.\nMake sure to set $usersconfig as 'optional'.\n i.e { 'on': '$users', 'label': config, 'required': false }"),
+            Some(
+                "The $users namespace is managed by the system and can't modify required constraints yet.\nMake sure to set $usersconfig as 'optional'.\n i.e { 'on': '$users', 'label': config, 'required': false }",
+            ),
         );
     }
 

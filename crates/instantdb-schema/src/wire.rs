@@ -22,7 +22,6 @@
 //!   `config.indexed`; the two disagreeing is an error, since the diff reads one and the server
 //!   the other.
 
-
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer};
 use serde::ser::{SerializeMap, Serializer};
@@ -379,7 +378,6 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
-
 
 string_enum!(
     ValueType,

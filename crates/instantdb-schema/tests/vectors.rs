@@ -6,13 +6,16 @@ use instantdb_schema::{ApiSchema, SchemaDef, api_schema_to_schema_def};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../conformance/platform-vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../conformance/platform-vectors.json"
+    );
     let text = std::fs::read_to_string(path).expect("conformance/platform-vectors.json");
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&text).expect("platform-vectors.json is JSON")
 }
 
 fn cases<'a>(vectors: &'a Value, section: &str) -> &'a [Value] {
-    vectors[section].as_array().unwrap()
+    vectors[section].as_array().expect("a section is an array")
 }
 
 #[test]
@@ -115,7 +118,10 @@ fn diff_vectors() {
 fn rename_command_vectors() {
     let vectors = vectors();
     let misc = cases(&vectors, "misc");
-    let parsing = misc.iter().find(|s| s["name"] == "rename command parsing").unwrap();
+    let parsing = misc
+        .iter()
+        .find(|s| s["name"] == "rename command parsing")
+        .unwrap();
     for case in parsing["cases"].as_array().unwrap() {
         let renames: Vec<String> = serde_json::from_value(case["renames"].clone()).unwrap();
         let result = instantdb_schema::diff::RenameSelector::parse(&renames);

@@ -35,9 +35,43 @@ const SHOWN_FAILURES: usize = 5;
 
 /// Entity, attribute and link names that stress ordering and JS object semantics.
 const NAMES: &[&str] = &[
-    "a", "A", "b", "B", "ab", "aB", "a_b", "a-b", "_x", "$x", "x1", "x10", "x2", "10", "9", "0",
-    "01", "é", "e", "ß", "ss", "ñ", "n", "Z", "z", "Ω", "中", "名前", "a\u{1}", "todos", "Todos",
-    "posts", "$users", "$files", "id", "4294967295", "a b",
+    "a",
+    "A",
+    "b",
+    "B",
+    "ab",
+    "aB",
+    "a_b",
+    "a-b",
+    "_x",
+    "$x",
+    "x1",
+    "x10",
+    "x2",
+    "10",
+    "9",
+    "0",
+    "01",
+    "é",
+    "e",
+    "ß",
+    "ss",
+    "ñ",
+    "n",
+    "Z",
+    "z",
+    "Ω",
+    "中",
+    "名前",
+    "a\u{1}",
+    "todos",
+    "Todos",
+    "posts",
+    "$users",
+    "$files",
+    "id",
+    "4294967295",
+    "a b",
 ];
 
 /// A small deterministic PRNG (splitmix64), so corpora are reproducible without a dependency.
@@ -319,7 +353,9 @@ fn build_schema(spec: &Value) -> Result<SchemaDef> {
 
 fn wire(tally: &mut Tally, failures: &mut Vec<String>) -> Result<()> {
     let mut rng = Rng(0x5C4E_3A01);
-    let specs: Vec<Value> = (0..WIRE_CASES).map(|_| random_schema_spec(&mut rng)).collect();
+    let specs: Vec<Value> = (0..WIRE_CASES)
+        .map(|_| random_schema_spec(&mut rng))
+        .collect();
     let inputs: Vec<Value> = specs
         .iter()
         .map(|spec| json!({"kind": "wire", "spec": spec}))
@@ -327,7 +363,10 @@ fn wire(tally: &mut Tally, failures: &mut Vec<String>) -> Result<()> {
     let answers = run_batch("schema.mjs", &inputs)?;
     for (spec, answer_value) in specs.iter().zip(&answers) {
         let result = (|| -> Result<(), String> {
-            let expected = answer(answer_value)?.as_str().unwrap_or_default().to_owned();
+            let expected = answer(answer_value)?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let schema = build_schema(spec).map_err(|e| format!("{e:#}"))?;
             let ours = schema.to_wire_json();
             if ours != expected {
@@ -336,7 +375,12 @@ fn wire(tally: &mut Tally, failures: &mut Vec<String>) -> Result<()> {
             // And the wire JSON reads back to the same schema.
             let back = SchemaDef::from_wire_json(&expected).map_err(|e| e.to_string())?;
             if back.to_wire_json() != expected {
-                return Err(mismatch("wire round trip", &spec.to_string(), &expected, &back.to_wire_json()));
+                return Err(mismatch(
+                    "wire round trip",
+                    &spec.to_string(),
+                    &expected,
+                    &back.to_wire_json(),
+                ));
             }
             Ok(())
         })();
@@ -367,9 +411,16 @@ fn random_api_attr(rng: &mut Rng, id: &str, etype: &str, label: &str, system: bo
     attr.insert("required?".into(), rng.chance(40).into());
     attr.insert(
         "inferred-types".into(),
-        if rng.chance(30) { json!(["string", "number"]) } else { Value::Null },
+        if rng.chance(30) {
+            json!(["string", "number"])
+        } else {
+            Value::Null
+        },
     );
-    attr.insert("catalog".into(), if system { "system" } else { "user" }.into());
+    attr.insert(
+        "catalog".into(),
+        if system { "system" } else { "user" }.into(),
+    );
     if label != "id" && rng.chance(60) {
         let types = ["string", "number", "boolean", "date"];
         attr.insert("checked-data-type".into(), (*rng.pick(&types)).into());
@@ -390,20 +441,34 @@ fn random_api_schema(rng: &mut Rng) -> Value {
         let system = etype.starts_with('$') && rng.chance(70);
         let mut attrs = serde_json::Map::new();
         if rng.chance(90) {
-            attrs.insert("id".into(), random_api_attr(rng, &id(), &etype, "id", system));
+            attrs.insert(
+                "id".into(),
+                random_api_attr(rng, &id(), &etype, "id", system),
+            );
         }
         for _ in 0..rng.below(6) {
             let label = rng.name();
             let system = system && rng.chance(50);
-            attrs.insert(label.clone(), random_api_attr(rng, &id(), &etype, &label, system));
+            attrs.insert(
+                label.clone(),
+                random_api_attr(rng, &id(), &etype, &label, system),
+            );
         }
         etypes.push(etype.clone());
         blobs.insert(etype, Value::Object(attrs));
     }
     let mut refs = serde_json::Map::new();
     for _ in 0..rng.below(5) {
-        let fe = if etypes.is_empty() { rng.name() } else { rng.pick(&etypes).clone() };
-        let re = if etypes.is_empty() { rng.name() } else { rng.pick(&etypes).clone() };
+        let fe = if etypes.is_empty() {
+            rng.name()
+        } else {
+            rng.pick(&etypes).clone()
+        };
+        let re = if etypes.is_empty() {
+            rng.name()
+        } else {
+            rng.pick(&etypes).clone()
+        };
         // Labels differing only in the case of the first letter collide in link names.
         let fl = (*rng.pick(&["x", "X", "tags", "Tags", "owner", "é", "É", "ß", "1"])).to_owned();
         let rl = rng.name();
@@ -412,15 +477,26 @@ fn random_api_schema(rng: &mut Rng) -> Value {
         attr.insert("id".into(), attr_id.clone().into());
         attr.insert("value-type".into(), "ref".into());
         attr.insert("cardinality".into(), rng.has().as_str().into());
-        attr.insert("forward-identity".into(), json!([format!("f-{attr_id}"), fe, fl]));
-        attr.insert("reverse-identity".into(), json!([format!("r-{attr_id}"), re, rl]));
+        attr.insert(
+            "forward-identity".into(),
+            json!([format!("f-{attr_id}"), fe, fl]),
+        );
+        attr.insert(
+            "reverse-identity".into(),
+            json!([format!("r-{attr_id}"), re, rl]),
+        );
         attr.insert("unique?".into(), rng.chance(50).into());
         attr.insert("index?".into(), false.into());
         attr.insert("required?".into(), rng.chance(20).into());
         attr.insert("inferred-types".into(), Value::Null);
         attr.insert(
             "catalog".into(),
-            if fe.starts_with('$') && rng.chance(30) { "system" } else { "user" }.into(),
+            if fe.starts_with('$') && rng.chance(30) {
+                "system"
+            } else {
+                "user"
+            }
+            .into(),
         );
         if rng.chance(25) {
             attr.insert("on-delete".into(), "cascade".into());
@@ -435,7 +511,9 @@ fn random_api_schema(rng: &mut Rng) -> Value {
 
 fn api_to_def(tally: &mut Tally, failures: &mut Vec<String>) -> Result<()> {
     let mut rng = Rng(0xA91_5C4E);
-    let apis: Vec<Value> = (0..API_CASES).map(|_| random_api_schema(&mut rng)).collect();
+    let apis: Vec<Value> = (0..API_CASES)
+        .map(|_| random_api_schema(&mut rng))
+        .collect();
     let inputs: Vec<Value> = apis
         .iter()
         .map(|api| json!({"kind": "apiToDef", "api": api}))
@@ -483,23 +561,33 @@ fn mutate(rng: &mut Rng, schema: &mut SchemaDef) -> Vec<String> {
             schema.entities.shift_remove(etype);
             continue;
         }
-        let Some(entity) = schema.entities.get_mut(etype) else { continue };
+        let Some(entity) = schema.entities.get_mut(etype) else {
+            continue;
+        };
         let labels: Vec<String> = entity.attrs.keys().cloned().collect();
         for label in labels {
             let roll = rng.below(100);
             if roll < 10 {
                 entity.attrs.shift_remove(&label);
             } else if roll < 25 {
-                let Some(def) = entity.attrs.shift_remove(&label) else { continue };
+                let Some(def) = entity.attrs.shift_remove(&label) else {
+                    continue;
+                };
                 let to = format!("{label}{}", rng.name());
                 if rng.chance(70) {
                     renames.push(format!("{etype}.{label}:{etype}.{to}"));
                 }
                 entity.attrs.insert(to, def);
             } else if let Some(def) = entity.attrs.get_mut(&label) {
-                if rng.chance(20) { def.indexed = !def.indexed; }
-                if rng.chance(20) { def.unique = !def.unique; }
-                if rng.chance(20) { def.required = !def.required; }
+                if rng.chance(20) {
+                    def.indexed = !def.indexed;
+                }
+                if rng.chance(20) {
+                    def.unique = !def.unique;
+                }
+                if rng.chance(20) {
+                    def.required = !def.required;
+                }
                 if rng.chance(20) {
                     let types = [
                         instantdb_schema::ValueType::String,
@@ -538,10 +626,18 @@ fn mutate(rng: &mut Rng, schema: &mut SchemaDef) -> Vec<String> {
                 }
                 link.forward.label = to;
             }
-            if rng.chance(20) { link.forward.has = rng.has(); }
-            if rng.chance(20) { link.reverse.has = rng.has(); }
             if rng.chance(20) {
-                link.forward.required = if link.forward.required == Some(true) { None } else { Some(true) };
+                link.forward.has = rng.has();
+            }
+            if rng.chance(20) {
+                link.reverse.has = rng.has();
+            }
+            if rng.chance(20) {
+                link.forward.required = if link.forward.required == Some(true) {
+                    None
+                } else {
+                    Some(true)
+                };
             }
             if rng.chance(20) {
                 link.forward.on_delete = match link.forward.on_delete {
@@ -574,8 +670,12 @@ fn diff(tally: &mut Tally, failures: &mut Vec<String>) -> Result<()> {
     let mut cases = Vec::new();
     while cases.len() < DIFF_CASES {
         let old_api_json = random_api_schema(&mut rng);
-        let Ok(old_api) = ApiSchema::from_value(&old_api_json) else { continue };
-        let Ok(old) = api_schema_to_schema_def(&old_api) else { continue };
+        let Ok(old_api) = ApiSchema::from_value(&old_api_json) else {
+            continue;
+        };
+        let Ok(old) = api_schema_to_schema_def(&old_api) else {
+            continue;
+        };
         let mut new = old.clone();
         let renames = mutate(&mut rng, &mut new);
         cases.push((old_api_json, old_api, old, new.to_wire_json(), renames));
@@ -587,7 +687,12 @@ fn diff(tally: &mut Tally, failures: &mut Vec<String>) -> Result<()> {
         })
         .collect();
     let answers = run_batch("schema.mjs", &inputs)?;
-    let count = |key: &str| answers.iter().filter(|a| a["ok"].get(key).is_some()).count();
+    let count = |key: &str| {
+        answers
+            .iter()
+            .filter(|a| a["ok"].get(key).is_some())
+            .count()
+    };
     let with_renames = cases.iter().filter(|case| !case.4.is_empty()).count();
     eprintln!(
         "schema: diff corpus: {} pairs ({with_renames} with rename commands): {} planned, {} convertTxSteps errors, {} rename-command errors",
@@ -618,13 +723,23 @@ fn diff(tally: &mut Tally, failures: &mut Vec<String>) -> Result<()> {
                 diff_schemas(old, &new, &mut selector, &sys).map_err(|e| e.to_string())?;
             let ours = serde_json::to_value(&txs).map_err(|e| e.to_string())?;
             if ours != expected["txs"] {
-                return Err(mismatch("diffSchemas", &input, &expected["txs"].to_string(), &ours.to_string()));
+                return Err(mismatch(
+                    "diffSchemas",
+                    &input,
+                    &expected["txs"].to_string(),
+                    &ours.to_string(),
+                ));
             }
             match convert_tx_steps(&txs, &attrs, counter()) {
                 Err(err) => {
                     let theirs = expected["convertError"].as_str().unwrap_or("(no error)");
                     if err.to_string() != theirs {
-                        return Err(mismatch("convertTxSteps error", &input, theirs, &err.to_string()));
+                        return Err(mismatch(
+                            "convertTxSteps error",
+                            &input,
+                            theirs,
+                            &err.to_string(),
+                        ));
                     }
                 }
                 Ok(steps) => {

@@ -247,7 +247,10 @@ pub fn diff_schemas(
     let old_names = jsorder::entries(&old.entities);
     let new_names = jsorder::entries(&new.entities);
 
-    for &(etype, entity) in old_names.iter().filter(|(e, _)| !new.entities.contains_key(*e)) {
+    for &(etype, entity) in old_names
+        .iter()
+        .filter(|(e, _)| !new.entities.contains_key(*e))
+    {
         for (label, _) in jsorder::entries(&entity.attrs) {
             if !sys.contains(etype, label) {
                 txs.push(MigrationTx::DeleteAttr(Identifier::new(etype, label)));
@@ -258,7 +261,10 @@ pub fn diff_schemas(
         }
     }
 
-    for &(etype, entity) in new_names.iter().filter(|(e, _)| !old.entities.contains_key(*e)) {
+    for &(etype, entity) in new_names
+        .iter()
+        .filter(|(e, _)| !old.entities.contains_key(*e))
+    {
         if !sys.contains(etype, "id") {
             txs.push(MigrationTx::AddAttr(AddAttrTx {
                 identifier: Identifier::new(etype, "id"),
@@ -376,9 +382,18 @@ fn diff_links(
         let new_links = new_groups.get(key).unwrap_or(&empty);
         let old_ids: Vec<String> = old_links.iter().map(identity).collect();
         let new_ids: Vec<String> = new_links.iter().map(identity).collect();
-        let find = |links: &'_ [LinkDef], id: &str| links.iter().find(|l| identity(l) == id).cloned();
-        let added: Vec<String> = new_ids.iter().filter(|i| !old_ids.contains(i)).cloned().collect();
-        let removed: Vec<String> = old_ids.iter().filter(|i| !new_ids.contains(i)).cloned().collect();
+        let find =
+            |links: &'_ [LinkDef], id: &str| links.iter().find(|l| identity(l) == id).cloned();
+        let added: Vec<String> = new_ids
+            .iter()
+            .filter(|i| !old_ids.contains(i))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = old_ids
+            .iter()
+            .filter(|i| !new_ids.contains(i))
+            .cloned()
+            .collect();
         for id in old_ids.iter().filter(|i| new_ids.contains(i)) {
             if let (Some(old_link), Some(new_link)) = (find(old_links, id), find(new_links, id)) {
                 let ident = Identifier::new(&old_link.forward.on, &old_link.forward.label);
@@ -472,16 +487,38 @@ fn new_link_tx(link: &LinkDef) -> MigrationTx {
 
 /// Upstream's `compareBlobs`.
 fn compare_blobs(txs: &mut Vec<MigrationTx>, ident: Identifier, old: &AttrDef, new: &AttrDef) {
-    let flag = |txs: &mut Vec<MigrationTx>, was: bool, is: bool, on: fn(Identifier) -> MigrationTx, off: fn(Identifier) -> MigrationTx| {
+    let flag = |txs: &mut Vec<MigrationTx>,
+                was: bool,
+                is: bool,
+                on: fn(Identifier) -> MigrationTx,
+                off: fn(Identifier) -> MigrationTx| {
         if !was && is {
             txs.push(on(ident.clone()));
         } else if was && !is {
             txs.push(off(ident.clone()));
         }
     };
-    flag(txs, old.indexed, new.indexed, MigrationTx::Index, MigrationTx::RemoveIndex);
-    flag(txs, old.unique, new.unique, MigrationTx::Unique, MigrationTx::RemoveUnique);
-    flag(txs, old.required, new.required, MigrationTx::Required, MigrationTx::RemoveRequired);
+    flag(
+        txs,
+        old.indexed,
+        new.indexed,
+        MigrationTx::Index,
+        MigrationTx::RemoveIndex,
+    );
+    flag(
+        txs,
+        old.unique,
+        new.unique,
+        MigrationTx::Unique,
+        MigrationTx::RemoveUnique,
+    );
+    flag(
+        txs,
+        old.required,
+        new.required,
+        MigrationTx::Required,
+        MigrationTx::RemoveRequired,
+    );
     if old.value_type != ValueType::Json && new.value_type == ValueType::Json {
         txs.push(MigrationTx::RemoveDataType(ident));
     } else if old.value_type != new.value_type {
@@ -667,7 +704,11 @@ mod tests {
         i::schema()
             .entities([(
                 "animals",
-                i::entity([("name", i::string()), ("age", i::number()), (attr, i::string())]),
+                i::entity([
+                    ("name", i::string()),
+                    ("age", i::number()),
+                    (attr, i::string()),
+                ]),
             )])
             .links([(
                 "friend",
@@ -708,11 +749,17 @@ mod tests {
         // Naming the link by its unchanged reverse end makes the created link its own "old"
         // link: upstream drops it, leaving only the deletion (checked against Node).
         check_renames(
-            &["animals.speccies:animals.species", "animals.child:animals.child"],
+            &[
+                "animals.speccies:animals.species",
+                "animals.child:animals.child",
+            ],
             &["update-attr", "delete-attr"],
         );
         check_renames(
-            &["animals.speccies:animals.species", "animals.mother:animals.parent"],
+            &[
+                "animals.speccies:animals.species",
+                "animals.mother:animals.parent",
+            ],
             &["update-attr", "update-attr"],
         );
     }
@@ -724,11 +771,18 @@ mod tests {
         let mut selector = RenameSelector::parse(&["animals.species:animals.species"]).unwrap();
         let old = animals("speccies", "mother");
         let new = animals("species", "mother");
-        let txs = diff_schemas(&old, &new, &mut selector, &SystemCatalogIdentNames::default())
-            .unwrap();
+        let txs = diff_schemas(
+            &old,
+            &new,
+            &mut selector,
+            &SystemCatalogIdentNames::default(),
+        )
+        .unwrap();
         assert_eq!(
             txs,
-            [MigrationTx::DeleteAttr(Identifier::new("animals", "speccies"))]
+            [MigrationTx::DeleteAttr(Identifier::new(
+                "animals", "speccies"
+            ))]
         );
     }
 
@@ -771,8 +825,9 @@ mod tests {
 
     #[test]
     fn system_attrs_are_never_touched() {
-        let sys: SystemCatalogIdentNames =
-            [("$users", "id"), ("$users", "email")].into_iter().collect();
+        let sys: SystemCatalogIdentNames = [("$users", "id"), ("$users", "email")]
+            .into_iter()
+            .collect();
         let old = i::schema().entities([("$users", i::entity([("email", i::string())]))]);
         let new = i::schema().entities([(
             "$users",
@@ -818,7 +873,10 @@ mod tests {
             serde_json::to_string(&steps).unwrap(),
             r#"[["add-attr",{"forward-identity":["id1","songs","album"],"reverse-identity":["id2","albums","songs"],"inferred-types":null,"value-type":"ref","id":"id1","cardinality":"one","index?":false,"required?":false,"unique?":false,"catalog":"user","checked-data-type":null}],["required",{"attr-id":"id1","forward-identity":["id1","songs","album"]}]]"#
         );
-        assert_eq!(steps[0].friendly_description(&[]), "Link songs.album to albums.songs.");
+        assert_eq!(
+            steps[0].friendly_description(&[]),
+            "Link songs.album to albums.songs."
+        );
         assert!(steps[1].is_background() && !steps[0].is_background());
     }
 

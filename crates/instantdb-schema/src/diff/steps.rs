@@ -222,23 +222,20 @@ impl PlanStep {
                 "Remove uniqueness constraint from {}.",
                 name(&r.forward_identity)
             ),
-            PlanStep::Required(r) => format!(
-                "Make {} a required attribute.",
-                name(&r.forward_identity)
-            ),
-            PlanStep::RemoveRequired(r) => format!(
-                "Allow {} to be missing or null.",
-                name(&r.forward_identity)
-            ),
+            PlanStep::Required(r) => {
+                format!("Make {} a required attribute.", name(&r.forward_identity))
+            }
+            PlanStep::RemoveRequired(r) => {
+                format!("Allow {} to be missing or null.", name(&r.forward_identity))
+            }
             PlanStep::CheckDataType(check) => format!(
                 "Enforce data type of {} as type {}.",
                 name(&check.forward_identity),
                 check.checked_data_type.as_str()
             ),
-            PlanStep::RemoveDataType(r) => format!(
-                "Stop enforcing data type of {}.",
-                name(&r.forward_identity)
-            ),
+            PlanStep::RemoveDataType(r) => {
+                format!("Stop enforcing data type of {}.", name(&r.forward_identity))
+            }
         }
     }
 
@@ -262,7 +259,10 @@ impl PlanStep {
             PlanStep::CheckDataType(check) => {
                 map.insert("friendlyDescription".to_owned(), description);
                 map.insert("attrId".to_owned(), Value::from(check.attr_id.as_str()));
-                map.insert("forwardIdentity".to_owned(), ident_json(&check.forward_identity));
+                map.insert(
+                    "forwardIdentity".to_owned(),
+                    ident_json(&check.forward_identity),
+                );
                 map.insert(
                     "checkedDataType".to_owned(),
                     Value::from(check.checked_data_type.as_str()),
@@ -277,7 +277,10 @@ impl PlanStep {
             | PlanStep::RemoveDataType(r) => {
                 map.insert("friendlyDescription".to_owned(), description);
                 map.insert("attrId".to_owned(), Value::from(r.attr_id.as_str()));
-                map.insert("forwardIdentity".to_owned(), ident_json(&r.forward_identity));
+                map.insert(
+                    "forwardIdentity".to_owned(),
+                    ident_json(&r.forward_identity),
+                );
             }
         }
         Value::Object(map)
@@ -393,7 +396,6 @@ impl Serialize for CheckDataType {
     }
 }
 
-
 impl<'de> Deserialize<'de> for NewAttr {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -420,7 +422,11 @@ impl<'de> Deserialize<'de> for NewAttr {
             on_delete: Option<OnDelete>,
             #[serde(rename = "on-delete-reverse", default)]
             on_delete_reverse: Option<OnDelete>,
-            #[serde(rename = "checked-data-type", default, deserialize_with = "super::present")]
+            #[serde(
+                rename = "checked-data-type",
+                default,
+                deserialize_with = "super::present"
+            )]
             checked_data_type: Option<Option<CheckedDataType>>,
         }
         let raw = Raw::deserialize(deserializer)?;
@@ -506,9 +512,9 @@ impl<'de> Deserialize<'de> for PlanStep {
             "update-attr" => {
                 PlanStep::UpdateAttr(serde_json::from_value(payload).map_err(de::Error::custom)?)
             }
-            "delete-attr" => PlanStep::DeleteAttr(
-                serde_json::from_value(payload).map_err(de::Error::custom)?,
-            ),
+            "delete-attr" => {
+                PlanStep::DeleteAttr(serde_json::from_value(payload).map_err(de::Error::custom)?)
+            }
             "index" => PlanStep::Index(attr_ref(payload)?),
             "remove-index" => PlanStep::RemoveIndex(attr_ref(payload)?),
             "unique" => PlanStep::Unique(attr_ref(payload)?),

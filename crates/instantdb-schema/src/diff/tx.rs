@@ -255,7 +255,6 @@ impl<'de> Deserialize<'de> for PartialAttr {
     }
 }
 
-
 impl<'de> Deserialize<'de> for MigrationTx {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -281,7 +280,11 @@ impl<'de> Deserialize<'de> for MigrationTx {
             on_delete: Option<OnDelete>,
             #[serde(rename = "on-delete-reverse", default)]
             on_delete_reverse: Option<OnDelete>,
-            #[serde(rename = "checked-data-type", default, deserialize_with = "super::present")]
+            #[serde(
+                rename = "checked-data-type",
+                default,
+                deserialize_with = "super::present"
+            )]
             checked_data_type: Option<Option<CheckedDataType>>,
             #[serde(rename = "partialAttr", default)]
             partial_attr: Option<PartialAttr>,
