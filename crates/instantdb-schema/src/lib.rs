@@ -4,11 +4,27 @@
 //!
 //! This crate is pure data and algorithms. It must not depend on anything that does IO or runs
 //! async code: no tokio, hyper, rustls, or swc (the layering check in `cargo xtask ci` enforces it).
+//! Randomness too stays outside: the diff takes an id generator for new attributes.
 //!
-//! Main types: [`SchemaDef`] (entities, links, rooms) built with the `i` builder; its wire JSON
-//! (what `@instantdb/platform` sends) and the API schema the server returns (`{blobs, refs}`).
-//! Neighbours: `instantdb-typescript` prints and parses these types as `instant.schema.ts`,
-//! `instantdb-platform` sends them, `instantdb-emulator` serves them.
+//! Main types and where they live:
+//! - [`SchemaDef`] and its parts (the model), built with [`i`], read and written as wire JSON
+//!   with [`SchemaDef::from_wire_json`] / [`SchemaDef::to_wire_json`];
+//! - [`ApiSchema`] (`{blobs, refs}`, what the server returns) and
+//!   [`api_schema_to_schema_def`] / [`api_schema_to_attrs`] in [`api`];
+//! - [`perms::Rules`], the `instant.perms.ts` object;
+//! - [`validate_schema`] and [`collect_system_catalog_ident_names`];
+//! - [`diff::diff_schemas`], [`diff::convert_tx_steps`] and the [`diff::PlanStep`]s they produce;
+//! - [`locale_compare`], the name order of upstream's code generation.
+//!
+//! The definition of correct is the official TypeScript SDK (`@instantdb/core` and
+//! `@instantdb/platform` 1.0.67): the same input gives the same bytes. Two JavaScript details
+//! matter throughout: object keys that are array indices (`"0"`, `"10"`) enumerate first, and
+//! names sort by ICU collation, not by code point. Deliberate differences from upstream are
+//! marked "Divergence" in the item docs.
+//!
+//! Neighbours: `instantdb-typescript` prints and parses these types as `instant.schema.ts` and
+//! `instant.perms.ts`, `instantdb-platform` sends them, `instantdb-emulator` serves and applies
+//! them.
 #![doc = include_str!("../README.md")]
 
 pub mod api;
