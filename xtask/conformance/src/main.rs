@@ -20,8 +20,11 @@ type Suite = (&'static str, fn() -> Result<Tally>);
 /// Every suite, in the order `all` runs them. Add a line here when a crate gains a suite.
 const SUITES: &[Suite] = &[("schema", schema::run)];
 
+/// A benchmark: its name and the function that runs it with the remaining arguments.
+type Bench = (&'static str, fn(&[String]) -> Result<()>);
+
 /// Benchmarks compared against the official SDK in the same run.
-const BENCHES: &[(&str, fn(&[String]) -> Result<()>)] = &[];
+const BENCHES: &[Bench] = &[];
 
 /// Pass/fail counts of one suite.
 #[derive(Debug, Default, Clone, Copy)]
