@@ -57,33 +57,48 @@ pub enum PlanStep {
 /// Key order on the wire: `forward-identity, reverse-identity, inferred-types, value-type, id,
 /// cardinality, index?, required?, unique?, catalog, on-delete?, on-delete-reverse?,
 /// checked-data-type?`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct NewAttr {
     /// The attribute id.
     pub id: String,
     /// `[identId, etype, label]`; the client diff uses the attribute id as the ident id.
+    #[serde(rename = "forward-identity")]
     pub forward_identity: Ident,
     /// The other side, for links; written as `null` for data attributes.
+    #[serde(rename = "reverse-identity", default)]
     pub reverse_identity: Option<Ident>,
     /// `inferred-types`; written as `null` when `None`.
+    #[serde(rename = "inferred-types", default)]
     pub inferred_types: Option<Vec<String>>,
     /// `blob` or `ref`.
+    #[serde(rename = "value-type")]
     pub value_type: AttrValueType,
     /// `one` or `many`.
     pub cardinality: Has,
     /// `index?` (always `false` from the client diff, which indexes in a later step).
+    #[serde(rename = "index?", default)]
     pub index: bool,
     /// `required?` (likewise `false` from the client diff).
+    #[serde(rename = "required?", default)]
     pub required: bool,
     /// `unique?` (likewise `false` from the client diff).
+    #[serde(rename = "unique?", default)]
     pub unique: bool,
     /// `catalog`.
+    #[serde(default)]
     pub catalog: Catalog,
     /// `on-delete`, omitted when `None`.
+    #[serde(rename = "on-delete", default)]
     pub on_delete: Option<OnDelete>,
     /// `on-delete-reverse`, omitted when `None`.
+    #[serde(rename = "on-delete-reverse", default)]
     pub on_delete_reverse: Option<OnDelete>,
     /// `checked-data-type`: `None` omits the key (an entity's `id`), `Some(None)` writes `null`.
+    #[serde(
+        rename = "checked-data-type",
+        default,
+        deserialize_with = "super::present"
+    )]
     pub checked_data_type: Option<Option<CheckedDataType>>,
 }
 
@@ -91,21 +106,27 @@ pub struct NewAttr {
 ///
 /// Server caveat: applying it always writes `on-delete` and `on-delete-reverse`, clearing them
 /// when absent, so a rename of a cascading link drops the cascade unless it is re-sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AttrUpdate {
     /// The attribute id.
     pub id: String,
     /// New owning identity (the client diff reuses the attribute id as ident id).
+    #[serde(rename = "forward-identity", default)]
     pub forward_identity: Option<Ident>,
     /// New reverse identity.
+    #[serde(rename = "reverse-identity", default)]
     pub reverse_identity: Option<Ident>,
     /// New cardinality.
+    #[serde(default)]
     pub cardinality: Option<Has>,
     /// New `on-delete`.
+    #[serde(rename = "on-delete", default)]
     pub on_delete: Option<OnDelete>,
     /// New `on-delete-reverse`.
+    #[serde(rename = "on-delete-reverse", default)]
     pub on_delete_reverse: Option<OnDelete>,
     /// `unique?`, which the server's additive plan may send (the client diff never does).
+    #[serde(rename = "unique?", default)]
     pub unique: Option<bool>,
 }
 
@@ -393,89 +414,6 @@ impl Serialize for CheckDataType {
             map.serialize_entry("job-id", job_id)?;
         }
         map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for NewAttr {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            id: String,
-            #[serde(rename = "forward-identity")]
-            forward_identity: Ident,
-            #[serde(rename = "reverse-identity", default)]
-            reverse_identity: Option<Ident>,
-            #[serde(rename = "inferred-types", default)]
-            inferred_types: Option<Vec<String>>,
-            #[serde(rename = "value-type")]
-            value_type: AttrValueType,
-            cardinality: Has,
-            #[serde(rename = "index?", default)]
-            index: bool,
-            #[serde(rename = "required?", default)]
-            required: bool,
-            #[serde(rename = "unique?", default)]
-            unique: bool,
-            #[serde(default)]
-            catalog: Catalog,
-            #[serde(rename = "on-delete", default)]
-            on_delete: Option<OnDelete>,
-            #[serde(rename = "on-delete-reverse", default)]
-            on_delete_reverse: Option<OnDelete>,
-            #[serde(
-                rename = "checked-data-type",
-                default,
-                deserialize_with = "super::present"
-            )]
-            checked_data_type: Option<Option<CheckedDataType>>,
-        }
-        let raw = Raw::deserialize(deserializer)?;
-        Ok(NewAttr {
-            id: raw.id,
-            forward_identity: raw.forward_identity,
-            reverse_identity: raw.reverse_identity,
-            inferred_types: raw.inferred_types,
-            value_type: raw.value_type,
-            cardinality: raw.cardinality,
-            index: raw.index,
-            required: raw.required,
-            unique: raw.unique,
-            catalog: raw.catalog,
-            on_delete: raw.on_delete,
-            on_delete_reverse: raw.on_delete_reverse,
-            checked_data_type: raw.checked_data_type,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for AttrUpdate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            id: String,
-            #[serde(rename = "forward-identity", default)]
-            forward_identity: Option<Ident>,
-            #[serde(rename = "reverse-identity", default)]
-            reverse_identity: Option<Ident>,
-            #[serde(default)]
-            cardinality: Option<Has>,
-            #[serde(rename = "on-delete", default)]
-            on_delete: Option<OnDelete>,
-            #[serde(rename = "on-delete-reverse", default)]
-            on_delete_reverse: Option<OnDelete>,
-            #[serde(rename = "unique?", default)]
-            unique: Option<bool>,
-        }
-        let raw = Raw::deserialize(deserializer)?;
-        Ok(AttrUpdate {
-            id: raw.id,
-            forward_identity: raw.forward_identity,
-            reverse_identity: raw.reverse_identity,
-            cardinality: raw.cardinality,
-            on_delete: raw.on_delete,
-            on_delete_reverse: raw.on_delete_reverse,
-            unique: raw.unique,
-        })
     }
 }
 

@@ -99,19 +99,25 @@ pub struct AddAttrTx {
 }
 
 /// The changes of an `update-attr` migration step (`partialAttr`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PartialAttr {
     /// `value-type` of the attribute (unchanged; upstream always sends it).
+    #[serde(rename = "value-type")]
     pub value_type: AttrValueType,
     /// New cardinality, if given.
+    #[serde(default)]
     pub cardinality: Option<Has>,
     /// New name of the owning side (renames).
+    #[serde(rename = "forward-identity", default)]
     pub forward_identity: Option<Identifier>,
     /// New name of the other side (link renames).
+    #[serde(rename = "reverse-identity", default)]
     pub reverse_identity: Option<Identifier>,
     /// New `on-delete` (absent means none).
+    #[serde(rename = "on-delete", default)]
     pub on_delete: Option<OnDelete>,
     /// New `on-delete-reverse` (absent means none).
+    #[serde(rename = "on-delete-reverse", default)]
     pub on_delete_reverse: Option<OnDelete>,
 }
 
@@ -223,35 +229,6 @@ impl Serialize for PartialAttr {
             map.serialize_entry("on-delete-reverse", on_delete)?;
         }
         map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for PartialAttr {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            #[serde(rename = "value-type")]
-            value_type: AttrValueType,
-            #[serde(default)]
-            cardinality: Option<Has>,
-            #[serde(rename = "forward-identity", default)]
-            forward_identity: Option<Identifier>,
-            #[serde(rename = "reverse-identity", default)]
-            reverse_identity: Option<Identifier>,
-            #[serde(rename = "on-delete", default)]
-            on_delete: Option<OnDelete>,
-            #[serde(rename = "on-delete-reverse", default)]
-            on_delete_reverse: Option<OnDelete>,
-        }
-        let raw = Raw::deserialize(deserializer)?;
-        Ok(PartialAttr {
-            value_type: raw.value_type,
-            cardinality: raw.cardinality,
-            forward_identity: raw.forward_identity,
-            reverse_identity: raw.reverse_identity,
-            on_delete: raw.on_delete,
-            on_delete_reverse: raw.on_delete_reverse,
-        })
     }
 }
 
