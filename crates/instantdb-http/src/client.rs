@@ -1,0 +1,462 @@
+//! The client and its configuration.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderName, HeaderValue, USER_AGENT};
+use http::{HeaderMap, Method};
+
+use crate::hyper_transport::{HyperConfig, HyperTransport};
+use crate::secret::Redactor;
+use crate::transport::Transport;
+use crate::{ApiPath, BaseUrl, Error, Proxy, RequestBuilder, RetryBudget, RetryPolicy, Secret};
+
+/// The default `user-agent`.
+const DEFAULT_USER_AGENT: &str = concat!("instantdb-rs/", env!("CARGO_PKG_VERSION"));
+
+/// An HTTP client bound to one Instant server.
+///
+/// Holds the base URL, the headers every request carries (SDK name and version, auth), the
+/// timeouts, the retry policy and budget, and the transport with its connection pool. Cloning
+/// is cheap and clones share the pool, so build one client and pass clones around instead of
+/// wrapping it in an `Arc`.
+///
+/// Requests start with [`Client::get`], [`Client::post`], [`Client::put`],
+/// [`Client::delete`] or [`Client::request`] and end with
+/// [`send`](RequestBuilder::send) or [`send_json`](RequestBuilder::send_json).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use instantdb_http::{Client, Secret};
+///
+/// # async fn example() -> Result<(), instantdb_http::Error> {
+/// let client = Client::builder()
+///     .base_url("http://localhost:8888")
+///     .default_header("instant-admin-version", "v0.1.0")
+///     .bearer_auth(&Secret::new("admin-token"))
+///     .timeout(Duration::from_secs(30))
+///     .build()?;
+/// let result: serde_json::Value = client
+///     .post("/admin/query")
+///     .query("app_id", "my-app-id")
+///     .json(&serde_json::json!({"query": {"goals": {}}}))
+///     .idempotent(true)
+///     .send_json()
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Defaults
+///
+/// Base URL [`DEFAULT_API_URI`](crate::DEFAULT_API_URI); connect timeout 10 s; total timeout
+/// 60 s per attempt (until the response head, and for buffered bodies until the last byte);
+/// idle-read timeout 60 s between chunks of a body (Instant's SSE streams send a keep-alive
+/// every 15 s); [`RetryPolicy::default`]; [`RetryBudget::default`]; proxies from the environment;
+/// the OS trust store; `user-agent: instantdb-rs/<version>`.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) base_url: BaseUrl,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) redactor: Redactor,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: RetryBudget,
+}
+
+impl Client {
+    /// A client for `base_url` with every other setting at its default.
+    pub fn new(base_url: impl IntoBaseUrl) -> Result<Client, Error> {
+        Client::builder().base_url(base_url).build()
+    }
+
+    /// Starts a configuration.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// The base URL every path is joined to.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.shared.base_url
+    }
+
+    /// Starts a request to `path` under the base URL.
+    pub fn request(&self, method: Method, path: impl Into<ApiPath>) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, path.into())
+    }
+
+    /// Starts a request to an absolute URL, such as a presigned storage URL handed out by the
+    /// server. The client's default headers are **not** sent (they carry the Instant token,
+    /// which must not reach a third-party host); only `user-agent` is.
+    pub fn request_url(&self, method: Method, url: url::Url) -> RequestBuilder {
+        RequestBuilder::new_absolute(self.clone(), method, url)
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: impl Into<ApiPath>) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    /// `POST path`.
+    pub fn post(&self, path: impl Into<ApiPath>) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    /// `PUT path`.
+    pub fn put(&self, path: impl Into<ApiPath>) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: impl Into<ApiPath>) -> RequestBuilder {
+        self.request(Method::DELETE, path)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .shared
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if value.is_sensitive() {
+                    "***"
+                } else {
+                    value.to_str().unwrap_or("<binary>")
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Client")
+            .field("base_url", &self.shared.base_url)
+            .field("headers", &headers)
+            .field("timeout", &self.shared.timeout)
+            .field("read_timeout", &self.shared.read_timeout)
+            .field("retry", &self.shared.retry)
+            .field("transport", &self.shared.transport)
+            .finish()
+    }
+}
+
+/// Anything that names a base URL: `&str`, `String`, [`BaseUrl`].
+pub trait IntoBaseUrl {
+    /// Converts (parsing and normalising strings).
+    fn into_base_url(self) -> Result<BaseUrl, Error>;
+}
+
+impl IntoBaseUrl for BaseUrl {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoBaseUrl for &BaseUrl {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoBaseUrl for &str {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        BaseUrl::parse(self)
+    }
+}
+
+impl IntoBaseUrl for String {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        BaseUrl::parse(&self)
+    }
+}
+
+impl IntoBaseUrl for &String {
+    fn into_base_url(self) -> Result<BaseUrl, Error> {
+        BaseUrl::parse(self)
+    }
+}
+
+/// Configuration of a [`Client`]; see [`Client::builder`].
+///
+/// Setters record the first invalid value (a header that is not valid HTTP, a base URL that
+/// does not parse) and [`ClientBuilder::build`] reports it.
+pub struct ClientBuilder {
+    base_url: Result<BaseUrl, Error>,
+    headers: HeaderMap,
+    redactor: Redactor,
+    error: Option<Error>,
+    timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    budget: RetryBudget,
+    hyper: HyperConfig,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl ClientBuilder {
+    fn new() -> ClientBuilder {
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
+        ClientBuilder {
+            base_url: Ok(BaseUrl::default()),
+            headers,
+            redactor: Redactor::default(),
+            error: None,
+            timeout: Some(Duration::from_secs(60)),
+            read_timeout: Some(Duration::from_secs(60)),
+            retry: RetryPolicy::default(),
+            budget: RetryBudget::default(),
+            hyper: HyperConfig::default(),
+            transport: None,
+        }
+    }
+
+    fn fail(&mut self, err: Error) {
+        if self.error.is_none() {
+            self.error = Some(err);
+        }
+    }
+
+    /// The server (default [`DEFAULT_API_URI`](crate::DEFAULT_API_URI)).
+    pub fn base_url(mut self, base_url: impl IntoBaseUrl) -> ClientBuilder {
+        self.base_url = base_url.into_base_url();
+        self
+    }
+
+    /// A header sent with every request (SDK name and version headers, `app-id`…). A request's
+    /// own header of the same name replaces it.
+    pub fn default_header<K, V>(mut self, name: K, value: V) -> ClientBuilder
+    where
+        K: TryInto<HeaderName>,
+        K::Error: fmt::Display,
+        V: TryInto<HeaderValue>,
+        V::Error: fmt::Display,
+    {
+        match header_pair(name, value) {
+            Ok((name, value)) => {
+                self.headers.insert(name, value);
+            }
+            Err(err) => self.fail(err),
+        }
+        self
+    }
+
+    /// A header with a secret value sent with every request (e.g. `as-token`): marked
+    /// sensitive and scrubbed from errors.
+    pub fn default_secret_header<K>(mut self, name: K, secret: &Secret) -> ClientBuilder
+    where
+        K: TryInto<HeaderName>,
+        K::Error: fmt::Display,
+    {
+        match secret_header_pair(name, secret.expose()) {
+            Ok((name, value)) => {
+                self.headers.insert(name, value);
+                self.redactor.add(secret);
+            }
+            Err(err) => self.fail(err),
+        }
+        self
+    }
+
+    /// `authorization: Bearer <token>` on every request.
+    pub fn bearer_auth(self, token: &Secret) -> ClientBuilder {
+        let value = Secret::new(format!("Bearer {}", token.expose()));
+        let mut this = self.default_secret_header(http::header::AUTHORIZATION, &value);
+        this.redactor.add(token);
+        this
+    }
+
+    /// The `user-agent` (default `instantdb-rs/<version>`).
+    pub fn user_agent(self, user_agent: &str) -> ClientBuilder {
+        self.default_header(USER_AGENT, user_agent)
+    }
+
+    /// Total time allowed per attempt: until the response head, and for buffered bodies
+    /// (`json`, `bytes`, `text`) until the last byte. `None` disables it. Default 60 s.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Time allowed to establish a TCP connection. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.hyper.connect_timeout = timeout.into();
+        self
+    }
+
+    /// Longest silence between two chunks of a response body (streams included). Default 60 s.
+    pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.read_timeout = timeout.into();
+        self
+    }
+
+    /// How long an idle pooled connection is kept. Default 90 s.
+    pub fn pool_idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> ClientBuilder {
+        self.hyper.pool_idle_timeout = timeout.into();
+        self
+    }
+
+    /// Idle connections kept per host. Default 16.
+    pub fn pool_max_idle_per_host(mut self, max: usize) -> ClientBuilder {
+        self.hyper.pool_max_idle_per_host = max;
+        self
+    }
+
+    /// The retry policy of requests that set none themselves.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> ClientBuilder {
+        self.retry = policy;
+        self
+    }
+
+    /// The retry budget shared by all requests of the client.
+    pub fn retry_budget(mut self, budget: RetryBudget) -> ClientBuilder {
+        self.budget = budget;
+        self
+    }
+
+    /// Proxy settings (default: from the environment).
+    pub fn proxy(mut self, proxy: Proxy) -> ClientBuilder {
+        self.hyper.proxy = proxy;
+        self
+    }
+
+    /// Trust the OS certificate store (default true).
+    pub fn tls_native_roots(mut self, enabled: bool) -> ClientBuilder {
+        self.hyper.native_roots = enabled;
+        self
+    }
+
+    /// Trust the bundled Mozilla roots (default true when the `webpki-roots` feature is on).
+    #[cfg(feature = "webpki-roots")]
+    pub fn tls_webpki_roots(mut self, enabled: bool) -> ClientBuilder {
+        self.hyper.webpki_roots = enabled;
+        self
+    }
+
+    /// Also trust the certificates of a PEM bundle, e.g. a self-hosted server's private CA.
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> ClientBuilder {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut found = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            match cert {
+                Ok(cert) => {
+                    self.hyper.extra_roots.push(cert);
+                    found += 1;
+                }
+                Err(err) => {
+                    self.fail(Error::builder(format!("invalid PEM certificate: {err}")));
+                    return self;
+                }
+            }
+        }
+        if found == 0 {
+            self.fail(Error::builder("the PEM bundle contains no certificate"));
+        }
+        self
+    }
+
+    /// Also trust one DER-encoded certificate.
+    pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> ClientBuilder {
+        self.hyper
+            .extra_roots
+            .push(rustls::pki_types::CertificateDer::from(der.into()));
+        self
+    }
+
+    /// Refuse plain `http://` URLs (default false: self-hosted servers often run on
+    /// `http://localhost`).
+    pub fn https_only(mut self, enabled: bool) -> ClientBuilder {
+        self.hyper.https_only = enabled;
+        self
+    }
+
+    /// Replaces the default hyper transport, e.g. with [`transport_fn`](crate::transport_fn) in
+    /// tests. The connection settings (proxy, TLS, pool, connect timeout) then do not apply.
+    pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Builds the client. Fails on an invalid setting; connects to nothing.
+    pub fn build(self) -> Result<Client, Error> {
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        let base_url = self.base_url?;
+        if self.hyper.https_only && base_url.as_str().starts_with("http:") {
+            return Err(Error::builder(
+                "the base URL uses http but the client is https-only",
+            ));
+        }
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(transport) => transport,
+            None => Arc::new(HyperTransport::new(self.hyper)?),
+        };
+        Ok(Client {
+            shared: Arc::new(Shared {
+                base_url,
+                transport,
+                headers: self.headers,
+                redactor: self.redactor,
+                timeout: self.timeout,
+                read_timeout: self.read_timeout,
+                retry: self.retry,
+                budget: self.budget,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url.as_ref().ok())
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn header_pair<K, V>(name: K, value: V) -> Result<(HeaderName, HeaderValue), Error>
+where
+    K: TryInto<HeaderName>,
+    K::Error: fmt::Display,
+    V: TryInto<HeaderValue>,
+    V::Error: fmt::Display,
+{
+    let name = name
+        .try_into()
+        .map_err(|err| Error::builder(format!("invalid header name: {err}")))?;
+    let value = value
+        .try_into()
+        .map_err(|err| Error::builder(format!("invalid value for header `{name}`: {err}")))?;
+    Ok((name, value))
+}
+
+/// Never echoes the value: it is a secret.
+pub(crate) fn secret_header_pair<K>(
+    name: K,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), Error>
+where
+    K: TryInto<HeaderName>,
+    K::Error: fmt::Display,
+{
+    let name = name
+        .try_into()
+        .map_err(|err| Error::builder(format!("invalid header name: {err}")))?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        Error::builder(format!(
+            "the secret for header `{name}` contains characters not allowed in a header"
+        ))
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
+}

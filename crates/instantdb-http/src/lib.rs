@@ -1,0 +1,45 @@
+//! The HTTP transport of the InstantDB SDK: base URL, auth headers, JSON, typed errors,
+//! timeouts, safe retries, streaming bodies and server-sent events, on hyper 1, hyper-util and
+//! rustls (ring).
+//!
+//! This crate knows HTTP and Instant's error envelope, and nothing about Instant's endpoints: it
+//! must not depend on `instantdb-schema` or any API crate. No hyper, hyper-util or rustls type
+//! appears in its public API (`tests/public_api.rs` checks it); the vocabulary is the `http`
+//! crate's (`Method`, `StatusCode`, `HeaderMap`) plus this crate's own types.
+//!
+//! A [`Client`] holds a [`BaseUrl`], default headers, timeouts, a [`RetryPolicy`] and a
+//! [`Transport`]; requests are built with [`RequestBuilder`] and come back as a [`Response`]
+//! or an [`Error`] whose [`ApiError`] keeps Instant's `{type, message, hint, trace-id}`.
+//! [`Secret`] keeps tokens out of logs. [`SseStream`] parses `text/event-stream` bodies.
+//! `instantdb-platform`, `instantdb-admin` and `instantdb-oauth` build on it; their tests use
+//! the scripted servers of `instantdb-test-support` or [`transport_fn`].
+#![doc = include_str!("../README.md")]
+
+mod base_url;
+mod body;
+mod client;
+mod error;
+mod hyper_transport;
+mod proxy;
+mod request;
+mod response;
+mod retry;
+mod secret;
+mod sse;
+mod transport;
+
+pub use base_url::{ApiPath, BaseUrl, DEFAULT_API_URI};
+pub use body::{Body, BodyStream};
+pub use client::{Client, ClientBuilder, IntoBaseUrl};
+pub use error::{ApiError, BoxError, Error};
+pub use proxy::Proxy;
+pub use request::RequestBuilder;
+pub use response::Response;
+pub use retry::{RetryBudget, RetryPolicy};
+pub use secret::Secret;
+pub use sse::{SseEvent, SseParser, SseStream};
+pub use transport::{BoxFuture, FnTransport, Transport, transport_fn};
+
+/// The `http` crate, whose types (`Method`, `StatusCode`, `HeaderMap`, `Request`, `Response`)
+/// this crate's API uses.
+pub use http;

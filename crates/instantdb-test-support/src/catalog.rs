@@ -1,0 +1,443 @@
+//! Replaying `conformance/wire-catalog.jsonl`: the requests the official TypeScript SDKs send
+//! for 160 named scenarios, with the canned responses they were given.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::{RecordedRequest, Reply};
+
+/// Headers whose value names or versions the SDK: present on both sides, values not compared.
+const SDK_HEADERS: &[&str] = &[
+    "x-instant-source",
+    "x-instant-version",
+    "instant-platform-version",
+    "instant-admin-version",
+    "instant-core-version",
+];
+
+/// Node `fetch` defaults and transport noise: ignored on both sides.
+const IGNORED_HEADERS: &[&str] = &[
+    "user-agent",
+    "accept",
+    "accept-language",
+    "sec-fetch-mode",
+    "accept-encoding",
+    "host",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+];
+
+/// The whole catalog.
+#[derive(Debug, Clone)]
+pub struct WireCatalog {
+    scenarios: Vec<Scenario>,
+}
+
+impl WireCatalog {
+    /// The workspace's copy, `conformance/wire-catalog.jsonl`.
+    pub fn path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/wire-catalog.jsonl")
+    }
+
+    /// Loads [`WireCatalog::path`]. Panics with a readable message if it is missing or
+    /// malformed: this is test support.
+    pub fn load() -> WireCatalog {
+        let path = WireCatalog::path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => panic!("cannot read {}: {err}", path.display()),
+        };
+        WireCatalog::parse(&text)
+    }
+
+    /// Parses JSON lines.
+    pub fn parse(text: &str) -> WireCatalog {
+        let scenarios = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(idx, line)| match serde_json::from_str::<Value>(line) {
+                Ok(value) => Scenario::from_json(value),
+                Err(err) => panic!("wire catalog line {}: {err}", idx + 1),
+            })
+            .collect();
+        WireCatalog { scenarios }
+    }
+
+    /// A scenario by name. Panics if there is none (a typo in a test should fail loudly).
+    pub fn scenario(&self, name: &str) -> &Scenario {
+        match self.scenarios.iter().find(|s| s.name == name) {
+            Some(scenario) => scenario,
+            None => panic!("no scenario `{name}` in the wire catalog"),
+        }
+    }
+
+    /// Every scenario, in catalog order.
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+}
+
+/// One scenario: the SDK call, the requests it sent with their canned responses, and its
+/// result or error.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// E.g. `platform.getApps`.
+    pub name: String,
+    /// `@instantdb/platform` or `@instantdb/admin`.
+    pub sdk: String,
+    /// The TypeScript call.
+    pub call: String,
+    /// Whether the call resolved.
+    pub ok: bool,
+    /// The requests, in order.
+    pub requests: Vec<Value>,
+    /// What the call resolved to.
+    pub result: Option<Value>,
+    /// What the call threw (`{name, message, ...}`).
+    pub error: Option<Value>,
+}
+
+impl Scenario {
+    fn from_json(value: Value) -> Scenario {
+        let text = |key: &str| {
+            value
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Scenario {
+            name: text("scenario"),
+            sdk: text("sdk"),
+            call: text("call"),
+            ok: value.get("ok").and_then(Value::as_bool).unwrap_or(false),
+            requests: value
+                .get("requests")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            result: value.get("result").cloned(),
+            error: value.get("error").cloned(),
+        }
+    }
+
+    /// The canned responses, in order, with `{API}` replaced by `base_url`: JSON bodies as
+    /// `application/json`, string bodies as text, `sse` as an event stream, `ndjson` as lines.
+    pub fn replies(&self, base_url: &str) -> Vec<Reply> {
+        self.requests
+            .iter()
+            .map(|request| {
+                let response = substitute_api(&request["response"], base_url);
+                let status = response
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(200);
+                if let Some(events) = response.get("sse").and_then(Value::as_array) {
+                    let mut reply = Reply::sse(events.iter().cloned());
+                    reply.status =
+                        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+                    reply
+                } else if let Some(lines) = response.get("ndjson").and_then(Value::as_array) {
+                    Reply::ndjson(lines.iter().cloned())
+                } else if let Some(text) = response.get("text").and_then(Value::as_str) {
+                    Reply::text(status, text)
+                } else {
+                    match response.get("body") {
+                        Some(Value::String(text)) => Reply::text(status, text.as_str()),
+                        Some(body) => Reply::json(status, body.clone()),
+                        None => Reply::bytes(status, Vec::new()),
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Compares the requests our code sent with the scenario's, and describes every difference.
+    ///
+    /// Per request: the method; the path (after replacing `{API}` by `base_url`); the decoded
+    /// query parameters, in order; the headers, except Node `fetch` defaults and transport
+    /// headers (`user-agent`, `accept`, `content-length`…), with the SDK name/version headers
+    /// required but their values not compared; and the JSON body, including key order. In
+    /// expected values `<uuid#N>` matches any UUID, the same one wherever `N` repeats.
+    pub fn check_requests(&self, actual: &[RecordedRequest], base_url: &str) -> Result<(), String> {
+        self.check_requests_with(actual, base_url, &CheckOptions::default())
+    }
+
+    /// [`Scenario::check_requests`] with options.
+    pub fn check_requests_with(
+        &self,
+        actual: &[RecordedRequest],
+        base_url: &str,
+        options: &CheckOptions,
+    ) -> Result<(), String> {
+        let mut problems = Vec::new();
+        let mut bindings = HashMap::new();
+        if actual.len() != self.requests.len() {
+            problems.push(format!(
+                "expected {} request(s), got {}: {:?}",
+                self.requests.len(),
+                actual.len(),
+                actual
+                    .iter()
+                    .map(|r| format!("{} {}", r.method, r.path_and_query()))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        for (idx, (expected, actual)) in self.requests.iter().zip(actual).enumerate() {
+            let expected = substitute_api(expected, base_url);
+            let mut check = Check {
+                problems: &mut problems,
+                bindings: &mut bindings,
+                prefix: format!("request {} ({} {})", idx + 1, actual.method, actual.path),
+                key_order: !options.ignore_key_order,
+            };
+            check.request(&expected, actual, options);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "scenario `{}` ({}):\n  {}",
+                self.name,
+                self.call,
+                problems.join("\n  ")
+            ))
+        }
+    }
+
+    /// [`Scenario::check_requests`], panicking with the differences.
+    #[track_caller]
+    pub fn assert_requests(&self, actual: &[RecordedRequest], base_url: &str) {
+        if let Err(report) = self.check_requests(actual, base_url) {
+            panic!("{report}");
+        }
+    }
+}
+
+/// Relaxations for [`Scenario::check_requests_with`].
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Compare JSON objects without regard to key order.
+    pub ignore_key_order: bool,
+    /// More headers to ignore on both sides (lower-case names).
+    pub ignore_headers: Vec<String>,
+}
+
+struct Check<'a> {
+    problems: &'a mut Vec<String>,
+    bindings: &'a mut HashMap<String, String>,
+    prefix: String,
+    key_order: bool,
+}
+
+impl Check<'_> {
+    fn problem(&mut self, text: String) {
+        self.problems.push(format!("{}: {text}", self.prefix));
+    }
+
+    fn request(&mut self, expected: &Value, actual: &RecordedRequest, options: &CheckOptions) {
+        let method = expected["method"].as_str().unwrap_or_default();
+        if method != actual.method.as_str() {
+            self.problem(format!("method: expected {method}, got {}", actual.method));
+        }
+        let path = expected["path"].as_str().unwrap_or_default();
+        if !self.text_matches(path, &actual.path) {
+            self.problem(format!("path: expected {path}, got {}", actual.path));
+        }
+
+        let expected_query: Vec<(String, String)> = expected["query"]
+            .as_object()
+            .map(|q| {
+                q.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let actual_query = actual.query_pairs();
+        let query_ok = expected_query.len() == actual_query.len()
+            && expected_query
+                .iter()
+                .zip(&actual_query)
+                .all(|((ek, ev), (ak, av))| ek == ak && self.text_matches(ev, av));
+        if !query_ok {
+            self.problem(format!(
+                "query: expected {expected_query:?}, got {actual_query:?}"
+            ));
+        }
+
+        let ignored = |name: &str| {
+            IGNORED_HEADERS.contains(&name) || options.ignore_headers.iter().any(|h| h == name)
+        };
+        let empty = serde_json::Map::new();
+        let expected_headers = expected["headers"].as_object().unwrap_or(&empty);
+        for (name, value) in expected_headers {
+            if ignored(name) {
+                continue;
+            }
+            let value = value.as_str().unwrap_or_default();
+            match actual.header(name) {
+                None => self.problem(format!("header `{name}` missing (expected `{value}`)")),
+                Some(_) if SDK_HEADERS.contains(&name.as_str()) => {}
+                Some(got) => {
+                    if !self.text_matches(value, got) {
+                        self.problem(format!("header `{name}`: expected `{value}`, got `{got}`"));
+                    }
+                }
+            }
+        }
+        for name in actual.headers.keys() {
+            let name = name.as_str();
+            if !ignored(name) && !expected_headers.contains_key(name) {
+                self.problem(format!("unexpected header `{name}`"));
+            }
+        }
+
+        match expected.get("body") {
+            None | Some(Value::Null) => {
+                if actual.body_len > 0 {
+                    self.problem(format!("expected no body, got {} bytes", actual.body_len));
+                }
+            }
+            Some(Value::Object(binary)) if binary.contains_key("__bytes") => {
+                let len = binary["__bytes"].as_u64().unwrap_or_default();
+                if len != actual.body_len {
+                    self.problem(format!(
+                        "body: expected {len} bytes, got {}",
+                        actual.body_len
+                    ));
+                }
+            }
+            Some(body) => match actual.json() {
+                None => self.problem(format!("body: expected JSON, got {:?}", actual.text())),
+                Some(got) => {
+                    let mut path = String::from("$");
+                    self.json(body, &got, &mut path);
+                }
+            },
+        }
+    }
+
+    fn json(&mut self, expected: &Value, actual: &Value, path: &mut String) {
+        match (expected, actual) {
+            (Value::String(e), Value::String(a)) => {
+                if !self.text_matches(e, a) {
+                    self.problem(format!("body {path}: expected {e:?}, got {a:?}"));
+                }
+            }
+            (Value::Array(e), Value::Array(a)) => {
+                if e.len() != a.len() {
+                    self.problem(format!(
+                        "body {path}: expected {} items, got {}",
+                        e.len(),
+                        a.len()
+                    ));
+                    return;
+                }
+                for (idx, (e, a)) in e.iter().zip(a).enumerate() {
+                    let len = path.len();
+                    let _ = write!(path, "[{idx}]");
+                    self.json(e, a, path);
+                    path.truncate(len);
+                }
+            }
+            (Value::Object(e), Value::Object(a)) => {
+                let e_keys: Vec<&String> = e.keys().collect();
+                let a_keys: Vec<&String> = a.keys().collect();
+                let same_set =
+                    e_keys.len() == a_keys.len() && e_keys.iter().all(|k| a.contains_key(*k));
+                if !same_set {
+                    self.problem(format!(
+                        "body {path}: expected keys {e_keys:?}, got {a_keys:?}"
+                    ));
+                    return;
+                }
+                if self.key_order && e_keys != a_keys {
+                    self.problem(format!(
+                        "body {path}: expected key order {e_keys:?}, got {a_keys:?}"
+                    ));
+                }
+                for (key, e) in e {
+                    let len = path.len();
+                    let _ = write!(path, ".{key}");
+                    self.json(e, &a[key], path);
+                    path.truncate(len);
+                }
+            }
+            (e, a) => {
+                if e != a {
+                    self.problem(format!("body {path}: expected {e}, got {a}"));
+                }
+            }
+        }
+    }
+
+    /// Literal comparison where `<uuid#N>` placeholders match (and bind) UUIDs.
+    fn text_matches(&mut self, expected: &str, actual: &str) -> bool {
+        if !expected.contains("<uuid#") {
+            return expected == actual;
+        }
+        let mut rest_expected = expected;
+        let mut rest_actual = actual;
+        while let Some(start) = rest_expected.find("<uuid#") {
+            let Some(end) = rest_expected[start..].find('>') else {
+                return expected == actual;
+            };
+            let placeholder = &rest_expected[start..start + end + 1];
+            let literal = &rest_expected[..start];
+            let Some(after_literal) = rest_actual.strip_prefix(literal) else {
+                return false;
+            };
+            if after_literal.len() < 36 || !is_uuid(&after_literal[..36]) {
+                return false;
+            }
+            let value = &after_literal[..36];
+            match self.bindings.get(placeholder) {
+                Some(bound) if bound != value => return false,
+                Some(_) => {}
+                None => {
+                    self.bindings
+                        .insert(placeholder.to_owned(), value.to_owned());
+                }
+            }
+            rest_expected = &rest_expected[start + end + 1..];
+            rest_actual = &after_literal[36..];
+        }
+        rest_expected == rest_actual
+    }
+}
+
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn substitute_api(value: &Value, base_url: &str) -> Value {
+    match value {
+        Value::String(text) if text.contains("{API}") => {
+            Value::String(text.replace("{API}", base_url))
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| substitute_api(v, base_url)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute_api(v, base_url)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
