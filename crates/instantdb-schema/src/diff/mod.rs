@@ -878,6 +878,12 @@ mod tests {
             "Link songs.album to albums.songs."
         );
         assert!(steps[1].is_background() && !steps[0].is_background());
+        let PlanStep::AddAttr(new_attr) = steps[0].clone() else {
+            panic!("{:?}", steps[0])
+        };
+        let stored = ApiAttr::from(new_attr);
+        assert_eq!(stored.reverse_identity.unwrap().name(), "albums.songs");
+        assert_eq!(stored.checked_data_type, None);
     }
 
     #[test]

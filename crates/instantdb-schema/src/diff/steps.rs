@@ -315,6 +315,33 @@ impl PlanStep {
     }
 }
 
+/// The attribute an `add-attr` step creates, as the server then reports it (what an emulator
+/// stores when it applies the step).
+impl From<NewAttr> for ApiAttr {
+    fn from(attr: NewAttr) -> ApiAttr {
+        ApiAttr {
+            id: attr.id,
+            value_type: attr.value_type,
+            cardinality: attr.cardinality,
+            forward_identity: attr.forward_identity,
+            reverse_identity: attr.reverse_identity,
+            unique: attr.unique,
+            index: attr.index,
+            required: attr.required,
+            inferred_types: attr.inferred_types,
+            catalog: attr.catalog,
+            on_delete: attr.on_delete,
+            on_delete_reverse: attr.on_delete_reverse,
+            checked_data_type: attr.checked_data_type.flatten(),
+            indexing: None,
+            checking_data_type: None,
+            setting_unique: None,
+            deletion_marked_at: None,
+            metadata: None,
+        }
+    }
+}
+
 fn ident_json(ident: &Ident) -> Value {
     serde_json::to_value(ident).unwrap_or(Value::Null)
 }
