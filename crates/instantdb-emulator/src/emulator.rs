@@ -1,0 +1,337 @@
+//! The public handle: [`Emulator::builder`] → [`EmulatorBuilder::start`] → [`Emulator`].
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::auth::Scope;
+use crate::error::{Error, ErrorKind};
+use crate::persist::Persist;
+use crate::server::{self, Config, SentMagicCode, Shared};
+use crate::store::{self, App, OAuthToken, Org, State};
+use crate::{clock, jobs};
+
+/// The email of the platform user the emulator creates on first start.
+const DEFAULT_USER_EMAIL: &str = "dev@localhost";
+
+/// Configures and starts an [`Emulator`].
+#[derive(Clone)]
+pub struct EmulatorBuilder {
+    port: u16,
+    data_dir: Option<PathBuf>,
+    platform_token: Option<String>,
+    job_stage_delay: Duration,
+    ephemeral_apps: bool,
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("port", &self.port)
+            .field("data_dir", &self.data_dir)
+            .field("platform_token", &self.platform_token.as_ref().map(|_| "[redacted]"))
+            .field("job_stage_delay", &self.job_stage_delay)
+            .field("ephemeral_apps", &self.ephemeral_apps)
+            .finish()
+    }
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            port: 0,
+            data_dir: None,
+            platform_token: None,
+            job_stage_delay: Duration::from_millis(150),
+            ephemeral_apps: true,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The port to bind on 127.0.0.1. The default, 0, lets the OS choose a free one; read it
+    /// back with [`Emulator::base_url`].
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Persist everything (apps, schema, data, files, tokens) in `dir`, created if missing.
+    /// Without it the emulator is in-memory and forgets everything when stopped.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Seeds the platform user's personal access token (`per_…` or a UUID) instead of a random
+    /// one, so scripts can use a fixed value. Existing tokens in a data directory are kept.
+    pub fn platform_token(mut self, token: impl Into<String>) -> Self {
+        self.platform_token = Some(token.into());
+        self
+    }
+
+    /// How long each stage of a background schema job takes (default 150 ms): a job goes
+    /// waiting → processing → completed/errored in two stages.
+    pub fn job_stage_delay(mut self, delay: Duration) -> Self {
+        self.job_stage_delay = delay;
+        self
+    }
+
+    /// Whether `POST /dash/apps/ephemeral` (temporary apps, no auth) is enabled (default yes).
+    pub fn ephemeral_apps(mut self, enabled: bool) -> Self {
+        self.ephemeral_apps = enabled;
+        self
+    }
+
+    /// Binds the port, loads the data directory if any, and starts serving on the current tokio
+    /// runtime. Background jobs left unfinished by a previous run resume.
+    pub async fn start(self) -> Result<Emulator, Error> {
+        if let Some(token) = &self.platform_token {
+            let valid = token.starts_with("per_") || Uuid::parse_str(token).is_ok();
+            if !valid || token.trim() != token {
+                return Err(Error::invalid(
+                    "a seeded platform token must be `per_…` or a UUID, without whitespace",
+                ));
+            }
+        }
+        let (persist, mut state) = match &self.data_dir {
+            Some(dir) => {
+                let (persist, state) = Persist::open(dir)?;
+                (Some(persist), state)
+            }
+            None => (None, State::default()),
+        };
+        let (user_id, platform_token) = default_user(&mut state, self.platform_token);
+        let listener = TcpListener::bind(server::loopback(self.port))
+            .await
+            .map_err(|source| Error::from(ErrorKind::Bind { port: self.port, source }))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| Error::from(ErrorKind::Bind { port: self.port, source }))?;
+        let base_url = format!("http://{addr}");
+        let shared = Arc::new(Shared::new(
+            state,
+            persist,
+            base_url.clone(),
+            Config {
+                job_stage_delay: self.job_stage_delay,
+                ephemeral_apps: self.ephemeral_apps,
+            },
+            tokio::runtime::Handle::current(),
+        ));
+        // Persist the default user (and anything loading repaired) before serving.
+        shared
+            .write(|_| Ok(()))
+            .map_err(|err| Error::database(err.message()))?;
+        jobs::resume_all(&shared);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let server = tokio::spawn(server::run(listener, Arc::clone(&shared), shutdown_rx));
+        tracing::info!(%base_url, "instantdb emulator listening");
+        Ok(Emulator {
+            base_url,
+            shared,
+            shutdown,
+            server: Some(server),
+            platform_token,
+            user_id,
+        })
+    }
+}
+
+/// Finds or creates the emulator's platform user and its personal access token.
+fn default_user(state: &mut State, seed: Option<String>) -> (Uuid, String) {
+    let ephemeral = state.server.ephemeral_creator;
+    let existing = state
+        .server
+        .users
+        .values()
+        .find(|user| Some(user.id) != ephemeral)
+        .map(|user| user.id);
+    match existing {
+        Some(user_id) => {
+            if let Some(seed) = seed {
+                state.server_mut().personal_tokens.insert(seed.clone(), user_id);
+                return (user_id, seed);
+            }
+            let token = state
+                .server
+                .personal_tokens
+                .iter()
+                .filter(|(_, user)| **user == user_id)
+                .map(|(token, _)| token.clone())
+                .min();
+            match token {
+                Some(token) => (user_id, token),
+                None => {
+                    let token = store::new_personal_token();
+                    state.server_mut().personal_tokens.insert(token.clone(), user_id);
+                    (user_id, token)
+                }
+            }
+        }
+        None => state.create_platform_user(DEFAULT_USER_EMAIL, seed),
+    }
+}
+
+/// A running emulator. Dropping it stops the server (in-flight requests get a few seconds);
+/// [`Emulator::shutdown`] does the same and waits.
+pub struct Emulator {
+    base_url: String,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    platform_token: String,
+    user_id: Uuid,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url)
+            .field("platform_token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// An app created with [`Emulator::create_app`]: its id and admin token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppCredentials {
+    /// The app id (`App-Id` header of admin requests).
+    pub app_id: Uuid,
+    admin_token: String,
+}
+
+impl AppCredentials {
+    /// The app's admin token. A secret: it grants full access to the app.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+}
+
+impl fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("app_id", &self.app_id)
+            .field("admin_token", &"[redacted]")
+            .finish()
+    }
+}
+
+impl Emulator {
+    /// A builder with the defaults: port 0, in memory.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`, to pass as the SDKs' API URI.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The platform user's personal access token (`per_…`): works on every platform route,
+    /// with no scope restrictions. A secret.
+    pub fn platform_token(&self) -> &str {
+        &self.platform_token
+    }
+
+    /// Creates an app owned by the platform user, directly (no HTTP), and returns its
+    /// credentials.
+    pub fn create_app(&self, title: &str) -> Result<AppCredentials, Error> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(Error::invalid("an app needs a non-blank title"));
+        }
+        let user_id = self.user_id;
+        self.shared
+            .write(|state| {
+                let app = App::new(title, Some(user_id), None);
+                let credentials = AppCredentials {
+                    app_id: app.meta.id,
+                    admin_token: app.meta.admin_token.to_string(),
+                };
+                state.insert_app(app);
+                Ok(credentials)
+            })
+            .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Issues an OAuth access token (`pat_…`) for the platform user with the given scopes
+    /// (`apps-read`, `apps-write`, `data-read`, `data-write`, `storage-read`, `storage-write`),
+    /// valid for `ttl`. Useful to test scope checks.
+    pub fn create_oauth_token(&self, scopes: &[&str], ttl: Duration) -> Result<String, Error> {
+        if let Some(bad) = scopes.iter().find(|scope| Scope::parse(scope).is_none()) {
+            return Err(Error::invalid(format!("unknown OAuth scope `{bad}`")));
+        }
+        let user_id = self.user_id;
+        let expires_at = clock::now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        self.shared
+            .write(|state| {
+                let token = store::new_oauth_token();
+                state.server_mut().oauth_tokens.insert(
+                    token.clone(),
+                    OAuthToken {
+                        user_id,
+                        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                        expires_at,
+                    },
+                );
+                Ok(token)
+            })
+            .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Creates another platform user and returns their personal access token (to test that
+    /// users cannot reach each other's apps).
+    pub fn create_platform_user(&self, email: &str) -> Result<String, Error> {
+        self.shared
+            .write(|state| Ok(state.create_platform_user(email, None).1))
+            .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Creates an organisation with the platform user as its owner; returns its id.
+    pub fn create_org(&self, title: &str) -> Result<Uuid, Error> {
+        let user_id = self.user_id;
+        self.shared
+            .write(|state| {
+                let id = Uuid::new_v4();
+                let mut members = indexmap::IndexMap::new();
+                members.insert(user_id, "owner".to_owned());
+                state.server_mut().orgs.insert(
+                    id,
+                    Org {
+                        id,
+                        title: title.to_owned(),
+                        created_at: clock::now_ms(),
+                        members,
+                    },
+                );
+                Ok(id)
+            })
+            .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Magic codes "sent" by `/admin/send_magic_code` from now on (the emulator never mails).
+    pub fn subscribe_mail(&self) -> broadcast::Receiver<SentMagicCode> {
+        self.shared.mail.subscribe()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the server.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,5 @@
+//! The platform API (`/superadmin/*` and the `/dash/*` routes the SDK and CLI use): apps, orgs,
+//! temporary apps, schema, perms and schema push.
+
+pub(crate) mod plan;
+pub(crate) mod routes;

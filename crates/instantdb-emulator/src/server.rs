@@ -1,0 +1,418 @@
+//! The HTTP layer: hyper connections, the request/response types handlers see, the route table,
+//! and the shared state behind its lock.
+//!
+//! Handlers are plain functions from [`Request`] to [`Reply`] that lock [`Shared::state`]; none of
+//! them awaits while holding it. Every write goes through [`Shared::write`], which flushes what
+//! the closure changed to the data directory (when there is one) before the lock is released, so
+//! the order of committed writes is the order of responses.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, Method, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::persist::Persist;
+use crate::store::State;
+use crate::{admin, platform, storage};
+
+/// Bodies above this size are refused (413), so a stray client cannot exhaust memory.
+const MAX_BODY_BYTES: usize = 1 << 30;
+
+/// A magic code the emulator "sent": it has no mail server, so codes go to the log and to
+/// subscribers of [`crate::Emulator::subscribe_mail`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct SentMagicCode {
+    /// The app the code belongs to.
+    pub app_id: uuid::Uuid,
+    /// The recipient.
+    pub email: String,
+    /// The six-digit code.
+    pub code: String,
+}
+
+impl std::fmt::Debug for SentMagicCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The code is a credential for the recipient's account in the app.
+        f.debug_struct("SentMagicCode")
+            .field("app_id", &self.app_id)
+            .field("email", &self.email)
+            .field("code", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Knobs that tests and the CLI turn.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// How long each background job stage takes (waiting → processing → done).
+    pub(crate) job_stage_delay: Duration,
+    /// Whether `POST /dash/apps/ephemeral` is enabled.
+    pub(crate) ephemeral_apps: bool,
+}
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    state: RwLock<State>,
+    pub(crate) persist: Option<Persist>,
+    pub(crate) base_url: String,
+    pub(crate) config: Config,
+    pub(crate) mail: broadcast::Sender<SentMagicCode>,
+    /// The runtime background jobs are spawned on (handlers run on blocking threads).
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        state: State,
+        persist: Option<Persist>,
+        base_url: String,
+        config: Config,
+        runtime: tokio::runtime::Handle,
+    ) -> Shared {
+        let (mail, _) = broadcast::channel(64);
+        Shared {
+            state: RwLock::new(state),
+            persist,
+            base_url,
+            config,
+            mail,
+            runtime,
+        }
+    }
+
+    /// Read access. A panic in another request must not take the server down, so a poisoned
+    /// lock is used as is: every write path restores consistency before it can panic.
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Runs `f` with write access, then persists what it changed.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut State) -> ApiResult<T>) -> ApiResult<T> {
+        let mut state = self
+            .state
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let result = f(&mut state);
+        if let Some(persist) = &self.persist {
+            if let Err(err) = persist.flush(&mut state) {
+                tracing::error!(error = %err, "persisting to the data directory failed");
+                return Err(ApiError::internal());
+            }
+        } else {
+            state.dirty = Default::default();
+            for app in state.apps.values_mut() {
+                app.data.dirty.clear();
+            }
+        }
+        result
+    }
+}
+
+/// A request as handlers see it: the body already collected.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Request {
+    /// A header's value, when present and valid UTF-8.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// The first value of a query parameter.
+    pub(crate) fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The JSON body, parsed only when the content type is `application/(…+)json`, as ring's
+    /// `wrap-json-body` does: otherwise every body parameter reads as missing. Unparsable JSON
+    /// is ring's `text/plain` 400.
+    pub(crate) fn json(&self) -> ApiResult<Value> {
+        let is_json = self.header("content-type").is_some_and(|value| {
+            let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            mime.starts_with("application/") && (mime.ends_with("/json") || mime.ends_with("+json"))
+        });
+        if !is_json || self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|_| ApiError::malformed_json())
+    }
+
+    /// A key of the JSON body object.
+    pub(crate) fn body_field<'a>(body: &'a Value, key: &str) -> Option<&'a Value> {
+        body.get(key).filter(|value| !value.is_null())
+    }
+}
+
+/// A successful response.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    Json(Value),
+    File {
+        content_type: Option<String>,
+        content_disposition: Option<String>,
+        bytes: Bytes,
+    },
+}
+
+/// Dispatches a request to its handler.
+fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
+    let Some(rest) = req.path.strip_prefix('/') else {
+        return Err(ApiError::route_not_found());
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let method = req.method.as_str();
+    match (method, segments.as_slice()) {
+        ("POST", ["admin", "query"]) => admin::query::handle(shared, req),
+        ("POST", ["admin", "transact"]) => admin::transact::handle(shared, req),
+        ("POST", ["admin", "refresh_tokens"]) => admin::users::refresh_tokens(shared, req),
+        ("POST", ["admin", "sign_out"]) => admin::users::sign_out(shared, req),
+        ("POST", ["admin", "magic_code"]) => admin::users::magic_code(shared, req, false),
+        ("POST", ["admin", "send_magic_code"]) => admin::users::magic_code(shared, req, true),
+        ("POST", ["admin", "verify_magic_code"]) => admin::users::verify_magic_code(shared, req),
+        ("POST", ["admin", "sign_in_guest"]) => admin::users::sign_in_guest(shared, req),
+        ("GET", ["admin", "users"]) => admin::users::get_user(shared, req),
+        ("DELETE", ["admin", "users"]) => admin::users::delete_user(shared, req),
+        ("POST", ["runtime", "auth", "verify_refresh_token"]) => {
+            admin::users::verify_refresh_token(shared, req)
+        }
+        ("GET", ["admin", "rooms", "presence"]) => admin::users::presence(shared, req),
+        ("GET", ["admin", "schema"]) => platform::routes::admin_schema(shared, req),
+        ("PUT", ["admin", "storage", "upload"]) => storage::upload(shared, req),
+        ("DELETE", ["admin", "storage", "files"]) => storage::delete_one(shared, req),
+        ("POST", ["admin", "storage", "files", "delete"]) => storage::delete_many(shared, req),
+        ("GET", ["admin", "storage", "files"]) => storage::list_legacy(shared, req),
+        ("GET", ["admin", "storage", "signed-download-url"]) => storage::signed_download_url(shared, req),
+        ("GET", ["storage", app_id, location_id]) => storage::download(shared, app_id, location_id),
+        ("GET", ["superadmin", "apps"]) => platform::routes::list_apps(shared, req, None),
+        ("POST", ["superadmin", "apps"]) => platform::routes::create_app(shared, req),
+        ("GET", ["superadmin", "orgs"]) => platform::routes::list_orgs(shared, req),
+        ("GET", ["superadmin", "orgs", org_id, "apps"]) => {
+            platform::routes::list_apps(shared, req, Some(org_id))
+        }
+        ("GET", ["superadmin", "apps", app_id]) => platform::routes::get_app(shared, req, app_id),
+        ("POST", ["superadmin", "apps", app_id]) => platform::routes::update_app(shared, req, app_id),
+        ("DELETE", ["superadmin", "apps", app_id]) => platform::routes::delete_app(shared, req, app_id),
+        ("GET", ["superadmin", "apps", app_id, "schema"]) => {
+            platform::routes::get_schema(shared, req, app_id)
+        }
+        ("GET", ["superadmin", "apps", app_id, "perms"]) => {
+            platform::routes::get_perms(shared, req, app_id)
+        }
+        ("POST", ["superadmin", "apps", app_id, "perms"]) => {
+            platform::routes::push_perms(shared, req, app_id)
+        }
+        ("POST", ["superadmin" | "dash", "apps", app_id, "schema", "push", "plan"]) => {
+            platform::routes::plan(shared, req, app_id)
+        }
+        ("POST", ["superadmin" | "dash", "apps", app_id, "schema", "push", "apply"]) => {
+            platform::routes::apply(shared, req, app_id)
+        }
+        ("POST", ["dash", "apps", "ephemeral"]) => platform::routes::create_ephemeral(shared, req),
+        ("POST", ["dash", "apps", app_id, "schema", "steps", "apply"]) => {
+            platform::routes::steps_apply(shared, req, app_id)
+        }
+        ("GET", ["dash", "apps", app_id, "schema", "pull"]) => {
+            platform::routes::schema_pull(shared, req, app_id)
+        }
+        ("GET", ["dash", "apps", app_id, "perms", "pull"]) => {
+            platform::routes::perms_pull(shared, req, app_id)
+        }
+        ("GET", ["dash", "apps", app_id, "indexing-jobs", "group", group_id]) => {
+            platform::routes::jobs_group(shared, req, app_id, group_id)
+        }
+        ("GET", ["dash", "apps", app_id, "indexing-jobs", job_id]) => {
+            platform::routes::job_get(shared, req, app_id, job_id)
+        }
+        ("GET", ["health", "system"]) => Ok(Reply::Json(serde_json::json!({"wal": "ok"}))),
+        _ => Err(ApiError::route_not_found()),
+    }
+}
+
+fn error_response(error: &ApiError) -> Response<Full<Bytes>> {
+    let (content_type, body) = match &error.body {
+        ErrorBody::Envelope {
+            kind,
+            message,
+            hint,
+        } => {
+            let mut out = Map::new();
+            out.insert("type".into(), Value::String((*kind).to_owned()));
+            out.insert("message".into(), Value::String(message.clone()));
+            if let Some(hint) = hint {
+                out.insert("hint".into(), hint.clone());
+            }
+            out.insert(
+                "trace-id".into(),
+                Value::String(uuid::Uuid::new_v4().simple().to_string()),
+            );
+            ("application/json; charset=utf-8", Value::Object(out).to_string())
+        }
+        ErrorBody::RouteNotFound => (
+            "application/json; charset=utf-8",
+            serde_json::json!({"message": error.message()}).to_string(),
+        ),
+        ErrorBody::MalformedJson => ("text/plain", error.message().to_owned()),
+    };
+    build_response(error.status, content_type, None, Bytes::from(body))
+}
+
+fn build_response(
+    status: StatusCode,
+    content_type: &str,
+    content_disposition: Option<&str>,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(CONTENT_TYPE, value);
+    }
+    if let Some(value) = content_disposition.and_then(|d| HeaderValue::from_str(d).ok()) {
+        response.headers_mut().insert(CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+async fn serve_request(
+    shared: Arc<Shared>,
+    request: http::Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let too_big = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|length| length > MAX_BODY_BYTES);
+    if too_big {
+        return Ok(build_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "text/plain",
+            None,
+            Bytes::from_static(b"Request body too large."),
+        ));
+    }
+    let body = match http_body_util::Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(build_response(
+                StatusCode::BAD_REQUEST,
+                "text/plain",
+                None,
+                Bytes::from_static(b"Could not read the request body."),
+            ));
+        }
+    };
+    let req = Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts
+            .uri
+            .query()
+            .map(|query| {
+                url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+        headers: parts.headers,
+        body,
+    };
+    // Handlers lock a std RwLock and may run a whole query; keep them off the reactor threads.
+    let method = req.method.clone();
+    let path = req.path.clone();
+    let result = tokio::task::spawn_blocking(move || route(&shared, &req)).await;
+    let response = match result {
+        Ok(Ok(Reply::Json(value))) => build_response(
+            StatusCode::OK,
+            "application/json; charset=utf-8",
+            None,
+            Bytes::from(value.to_string()),
+        ),
+        Ok(Ok(Reply::File {
+            content_type,
+            content_disposition,
+            bytes,
+        })) => build_response(
+            StatusCode::OK,
+            content_type.as_deref().unwrap_or("application/octet-stream"),
+            content_disposition.as_deref(),
+            bytes,
+        ),
+        Ok(Err(error)) => error_response(&error),
+        Err(join_error) => {
+            tracing::error!(%method, %path, error = %join_error, "handler panicked");
+            error_response(&ApiError::internal())
+        }
+    };
+    tracing::debug!(%method, %path, status = response.status().as_u16(), "request");
+    Ok(response)
+}
+
+/// Accepts connections until `shutdown` changes.
+pub(crate) async fn run(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                let shared = Arc::clone(&shared);
+                let mut conn_shutdown = shutdown.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        serve_request(Arc::clone(&shared), request)
+                    });
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        result = conn.as_mut() => {
+                            if let Err(err) = result {
+                                tracing::debug!(error = %err, "connection closed with an error");
+                            }
+                        }
+                        _ = conn_shutdown.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    // Let in-flight requests finish (bounded), then drop the rest.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+/// The loopback address to bind.
+pub(crate) fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}

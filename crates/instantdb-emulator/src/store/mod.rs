@@ -1,0 +1,242 @@
+//! The emulator's whole state, in memory: platform users and their tokens, orgs, apps (with
+//! their attributes, rules, background jobs, app users' tokens and magic codes), entities and
+//! stored files.
+//!
+//! [`State`] is plain data behind one lock (see `server.rs`); it does no IO. Mutations mark what
+//! they changed in [`Dirty`], and `persist.rs` writes exactly that after the request.
+
+pub(crate) mod attrs;
+pub(crate) mod data;
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use self::attrs::Attrs;
+use self::data::AppData;
+use crate::clock;
+
+/// A dashboard user: owns apps and personal access tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PlatformUser {
+    pub(crate) id: Uuid,
+    pub(crate) email: String,
+    pub(crate) created_at: i64,
+}
+
+/// An OAuth access token (`pat_…`) with its scopes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OAuthToken {
+    pub(crate) user_id: Uuid,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) expires_at: i64,
+}
+
+/// An organisation and the roles of its members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Org {
+    pub(crate) id: Uuid,
+    pub(crate) title: String,
+    pub(crate) created_at: i64,
+    /// user id → role (`collaborator`, `admin`, `owner`).
+    pub(crate) members: IndexMap<Uuid, String>,
+}
+
+/// Server-wide records (everything but apps).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct ServerRecords {
+    pub(crate) users: IndexMap<Uuid, PlatformUser>,
+    /// Personal access token (`per_…` or a legacy UUID) → user.
+    pub(crate) personal_tokens: HashMap<String, Uuid>,
+    pub(crate) oauth_tokens: HashMap<String, OAuthToken>,
+    pub(crate) orgs: IndexMap<Uuid, Org>,
+    /// The user apps created through `/dash/apps/ephemeral` belong to.
+    pub(crate) ephemeral_creator: Option<Uuid>,
+}
+
+/// A background job (`indexing_jobs` row).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Job {
+    pub(crate) id: Uuid,
+    pub(crate) group_id: Uuid,
+    pub(crate) attr_id: Uuid,
+    pub(crate) attr_name: String,
+    pub(crate) job_type: String,
+    pub(crate) status: String,
+    pub(crate) stage: String,
+    pub(crate) checked_data_type: Option<String>,
+    pub(crate) work_estimate: Option<u64>,
+    pub(crate) work_completed: Option<u64>,
+    pub(crate) error: Option<String>,
+    pub(crate) invalid_unique_value: Option<Value>,
+    pub(crate) invalid_triples_sample: Option<Value>,
+    pub(crate) error_data: Option<Value>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) done_at: Option<i64>,
+}
+
+impl Job {
+    pub(crate) fn is_done(&self) -> bool {
+        self.status == "completed" || self.status == "errored"
+    }
+}
+
+/// A pending magic code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MagicCode {
+    pub(crate) email: String,
+    pub(crate) code: String,
+    pub(crate) created_at: i64,
+}
+
+/// Everything about an app except its entities and file bytes: one persisted record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AppMeta {
+    pub(crate) id: Uuid,
+    pub(crate) title: String,
+    pub(crate) creator_id: Option<Uuid>,
+    pub(crate) org_id: Option<Uuid>,
+    pub(crate) created_at: i64,
+    pub(crate) deletion_marked_at: Option<i64>,
+    pub(crate) admin_token: Uuid,
+    pub(crate) ephemeral: bool,
+    /// The permission rules (`code`), or `None` when never set.
+    pub(crate) perms: Option<Value>,
+    pub(crate) attrs: Attrs,
+    pub(crate) jobs: Vec<Job>,
+    /// App user refresh token → user id.
+    pub(crate) refresh_tokens: IndexMap<Uuid, Uuid>,
+    pub(crate) magic_codes: Vec<MagicCode>,
+    /// Stored files: location id → size (the bytes live in [`App::files`]).
+    #[serde(default)]
+    pub(crate) file_sizes: IndexMap<String, usize>,
+}
+
+/// One app.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub(crate) meta: AppMeta,
+    pub(crate) data: AppData,
+    /// location id → bytes.
+    pub(crate) files: HashMap<String, Bytes>,
+}
+
+impl App {
+    pub(crate) fn new(title: &str, creator_id: Option<Uuid>, org_id: Option<Uuid>) -> App {
+        App {
+            meta: AppMeta {
+                id: Uuid::new_v4(),
+                title: title.to_owned(),
+                creator_id,
+                org_id,
+                created_at: clock::now_ms(),
+                deletion_marked_at: None,
+                admin_token: Uuid::new_v4(),
+                ephemeral: false,
+                perms: None,
+                attrs: Attrs::with_system_catalog(),
+                jobs: Vec::new(),
+                refresh_tokens: IndexMap::new(),
+                magic_codes: Vec::new(),
+                file_sizes: IndexMap::new(),
+            },
+            data: AppData::default(),
+            files: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn is_live(&self) -> bool {
+        self.meta.deletion_marked_at.is_none()
+    }
+}
+
+/// What changed since the last flush.
+#[derive(Debug, Default)]
+pub(crate) struct Dirty {
+    pub(crate) server: bool,
+    pub(crate) apps: HashSet<Uuid>,
+    pub(crate) removed_apps: HashSet<Uuid>,
+    /// `(app, location id)` of files added or removed.
+    pub(crate) files: HashSet<(Uuid, String)>,
+    pub(crate) seq: bool,
+}
+
+/// The whole state.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) server: ServerRecords,
+    pub(crate) apps: IndexMap<Uuid, App>,
+    /// The last transaction id handed out (`tx-id`), server-wide and monotonic.
+    pub(crate) tx_seq: i64,
+    pub(crate) dirty: Dirty,
+}
+
+impl State {
+    /// A live app (not marked for deletion).
+    pub(crate) fn app(&self, id: &Uuid) -> Option<&App> {
+        self.apps.get(id).filter(|app| app.is_live())
+    }
+
+    /// A live app for writing; marks its record dirty.
+    pub(crate) fn app_mut(&mut self, id: &Uuid) -> Option<&mut App> {
+        let app = self.apps.get_mut(id).filter(|app| app.is_live())?;
+        self.dirty.apps.insert(*id);
+        Some(app)
+    }
+
+    pub(crate) fn app_by_admin_token(&self, token: &Uuid) -> Option<&App> {
+        self.apps
+            .values()
+            .find(|app| app.is_live() && app.meta.admin_token == *token)
+    }
+
+    pub(crate) fn insert_app(&mut self, app: App) -> Uuid {
+        let id = app.meta.id;
+        self.dirty.apps.insert(id);
+        self.apps.insert(id, app);
+        id
+    }
+
+    pub(crate) fn next_tx_id(&mut self) -> i64 {
+        self.tx_seq += 1;
+        self.dirty.seq = true;
+        self.tx_seq
+    }
+
+    pub(crate) fn server_mut(&mut self) -> &mut ServerRecords {
+        self.dirty.server = true;
+        &mut self.server
+    }
+
+    /// Creates a platform user with a personal access token; returns both.
+    pub(crate) fn create_platform_user(&mut self, email: &str, token: Option<String>) -> (Uuid, String) {
+        let id = Uuid::new_v4();
+        let token = token.unwrap_or_else(new_personal_token);
+        let server = self.server_mut();
+        server.users.insert(
+            id,
+            PlatformUser {
+                id,
+                email: email.to_owned(),
+                created_at: clock::now_ms(),
+            },
+        );
+        server.personal_tokens.insert(token.clone(), id);
+        (id, token)
+    }
+}
+
+/// `per_` + 64 hex digits, the shape of a personal access token.
+pub(crate) fn new_personal_token() -> String {
+    format!("per_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+/// `pat_` + 64 hex digits, the shape of an OAuth access token.
+pub(crate) fn new_oauth_token() -> String {
+    format!("pat_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
