@@ -82,7 +82,8 @@ enum Kind {
     Status(Box<ApiError>),
     /// A success response whose body is not the expected JSON.
     #[error(
-        "HTTP {status}: could not decode the body as {target}: {message}{} (body starts with: {excerpt:?})",
+        "HTTP {}: could not decode the body as {target}: {message}{} (body starts with: {excerpt:?})",
+        status.as_u16(),
         if path.is_empty() || path == "." { String::new() } else { format!(" at `{path}`") }
     )]
     Decode {
@@ -636,23 +637,19 @@ fn source_chain_has_timeout(err: &(dyn StdError + 'static)) -> bool {
 }
 
 fn source_chain_has_tls_error(err: &(dyn StdError + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(cause) = next {
-        if cause.downcast_ref::<rustls::Error>().is_some() {
+    if err.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    // hyper-rustls nests the rustls error in io::Errors, whose `source()` skips the payload.
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        if source_chain_has_tls_error(inner) {
             return true;
         }
-        // tokio-rustls wraps handshake errors in an io::Error whose `source` may be skipped.
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
-        }
-        next = cause.source();
     }
-    false
+    err.source().is_some_and(source_chain_has_tls_error)
 }
 
 #[cfg(test)]

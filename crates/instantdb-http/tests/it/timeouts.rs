@@ -1,0 +1,135 @@
+//! Timeouts fire, and within twice their limit.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use instantdb_test_support::{Fault, Reply, ScriptedServer};
+use serde_json::json;
+
+use crate::support::client;
+
+const LIMIT: Duration = Duration::from_millis(300);
+
+fn assert_within_twice(started: Instant) {
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= LIMIT && elapsed < 2 * LIMIT,
+        "took {elapsed:?} for a {LIMIT:?} limit"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_server_ends_in_a_total_timeout() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::fault(Fault::Stall));
+    let client = client(&server).timeout(LIMIT).build().unwrap();
+    let started = Instant::now();
+    let err = client.get("/superadmin/apps").send().await.unwrap_err();
+    assert_within_twice(started);
+    assert!(
+        err.is_timeout() && !err.is_connect() && !err.is_transient_and_not_sent(),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "GET /superadmin/apps: request timeout of 300ms elapsed"
+    );
+}
+
+#[tokio::test]
+async fn the_total_timeout_covers_buffered_bodies() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::fault(Fault::StallBody {
+        body: Bytes::from("{\"a\":"),
+        declared: 100,
+    }));
+    let client = client(&server)
+        .timeout(LIMIT)
+        .read_timeout(None)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let response = client.get("/x").send().await.unwrap();
+    let err = response.json::<serde_json::Value>().await.unwrap_err();
+    assert_within_twice(started);
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_body_that_goes_silent_ends_in_an_idle_read_timeout() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::fault(Fault::StallBody {
+        body: Bytes::from("{\"a\":"),
+        declared: 100,
+    }));
+    let client = client(&server)
+        .timeout(None)
+        .read_timeout(LIMIT)
+        .build()
+        .unwrap();
+    let response = client.get("/x").send().await.unwrap();
+    let started = Instant::now();
+    let err = response.bytes().await.unwrap_err();
+    assert_within_twice(started);
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.to_string().contains("idle read timeout"), "{err}");
+}
+
+#[tokio::test]
+async fn slow_bodies_within_the_limits_succeed() {
+    let server = ScriptedServer::start().await;
+    let body = json!({"goals": [1, 2, 3, 4, 5, 6, 7, 8]}).to_string();
+    server.push(Reply::text(200, body.clone()).chunked(4, Duration::from_millis(20)));
+    let client = client(&server)
+        .timeout(Duration::from_secs(5))
+        .read_timeout(LIMIT)
+        .build()
+        .unwrap();
+    let text = client.get("/x").send().await.unwrap().text().await.unwrap();
+    assert_eq!(text, body);
+}
+
+#[tokio::test]
+async fn event_streams_are_bounded_by_the_idle_timeout_only() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::sse([json!({"op": "sse-init"})]).keep_open());
+    // The total timeout is shorter than the stream's life: it does not apply to streamed bodies.
+    let client = client(&server)
+        .timeout(Duration::from_millis(100))
+        .read_timeout(LIMIT)
+        .build()
+        .unwrap();
+    let mut events = client
+        .post("/admin/subscribe-query")
+        .send()
+        .await
+        .unwrap()
+        .sse();
+    let first = events.next().await.unwrap().unwrap();
+    assert_eq!(first.data, r#"{"op":"sse-init"}"#);
+    let started = Instant::now();
+    let err = events.next().await.unwrap().unwrap_err();
+    assert_within_twice(started);
+    assert!(err.is_timeout());
+    assert!(events.next().await.is_none());
+}
+
+#[tokio::test]
+async fn per_request_timeouts_override_the_client() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::json(200, json!({})).delay(Duration::from_millis(200)));
+    server.push(Reply::json(200, json!({})).delay(Duration::from_millis(200)));
+    let client = client(&server)
+        .timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let ok = client
+        .get("/x")
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+    let err = client.get("/x").send().await.unwrap_err();
+    assert!(err.is_timeout());
+}
