@@ -166,7 +166,12 @@ fn role_on_app(state: &State, user: Uuid, app_id: &Uuid) -> Option<Role> {
 }
 
 /// `get-app-with-role!`.
-pub(crate) fn app_with_role(state: &State, user: Uuid, app_id: Uuid, role: Role) -> ApiResult<Uuid> {
+pub(crate) fn app_with_role(
+    state: &State,
+    user: Uuid,
+    app_id: Uuid,
+    role: Role,
+) -> ApiResult<Uuid> {
     if state.app(&app_id).is_none() {
         return Err(ApiError::record_not_found("app", None));
     }
@@ -243,7 +248,10 @@ pub(crate) fn app_id_authed(state: &State, req: &Request, scope: Scope) -> ApiRe
         };
     }
     let Token::Uuid(token) = bearer(req)? else {
-        return Err(ApiError::param_malformed(&["headers", "authorization"], json!("<redacted>")));
+        return Err(ApiError::param_malformed(
+            &["headers", "authorization"],
+            json!("<redacted>"),
+        ));
     };
     match state.app(&app_id) {
         Some(app) if app.meta.admin_token == token => Ok(app_id),
@@ -295,7 +303,10 @@ pub(crate) fn perms(state: &State, req: &Request, scope: Scope) -> ApiResult<Per
             user: Some(user),
         });
     }
-    if req.header("as-guest").is_some_and(|value| !value.is_empty()) {
+    if req
+        .header("as-guest")
+        .is_some_and(|value| !value.is_empty())
+    {
         let app_id = app_id_untrusted(req)?;
         if state.app(&app_id).is_none() {
             return Err(ApiError::record_not_found("app", None));

@@ -50,7 +50,10 @@ mod tests {
     #[test]
     fn dates_parse_leniently() {
         assert_eq!(parse_date("2025-01-02T03:04:05Z"), Some(1_735_787_045_000));
-        assert_eq!(parse_date("2025-01-02T03:04:05.123Z"), Some(1_735_787_045_123));
+        assert_eq!(
+            parse_date("2025-01-02T03:04:05.123Z"),
+            Some(1_735_787_045_123)
+        );
         assert_eq!(parse_date("2025-01-02"), Some(1_735_776_000_000));
         assert_eq!(parse_date("tomorrow"), None);
     }

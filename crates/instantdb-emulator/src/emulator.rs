@@ -35,7 +35,10 @@ impl fmt::Debug for EmulatorBuilder {
         f.debug_struct("EmulatorBuilder")
             .field("port", &self.port)
             .field("data_dir", &self.data_dir)
-            .field("platform_token", &self.platform_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "platform_token",
+                &self.platform_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("job_stage_delay", &self.job_stage_delay)
             .field("ephemeral_apps", &self.ephemeral_apps)
             .finish()
@@ -110,10 +113,18 @@ impl EmulatorBuilder {
         let (user_id, platform_token) = default_user(&mut state, self.platform_token);
         let listener = TcpListener::bind(server::loopback(self.port))
             .await
-            .map_err(|source| Error::from(ErrorKind::Bind { port: self.port, source }))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| Error::from(ErrorKind::Bind { port: self.port, source }))?;
+            .map_err(|source| {
+                Error::from(ErrorKind::Bind {
+                    port: self.port,
+                    source,
+                })
+            })?;
+        let addr = listener.local_addr().map_err(|source| {
+            Error::from(ErrorKind::Bind {
+                port: self.port,
+                source,
+            })
+        })?;
         let base_url = format!("http://{addr}");
         let shared = Arc::new(Shared::new(
             state,
@@ -156,7 +167,10 @@ fn default_user(state: &mut State, seed: Option<String>) -> (Uuid, String) {
     match existing {
         Some(user_id) => {
             if let Some(seed) = seed {
-                state.server_mut().personal_tokens.insert(seed.clone(), user_id);
+                state
+                    .server_mut()
+                    .personal_tokens
+                    .insert(seed.clone(), user_id);
                 return (user_id, seed);
             }
             let token = state
@@ -170,7 +184,10 @@ fn default_user(state: &mut State, seed: Option<String>) -> (Uuid, String) {
                 Some(token) => (user_id, token),
                 None => {
                     let token = store::new_personal_token();
-                    state.server_mut().personal_tokens.insert(token.clone(), user_id);
+                    state
+                        .server_mut()
+                        .personal_tokens
+                        .insert(token.clone(), user_id);
                     (user_id, token)
                 }
             }
@@ -269,7 +286,8 @@ impl Emulator {
             return Err(Error::invalid(format!("unknown OAuth scope `{bad}`")));
         }
         let user_id = self.user_id;
-        let expires_at = clock::now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        let expires_at =
+            clock::now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
         self.shared
             .write(|state| {
                 let token = store::new_oauth_token();

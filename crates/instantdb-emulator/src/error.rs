@@ -90,7 +90,12 @@ pub(crate) enum ErrorBody {
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    fn envelope(status: StatusCode, kind: &'static str, message: String, hint: Option<Value>) -> Self {
+    fn envelope(
+        status: StatusCode,
+        kind: &'static str,
+        message: String,
+        hint: Option<Value>,
+    ) -> Self {
         ApiError {
             status,
             body: ErrorBody::Envelope {
@@ -157,7 +162,11 @@ impl ApiError {
     }
 
     /// A single-message validation failure, the most common shape.
-    pub(crate) fn validation_msg(data_type: &str, input: Value, message: impl Into<String>) -> Self {
+    pub(crate) fn validation_msg(
+        data_type: &str,
+        input: Value,
+        message: impl Into<String>,
+    ) -> Self {
         Self::validation(data_type, input, vec![json!({ "message": message.into() })])
     }
 
@@ -284,10 +293,17 @@ mod tests {
         let err = ApiError::validation(
             "steps",
             json!([]),
-            vec![json!({"message": "a"}), json!({"in": [0]}), json!({"message": "b"})],
+            vec![
+                json!({"message": "a"}),
+                json!({"in": [0]}),
+                json!({"message": "b"}),
+            ],
         );
         assert_eq!(err.message(), "Validation failed for steps: a, b");
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
-        assert_eq!(ApiError::unknown_user_token().status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            ApiError::unknown_user_token().status,
+            StatusCode::UNAUTHORIZED
+        );
     }
 }

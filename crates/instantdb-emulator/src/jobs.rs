@@ -24,7 +24,13 @@ use crate::store::{App, Job};
 const SAMPLE_SIZE: usize = 10;
 
 /// Creates a job row (status `waiting`).
-pub(crate) fn new_job(app: &App, group_id: Uuid, attr_id: Uuid, job_type: &str, checked_data_type: Option<&str>) -> Job {
+pub(crate) fn new_job(
+    app: &App,
+    group_id: Uuid,
+    attr_id: Uuid,
+    job_type: &str,
+    checked_data_type: Option<&str>,
+) -> Job {
     let now = clock::now_ms();
     Job {
         id: Uuid::new_v4(),
@@ -226,7 +232,8 @@ fn finish(app: &mut App, index: usize) {
                 "required" => attr.required = true,
                 "remove-required" => attr.required = false,
                 "check-data-type" => {
-                    attr.checked_data_type = job.checked_data_type.as_deref().and_then(DataType::parse);
+                    attr.checked_data_type =
+                        job.checked_data_type.as_deref().and_then(DataType::parse);
                 }
                 "remove-data-type" => attr.checked_data_type = None,
                 _ => {}
@@ -271,19 +278,24 @@ fn check(app: &App, attr: &Attr, job: &Job) -> Result<(), JobFailure> {
                         .map(|links| links.iter().map(|t| json!(t)).collect())
                         .unwrap_or_default()
                 } else {
-                    entity.values.get(&attr.id).filter(|v| !v.is_null()).cloned().into_iter().collect()
+                    entity
+                        .values
+                        .get(&attr.id)
+                        .filter(|v| !v.is_null())
+                        .cloned()
+                        .into_iter()
+                        .collect()
                 };
                 for value in values {
-                    seen.entry(value_key(&value)).or_default().push((*eid, value));
+                    seen.entry(value_key(&value))
+                        .or_default()
+                        .push((*eid, value));
                 }
             }
-            let duplicate = app
-                .data
-                .entities_of(etype)
-                .find_map(|(eid, _)| {
-                    seen.values()
-                        .find(|holders| holders.len() > 1 && holders.iter().any(|(id, _)| id == eid))
-                });
+            let duplicate = app.data.entities_of(etype).find_map(|(eid, _)| {
+                seen.values()
+                    .find(|holders| holders.len() > 1 && holders.iter().any(|(id, _)| id == eid))
+            });
             match duplicate {
                 None => Ok(()),
                 Some(holders) => {
@@ -303,7 +315,10 @@ fn check(app: &App, attr: &Attr, job: &Job) -> Result<(), JobFailure> {
                 .entities_of(etype)
                 .filter(|(_, entity)| {
                     if attr.is_ref() {
-                        entity.refs.get(&attr.id).is_none_or(|links| links.is_empty())
+                        entity
+                            .refs
+                            .get(&attr.id)
+                            .is_none_or(|links| links.is_empty())
                     } else {
                         entity.values.get(&attr.id).is_none_or(Value::is_null)
                     }

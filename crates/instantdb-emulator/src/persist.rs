@@ -84,7 +84,9 @@ impl Persist {
                 );
             } else if let Some(rest) = key.strip_prefix("ent/") {
                 let mut parts = rest.splitn(3, '/');
-                let (Some(app), Some(eid), Some(etype)) = (parts.next(), parts.next(), parts.next()) else {
+                let (Some(app), Some(eid), Some(etype)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
                     return Err(Error::corrupt(key, "malformed entity key"));
                 };
                 let app = Uuid::parse_str(app).map_err(|err| Error::corrupt(key, err))?;
@@ -97,10 +99,12 @@ impl Persist {
         // Entities come back in key order; restore creation order so listings stay stable.
         entities.sort_by(|a, b| a.3.created_at.cmp(&b.3.created_at).then(a.2.cmp(&b.2)));
         for (app_id, etype, eid, entity) in entities {
-            let app = state
-                .apps
-                .get_mut(&app_id)
-                .ok_or_else(|| Error::corrupt(&entity_key(&app_id, &eid, &etype), "entity of an unknown app"))?;
+            let app = state.apps.get_mut(&app_id).ok_or_else(|| {
+                Error::corrupt(
+                    &entity_key(&app_id, &eid, &etype),
+                    "entity of an unknown app",
+                )
+            })?;
             app.data.load(&etype, eid, entity);
         }
         let files = txn.open_table(FILES).map_err(Error::database)?;
@@ -112,7 +116,10 @@ impl Persist {
             };
             let app = Uuid::parse_str(app).map_err(|err| Error::corrupt(key, err))?;
             if let Some(app) = state.apps.get_mut(&app) {
-                app.files.insert(location.to_owned(), bytes::Bytes::copy_from_slice(value.value()));
+                app.files.insert(
+                    location.to_owned(),
+                    bytes::Bytes::copy_from_slice(value.value()),
+                );
             }
         }
         Ok(state)
@@ -157,7 +164,9 @@ impl Persist {
                 }
             }
             for (app_id, changed) in &entity_changes {
-                let Some(app) = state.apps.get(app_id) else { continue };
+                let Some(app) = state.apps.get(app_id) else {
+                    continue;
+                };
                 for (etype, eid) in changed {
                     let key = entity_key(app_id, eid, etype);
                     match app.data.entity(etype, eid) {
@@ -175,9 +184,15 @@ impl Persist {
             let mut files = txn.open_table(FILES).map_err(Error::database)?;
             for (app_id, location) in &dirty.files {
                 let key = format!("{app_id}/{location}");
-                match state.apps.get(app_id).and_then(|app| app.files.get(location)) {
+                match state
+                    .apps
+                    .get(app_id)
+                    .and_then(|app| app.files.get(location))
+                {
                     Some(bytes) => {
-                        files.insert(key.as_str(), bytes.as_ref()).map_err(Error::database)?;
+                        files
+                            .insert(key.as_str(), bytes.as_ref())
+                            .map_err(Error::database)?;
                     }
                     None => {
                         files.remove(key.as_str()).map_err(Error::database)?;
@@ -191,5 +206,9 @@ impl Persist {
 }
 
 fn is_clean(dirty: &Dirty) -> bool {
-    !dirty.server && !dirty.seq && dirty.apps.is_empty() && dirty.removed_apps.is_empty() && dirty.files.is_empty()
+    !dirty.server
+        && !dirty.seq
+        && dirty.apps.is_empty()
+        && dirty.removed_apps.is_empty()
+        && dirty.files.is_empty()
 }

@@ -44,7 +44,11 @@ pub(crate) fn program(perms: Option<&Value>, etype: &str, action: &str) -> Optio
             ("$default", action),
             ("$default", "$default"),
         ] {
-            match code.get(ns).and_then(|rules| rules.get("allow")).and_then(|allow| allow.get(key)) {
+            match code
+                .get(ns)
+                .and_then(|rules| rules.get("allow"))
+                .and_then(|allow| allow.get(key))
+            {
                 Some(Value::String(text)) => return Some(text.clone()),
                 Some(Value::Bool(flag)) => return Some(flag.to_string()),
                 _ => {}
@@ -124,7 +128,9 @@ pub(crate) fn validation_errors(code: &Value) -> Vec<Value> {
     };
     for (ns, rules) in namespaces {
         let Some(rules) = rules.as_object() else {
-            errors.push(json!({"message": format!("The rules for `{ns}` must be an object."), "in": [ns]}));
+            errors.push(
+                json!({"message": format!("The rules for `{ns}` must be an object."), "in": [ns]}),
+            );
             continue;
         };
         if let Some(allow) = rules.get("allow") {
@@ -157,9 +163,7 @@ pub(crate) fn validation_errors(code: &Value) -> Vec<Value> {
         }
         if let Some(bind) = rules.get("bind") {
             let ok = match bind {
-                Value::Array(items) => {
-                    items.len() % 2 == 0 && items.iter().all(Value::is_string)
-                }
+                Value::Array(items) => items.len() % 2 == 0 && items.iter().all(Value::is_string),
                 Value::Object(map) => map.values().all(Value::is_string),
                 _ => false,
             };
@@ -219,7 +223,9 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
             i += 1;
         } else if c.is_ascii_alphabetic() || c == '_' || c == '$' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
                 i += 1;
             }
             tokens.push(Tok::Ident(chars[start..i].iter().collect()));
@@ -229,7 +235,9 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
                 i += 1;
             }
             let text: String = chars[start..i].iter().collect();
-            tokens.push(Tok::Num(text.parse().map_err(|_| format!("Bad number `{text}`"))?));
+            tokens.push(Tok::Num(
+                text.parse().map_err(|_| format!("Bad number `{text}`"))?,
+            ));
         } else if c == '"' || c == '\'' {
             let mut text = String::new();
             i += 1;
@@ -279,9 +287,7 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
                 ',' => ",",
                 '.' => ".",
                 other => {
-                    return Err(format!(
-                        "Unsupported token `{other}` ({UNSUPPORTED})"
-                    ));
+                    return Err(format!("Unsupported token `{other}` ({UNSUPPORTED})"));
                 }
             };
             tokens.push(Tok::Sym(sym));
@@ -384,7 +390,9 @@ impl Parser {
             } else if self.peek_sym("(") {
                 return Err(format!("Function calls are not supported ({UNSUPPORTED})"));
             } else if self.peek_sym("[") {
-                return Err(format!("Indexing with `[...]` is not supported ({UNSUPPORTED})"));
+                return Err(format!(
+                    "Indexing with `[...]` is not supported ({UNSUPPORTED})"
+                ));
             } else {
                 return Ok(expr);
             }
@@ -559,10 +567,31 @@ mod tests {
         assert!(!check("false", None, json!({})).unwrap());
         assert!(check("auth.id != null", Some(user.clone()), json!({})).unwrap());
         assert!(!check("auth.id != null", None, json!({})).unwrap());
-        assert!(check("auth.id == data.creatorId", Some(user.clone()), json!({"creatorId": "u1"})).unwrap());
+        assert!(
+            check(
+                "auth.id == data.creatorId",
+                Some(user.clone()),
+                json!({"creatorId": "u1"})
+            )
+            .unwrap()
+        );
         assert!(check("isOwner", Some(user.clone()), json!({"creatorId": "u1"})).unwrap());
-        assert!(!check("isOwner || false", Some(user.clone()), json!({"creatorId": "u2"})).unwrap());
-        assert!(check("ruleParams.secret == 's' && !(data.n > 3)", None, json!({"n": 2})).unwrap());
+        assert!(
+            !check(
+                "isOwner || false",
+                Some(user.clone()),
+                json!({"creatorId": "u2"})
+            )
+            .unwrap()
+        );
+        assert!(
+            check(
+                "ruleParams.secret == 's' && !(data.n > 3)",
+                None,
+                json!({"n": 2})
+            )
+            .unwrap()
+        );
         assert!(check("auth.email in ['a@b.c', 'x']", Some(user), json!({})).unwrap());
     }
 
@@ -578,8 +607,14 @@ mod tests {
     #[test]
     fn lookup_order_and_fallbacks() {
         let perms = json!({"$default": {"allow": {"$default": "false"}}, "goals": {"allow": {"view": "true"}}});
-        assert_eq!(program(Some(&perms), "goals", "view").as_deref(), Some("true"));
-        assert_eq!(program(Some(&perms), "goals", "create").as_deref(), Some("false"));
+        assert_eq!(
+            program(Some(&perms), "goals", "view").as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            program(Some(&perms), "goals", "create").as_deref(),
+            Some("false")
+        );
         assert_eq!(program(None, "goals", "view"), None);
         assert_eq!(program(None, "$files", "view").as_deref(), Some("false"));
     }

@@ -94,7 +94,9 @@ impl Shared {
     /// Read access. A panic in another request must not take the server down, so a poisoned
     /// lock is used as is: every write path restores consistency before it can panic.
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(|poison| poison.into_inner())
+        self.state
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// Runs `f` with write access, then persists what it changed.
@@ -148,7 +150,12 @@ impl Request {
     /// is ring's `text/plain` 400.
     pub(crate) fn json(&self) -> ApiResult<Value> {
         let is_json = self.header("content-type").is_some_and(|value| {
-            let mime = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let mime = value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             mime.starts_with("application/") && (mime.ends_with("/json") || mime.ends_with("+json"))
         });
         if !is_json || self.body.iter().all(u8::is_ascii_whitespace) {
@@ -201,7 +208,9 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("DELETE", ["admin", "storage", "files"]) => storage::delete_one(shared, req),
         ("POST", ["admin", "storage", "files", "delete"]) => storage::delete_many(shared, req),
         ("GET", ["admin", "storage", "files"]) => storage::list_legacy(shared, req),
-        ("GET", ["admin", "storage", "signed-download-url"]) => storage::signed_download_url(shared, req),
+        ("GET", ["admin", "storage", "signed-download-url"]) => {
+            storage::signed_download_url(shared, req)
+        }
         ("GET", ["storage", app_id, location_id]) => storage::download(shared, app_id, location_id),
         ("GET", ["superadmin", "apps"]) => platform::routes::list_apps(shared, req, None),
         ("POST", ["superadmin", "apps"]) => platform::routes::create_app(shared, req),
@@ -210,8 +219,12 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
             platform::routes::list_apps(shared, req, Some(org_id))
         }
         ("GET", ["superadmin", "apps", app_id]) => platform::routes::get_app(shared, req, app_id),
-        ("POST", ["superadmin", "apps", app_id]) => platform::routes::update_app(shared, req, app_id),
-        ("DELETE", ["superadmin", "apps", app_id]) => platform::routes::delete_app(shared, req, app_id),
+        ("POST", ["superadmin", "apps", app_id]) => {
+            platform::routes::update_app(shared, req, app_id)
+        }
+        ("DELETE", ["superadmin", "apps", app_id]) => {
+            platform::routes::delete_app(shared, req, app_id)
+        }
         ("GET", ["superadmin", "apps", app_id, "schema"]) => {
             platform::routes::get_schema(shared, req, app_id)
         }
@@ -221,12 +234,28 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("POST", ["superadmin", "apps", app_id, "perms"]) => {
             platform::routes::push_perms(shared, req, app_id)
         }
-        ("POST", ["superadmin" | "dash", "apps", app_id, "schema", "push", "plan"]) => {
-            platform::routes::plan(shared, req, app_id)
-        }
-        ("POST", ["superadmin" | "dash", "apps", app_id, "schema", "push", "apply"]) => {
-            platform::routes::apply(shared, req, app_id)
-        }
+        (
+            "POST",
+            [
+                "superadmin" | "dash",
+                "apps",
+                app_id,
+                "schema",
+                "push",
+                "plan",
+            ],
+        ) => platform::routes::plan(shared, req, app_id),
+        (
+            "POST",
+            [
+                "superadmin" | "dash",
+                "apps",
+                app_id,
+                "schema",
+                "push",
+                "apply",
+            ],
+        ) => platform::routes::apply(shared, req, app_id),
         ("POST", ["dash", "apps", "ephemeral"]) => platform::routes::create_ephemeral(shared, req),
         ("POST", ["dash", "apps", app_id, "schema", "steps", "apply"]) => {
             platform::routes::steps_apply(shared, req, app_id)
@@ -265,7 +294,10 @@ fn error_response(error: &ApiError) -> Response<Full<Bytes>> {
                 "trace-id".into(),
                 Value::String(uuid::Uuid::new_v4().simple().to_string()),
             );
-            ("application/json; charset=utf-8", Value::Object(out).to_string())
+            (
+                "application/json; charset=utf-8",
+                Value::Object(out).to_string(),
+            )
         }
         ErrorBody::RouteNotFound => (
             "application/json; charset=utf-8",
@@ -311,7 +343,10 @@ async fn serve_request(
             Bytes::from_static(b"Request body too large."),
         ));
     }
-    let body = match http_body_util::Limited::new(body, MAX_BODY_BYTES).collect().await {
+    let body = match http_body_util::Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
             return Ok(build_response(
@@ -354,7 +389,9 @@ async fn serve_request(
             bytes,
         })) => build_response(
             StatusCode::OK,
-            content_type.as_deref().unwrap_or("application/octet-stream"),
+            content_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
             content_disposition.as_deref(),
             bytes,
         ),

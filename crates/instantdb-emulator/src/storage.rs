@@ -48,7 +48,9 @@ fn check_storage_rule(app: &App, perms: &Perms, action: &str, data: &Value) -> A
     if perms.admin {
         return Ok(());
     }
-    let auth = perms.user.and_then(|id| crate::admin::users::user_json(app, &id));
+    let auth = perms
+        .user
+        .and_then(|id| crate::admin::users::user_json(app, &id));
     let input = RuleInput {
         auth: auth.as_ref(),
         data,
@@ -89,17 +91,17 @@ pub(crate) fn upload(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
             .app_mut(&app_id)
             .ok_or_else(|| ApiError::record_not_found("app", None))?;
         let existing = file_by_path(app, &path);
-        let action = if existing.is_some() { "update" } else { "create" };
+        let action = if existing.is_some() {
+            "update"
+        } else {
+            "create"
+        };
         check_storage_rule(app, &perms, action, &json!({ "path": path }))?;
         let id = existing.unwrap_or_else(Uuid::new_v4);
-        let mut entity = app
-            .data
-            .entity("$files", &id)
-            .cloned()
-            .unwrap_or(Entity {
-                created_at: clock::now_ms(),
-                ..Entity::default()
-            });
+        let mut entity = app.data.entity("$files", &id).cloned().unwrap_or(Entity {
+            created_at: clock::now_ms(),
+            ..Entity::default()
+        });
         let old_location = label_value(app, &entity, "location-id")
             .and_then(Value::as_str)
             .map(str::to_owned);
@@ -121,7 +123,8 @@ pub(crate) fn upload(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
                 }
             }
         }
-        app.data.put_entity("$files", id, Some(entity), &mut Journal::default());
+        app.data
+            .put_entity("$files", id, Some(entity), &mut Journal::default());
         app.files.insert(location_id.clone(), req.body.clone());
         app.meta.file_sizes.insert(location_id.clone(), size);
         if let Some(old) = &old_location {
@@ -139,7 +142,12 @@ pub(crate) fn upload(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
 }
 
 /// Deletes the file at `path`; returns its id when there was one.
-fn delete_path(state: &mut State, perms: &Perms, path: &str, base_url: &str) -> ApiResult<Option<Uuid>> {
+fn delete_path(
+    state: &mut State,
+    perms: &Perms,
+    path: &str,
+    base_url: &str,
+) -> ApiResult<Option<Uuid>> {
     let app_id = perms.app_id;
     let app = state
         .app_mut(&app_id)
@@ -155,7 +163,8 @@ fn delete_path(state: &mut State, perms: &Perms, path: &str, base_url: &str) -> 
     let location = label_value(app, &entity, "location-id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    app.data.put_entity("$files", id, None, &mut Journal::default());
+    app.data
+        .put_entity("$files", id, None, &mut Journal::default());
     if let Some(location) = location {
         app.files.remove(&location);
         app.meta.file_sizes.shift_remove(&location);
@@ -182,7 +191,12 @@ pub(crate) fn delete_many(shared: &Arc<Shared>, req: &Request) -> ApiResult<Repl
         let names = match Request::body_field(&body, "filenames") {
             None => return Err(ApiError::param_missing(&["body", "filenames"])),
             Some(Value::Array(items)) => items.clone(),
-            Some(other) => return Err(ApiError::param_malformed(&["body", "filenames"], other.clone())),
+            Some(other) => {
+                return Err(ApiError::param_malformed(
+                    &["body", "filenames"],
+                    other.clone(),
+                ));
+            }
         };
         let mut ids = Vec::new();
         for name in &names {
@@ -199,9 +213,10 @@ pub(crate) fn delete_many(shared: &Arc<Shared>, req: &Request) -> ApiResult<Repl
 fn required_filename(req: &Request) -> ApiResult<String> {
     match req.query_param("filename") {
         None => Err(ApiError::param_missing(&["params", "filename"])),
-        Some(name) if name.trim().is_empty() => {
-            Err(ApiError::param_malformed(&["params", "filename"], json!(name)))
-        }
+        Some(name) if name.trim().is_empty() => Err(ApiError::param_malformed(
+            &["params", "filename"],
+            json!(name),
+        )),
         Some(name) => Ok(name.trim().to_owned()),
     }
 }
@@ -217,7 +232,9 @@ pub(crate) fn list_legacy(shared: &Arc<Shared>, req: &Request) -> ApiResult<Repl
         .data
         .entities_of("$files")
         .map(|(_, entity)| {
-            let location = label_value(app, entity, "location-id").and_then(Value::as_str).unwrap_or("");
+            let location = label_value(app, entity, "location-id")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             (
                 entity.created_at,
                 json!({
@@ -231,7 +248,9 @@ pub(crate) fn list_legacy(shared: &Arc<Shared>, req: &Request) -> ApiResult<Repl
         })
         .collect();
     rows.sort_by_key(|(created_at, _)| *created_at);
-    Ok(Reply::Json(json!({ "data": rows.into_iter().map(|(_, row)| row).collect::<Vec<_>>() })))
+    Ok(Reply::Json(
+        json!({ "data": rows.into_iter().map(|(_, row)| row).collect::<Vec<_>>() }),
+    ))
 }
 
 /// `GET /admin/storage/signed-download-url?filename=` (legacy).
@@ -258,7 +277,9 @@ pub(crate) fn download(shared: &Arc<Shared>, app_id: &str, location_id: &str) ->
         .next()
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
-    let app = state.app(&app_id).ok_or_else(|| ApiError::record_not_found("file", None))?;
+    let app = state
+        .app(&app_id)
+        .ok_or_else(|| ApiError::record_not_found("file", None))?;
     let bytes: Bytes = app
         .files
         .get(&location)

@@ -7,6 +7,7 @@
 //! `conformance/js/` for the official answers, computes ours in-process and prints
 //! `<suite>: N passed, M failed`. Nothing here is published or used at runtime.
 
+mod emulator;
 mod node;
 mod schema;
 
@@ -18,7 +19,7 @@ use anyhow::{Result, bail};
 type Suite = (&'static str, fn() -> Result<Tally>);
 
 /// Every suite, in the order `all` runs them. Add a line here when a crate gains a suite.
-const SUITES: &[Suite] = &[("schema", schema::run)];
+const SUITES: &[Suite] = &[("schema", schema::run), ("emulator", emulator::run)];
 
 /// A benchmark: its name and the function that runs it with the remaining arguments.
 type Bench = (&'static str, fn(&[String]) -> Result<()>);

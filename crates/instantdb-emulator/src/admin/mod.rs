@@ -40,7 +40,11 @@ pub(crate) fn entity_object(
             {
                 out.insert(
                     "url".into(),
-                    json!(crate::storage::download_url(base_url, &app.meta.id, location)),
+                    json!(crate::storage::download_url(
+                        base_url,
+                        &app.meta.id,
+                        location
+                    )),
                 );
             }
             continue;

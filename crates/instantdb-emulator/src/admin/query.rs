@@ -51,7 +51,10 @@ pub(crate) fn run(
     let rule_params = if perms.admin {
         json!({})
     } else {
-        query.get("$$ruleParams").cloned().unwrap_or_else(|| json!({}))
+        query
+            .get("$$ruleParams")
+            .cloned()
+            .unwrap_or_else(|| json!({}))
     };
     let auth = perms
         .user
@@ -183,9 +186,17 @@ impl Ctx<'_> {
         })
     }
 
-    fn options(&self, etype: &str, sub: &Map<String, Value>, level: usize, path: &[&str]) -> ApiResult<Options> {
+    fn options(
+        &self,
+        etype: &str,
+        sub: &Map<String, Value>,
+        level: usize,
+        path: &[&str],
+    ) -> ApiResult<Options> {
         let mut opts = Options::default();
-        let Some(raw) = sub.get("$") else { return Ok(opts) };
+        let Some(raw) = sub.get("$") else {
+            return Ok(opts);
+        };
         let raw = raw
             .as_object()
             .ok_or_else(|| self.invalid(path, "The `$` options must be an object."))?;
@@ -195,7 +206,11 @@ impl Ctx<'_> {
                 "We only support `where`, `order`, `limit`, `offset`, `before`, and `after` clauses.",
             ));
         }
-        if level > 0 && ["offset", "before", "after"].iter().any(|key| raw.contains_key(*key)) {
+        if level > 0
+            && ["offset", "before", "after"]
+                .iter()
+                .any(|key| raw.contains_key(*key))
+        {
             return Err(self.invalid(
                 path,
                 "We currently only support `offset`, `before`, and `after` clauses on the top-level field. Limit fields will be ignored",
@@ -207,7 +222,10 @@ impl Ctx<'_> {
             .map(|key| format!("`{key}`"))
             .collect();
         if limit_keys.len() > 1 {
-            return Err(self.invalid(path, format!("Only provide one of {}.", limit_keys.join(" or "))));
+            return Err(self.invalid(
+                path,
+                format!("Only provide one of {}.", limit_keys.join(" or ")),
+            ));
         }
         let positive = |key: &str| -> ApiResult<Option<usize>> {
             match raw.get(key) {
@@ -233,7 +251,9 @@ impl Ctx<'_> {
                     .ok_or_else(|| {
                         self.invalid(
                             path,
-                            format!("The offset field must be a non-negative integer. Got {value}."),
+                            format!(
+                                "The offset field must be a non-negative integer. Got {value}."
+                            ),
                         )
                     })?,
             };
@@ -251,15 +271,28 @@ impl Ctx<'_> {
         ] {
             if let Some(raw_cursor) = raw.get(key).filter(|v| !v.is_null()) {
                 let cursor = self.cursor(etype, raw_cursor, order_attr, key, path)?;
-                let inclusive = raw.get(inclusive_key).and_then(Value::as_bool).unwrap_or(false);
+                let inclusive = raw
+                    .get(inclusive_key)
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 *slot = Some((cursor, inclusive));
             }
         }
         if let Some(fields) = raw.get("fields") {
             let names = fields
                 .as_array()
-                .and_then(|items| items.iter().map(|f| f.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
-                .ok_or_else(|| self.invalid(path, "The `fields` property should be an array of field names."))?;
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|f| f.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or_else(|| {
+                    self.invalid(
+                        path,
+                        "The `fields` property should be an array of field names.",
+                    )
+                })?;
             opts.fields = Some(names);
         }
         if let Some(filter) = raw.get("where") {
@@ -276,7 +309,10 @@ impl Ctx<'_> {
             .as_object()
             .filter(|map| map.len() == 1)
             .ok_or_else(|| {
-                self.invalid(path, format!("We only support a single key in the `order` clause. Got {order}."))
+                self.invalid(
+                    path,
+                    format!("We only support a single key in the `order` clause. Got {order}."),
+                )
             })?;
         let Some((key, direction)) = map.iter().next() else {
             return Err(self.invalid(path, "The `order` clause is empty."));
@@ -298,18 +334,30 @@ impl Ctx<'_> {
         let attr = attrs
             .by_fwd(etype, key)
             .filter(|attr| !attr.is_ref())
-            .ok_or_else(|| self.invalid(path, format!("There is no `{key}` attribute for {etype}.")))?;
+            .ok_or_else(|| {
+                self.invalid(path, format!("There is no `{key}` attribute for {etype}."))
+            })?;
         let name = attr.fwd_name();
         let problem = if attr.checking_data_type {
-            Some(format!("The `{name}` attribute is still in the process of validating its type. It must finish before ordering by the attribute."))
+            Some(format!(
+                "The `{name}` attribute is still in the process of validating its type. It must finish before ordering by the attribute."
+            ))
         } else if attr.indexing {
-            Some(format!("The `{name}` attribute is still in the process of indexing. It must finish before ordering by the attribute."))
+            Some(format!(
+                "The `{name}` attribute is still in the process of indexing. It must finish before ordering by the attribute."
+            ))
         } else if !attr.index {
-            Some(format!("The `{name}` attribute is not indexed. Only indexed and typed attributes can be used to order by."))
+            Some(format!(
+                "The `{name}` attribute is not indexed. Only indexed and typed attributes can be used to order by."
+            ))
         } else if attr.checked_data_type.is_none() {
-            Some(format!("The `{name}` attribute is not typed. Only typed and indexed attributes can be used to order by."))
+            Some(format!(
+                "The `{name}` attribute is not typed. Only typed and indexed attributes can be used to order by."
+            ))
         } else if attr.cardinality != Cardinality::One {
-            Some(format!("The `{name}` attribute has cardinality `many`. Only attributes with cardinality `one` can be used to order by."))
+            Some(format!(
+                "The `{name}` attribute has cardinality `many`. Only attributes with cardinality `one` can be used to order by."
+            ))
         } else {
             None
         };
@@ -332,12 +380,18 @@ impl Ctx<'_> {
             .as_array()
             .ok_or_else(|| err(format!("Expected a join row for the cursor, got {raw}.")))?;
         if items.len() != 4 && items.len() != 3 {
-            return Err(err(format!("Expected a join row with 4 items for the cursor, got {raw}.")));
+            return Err(err(format!(
+                "Expected a join row with 4 items for the cursor, got {raw}."
+            )));
         }
         let eid = items[0]
             .as_str()
             .and_then(|text| Uuid::parse_str(text).ok())
-            .ok_or_else(|| err(format!("Expected a join row with a uuid entity id in the first position, got {raw}.")))?;
+            .ok_or_else(|| {
+                err(format!(
+                    "Expected a join row with a uuid entity id in the first position, got {raw}."
+                ))
+            })?;
         let attr_id = items[1]
             .as_str()
             .and_then(|text| Uuid::parse_str(text).ok())
@@ -347,7 +401,8 @@ impl Ctx<'_> {
             .map(|value| value.as_i64().ok_or_else(|| err(format!("Expected a join row with an integer created_at in the last position, got {raw}."))))
             .transpose()?
             .unwrap_or(0);
-        let expected_attr = order_attr.or_else(|| self.app.meta.attrs.by_fwd(etype, "id").map(|a| a.id));
+        let expected_attr =
+            order_attr.or_else(|| self.app.meta.attrs.by_fwd(etype, "id").map(|a| a.id));
         if expected_attr.is_some_and(|expected| expected != attr_id) {
             let ordered_by = self
                 .app
@@ -357,10 +412,16 @@ impl Ctx<'_> {
                 .map(|attr| attr.forward.label.clone());
             let current = order_attr
                 .and_then(|id| self.app.meta.attrs.get(&id))
-                .map_or("serverCreatedAt".to_owned(), |attr| attr.forward.label.clone());
+                .map_or("serverCreatedAt".to_owned(), |attr| {
+                    attr.forward.label.clone()
+                });
             return Err(err(match ordered_by {
-                Some(label) => format!("The query orders by `{current}`, but the query that returned the cursor orders by `{label}`."),
-                None => format!("The query orders by `{current}`, but the query that returned the cursor orders by a missing attribute."),
+                Some(label) => format!(
+                    "The query orders by `{current}`, but the query that returned the cursor orders by `{label}`."
+                ),
+                None => format!(
+                    "The query orders by `{current}`, but the query that returned the cursor orders by a missing attribute."
+                ),
             }));
         }
         Ok(Cursor {
@@ -372,7 +433,12 @@ impl Ctx<'_> {
 
     // ---- where ------------------------------------------------------------------------------
 
-    fn parse_where(&self, etype: &str, filter: &Map<String, Value>, path: &[&str]) -> ApiResult<Cond> {
+    fn parse_where(
+        &self,
+        etype: &str,
+        filter: &Map<String, Value>,
+        path: &[&str],
+    ) -> ApiResult<Cond> {
         let mut all = Vec::new();
         for (key, value) in filter {
             match key.as_str() {
@@ -380,15 +446,24 @@ impl Ctx<'_> {
                     let items = value
                         .as_array()
                         .filter(|items| !items.is_empty())
-                        .ok_or_else(|| self.invalid(path, format!("The list of `{key}` conditions can't be empty.")))?;
+                        .ok_or_else(|| {
+                            self.invalid(
+                                path,
+                                format!("The list of `{key}` conditions can't be empty."),
+                            )
+                        })?;
                     let mut parts = Vec::new();
                     for item in items {
-                        let item = item
-                            .as_object()
-                            .ok_or_else(|| self.invalid(path, format!("Each `{key}` condition must be an object.")))?;
+                        let item = item.as_object().ok_or_else(|| {
+                            self.invalid(path, format!("Each `{key}` condition must be an object."))
+                        })?;
                         parts.push(self.parse_where(etype, item, path)?);
                     }
-                    all.push(if key == "or" { Cond::Any(parts) } else { Cond::All(parts) });
+                    all.push(if key == "or" {
+                        Cond::Any(parts)
+                    } else {
+                        Cond::All(parts)
+                    });
                 }
                 _ => all.push(self.parse_condition(etype, key, value, path)?),
             }
@@ -396,7 +471,13 @@ impl Ctx<'_> {
         Ok(Cond::All(all))
     }
 
-    fn parse_condition(&self, etype: &str, key: &str, value: &Value, path: &[&str]) -> ApiResult<Cond> {
+    fn parse_condition(
+        &self,
+        etype: &str,
+        key: &str,
+        value: &Value,
+        path: &[&str],
+    ) -> ApiResult<Cond> {
         let attrs = &self.app.meta.attrs;
         // Real attributes win over dotted paths (attribute names may contain dots).
         let segments: Vec<&str> = if attrs.by_fwd(etype, key).is_some() {
@@ -429,7 +510,14 @@ impl Ctx<'_> {
         Ok(Cond::Path { links, leaf, op })
     }
 
-    fn parse_op(&self, key: &str, value: &Value, leaf: &Leaf, attr: Option<&Attr>, path: &[&str]) -> ApiResult<Op> {
+    fn parse_op(
+        &self,
+        key: &str,
+        value: &Value,
+        leaf: &Leaf,
+        attr: Option<&Attr>,
+        path: &[&str],
+    ) -> ApiResult<Op> {
         let (name, operand) = match value {
             Value::Null => {
                 return Err(self.invalid(
@@ -439,7 +527,11 @@ impl Ctx<'_> {
             }
             Value::Object(map) => match map.iter().next() {
                 Some((name, operand)) => (name.as_str(), operand),
-                None => return Err(self.invalid(path, format!("The where clause for `{key}` is empty."))),
+                None => {
+                    return Err(
+                        self.invalid(path, format!("The where clause for `{key}` is empty."))
+                    );
+                }
             },
             Value::Array(_) => ("$in", value),
             _ => ("=", value),
@@ -452,17 +544,29 @@ impl Ctx<'_> {
         Ok(match name {
             "=" => Op::Eq(check(operand)?),
             "$in" | "in" => {
-                let items = operand
-                    .as_array()
-                    .ok_or_else(|| self.invalid(path, format!("The `$in` value for `{key}` must be a list.")))?;
-                Op::In(items.iter().map(|item| if item.is_null() { Ok(Value::Null) } else { check(item) }).collect::<ApiResult<_>>()?)
+                let items = operand.as_array().ok_or_else(|| {
+                    self.invalid(path, format!("The `$in` value for `{key}` must be a list."))
+                })?;
+                Op::In(
+                    items
+                        .iter()
+                        .map(|item| {
+                            if item.is_null() {
+                                Ok(Value::Null)
+                            } else {
+                                check(item)
+                            }
+                        })
+                        .collect::<ApiResult<_>>()?,
+                )
             }
             "$not" | "$ne" => Op::Ne(check(operand)?),
-            "$isNull" => Op::IsNull(
-                operand
-                    .as_bool()
-                    .ok_or_else(|| self.invalid(path, format!("The `$isNull` value for `{key}` must be a boolean.")))?,
-            ),
+            "$isNull" => Op::IsNull(operand.as_bool().ok_or_else(|| {
+                self.invalid(
+                    path,
+                    format!("The `$isNull` value for `{key}` must be a boolean."),
+                )
+            })?),
             "$gt" | "$gte" | "$lt" | "$lte" => {
                 self.require_comparable(attr, path)?;
                 let (ordering, inclusive) = match name {
@@ -478,16 +582,25 @@ impl Ctx<'_> {
                 if attr.checked_data_type != Some(DataType::String) {
                     return Err(self.invalid(
                         path,
-                        format!("The `{}` attribute must have type string to use {name}.", attr.fwd_name()),
+                        format!(
+                            "The `{}` attribute must have type string to use {name}.",
+                            attr.fwd_name()
+                        ),
                     ));
                 }
-                let pattern = operand
-                    .as_str()
-                    .ok_or_else(|| self.invalid(path, format!("The {name} value for `{key}` must be a string.")))?;
+                let pattern = operand.as_str().ok_or_else(|| {
+                    self.invalid(
+                        path,
+                        format!("The {name} value for `{key}` must be a string."),
+                    )
+                })?;
                 Op::Like(pattern.to_owned(), name == "$ilike")
             }
             other => {
-                return Err(self.invalid(path, format!("Unknown where operator `{other}` for `{key}`.")));
+                return Err(self.invalid(
+                    path,
+                    format!("Unknown where operator `{other}` for `{key}`."),
+                ));
             }
         })
     }
@@ -499,13 +612,21 @@ impl Ctx<'_> {
         };
         let name = attr.fwd_name();
         let problem = if attr.checking_data_type {
-            Some(format!("The `{name}` attribute is still in the process of checking its data type. It must finish before using comparison operators."))
+            Some(format!(
+                "The `{name}` attribute is still in the process of checking its data type. It must finish before using comparison operators."
+            ))
         } else if attr.indexing {
-            Some(format!("The `{name}` attribute is still in the process of indexing. It must finish before using comparison operators."))
+            Some(format!(
+                "The `{name}` attribute is still in the process of indexing. It must finish before using comparison operators."
+            ))
         } else if !attr.index {
-            Some(format!("The `{name}` attribute must be indexed to use comparison operators."))
+            Some(format!(
+                "The `{name}` attribute must be indexed to use comparison operators."
+            ))
         } else if attr.checked_data_type.is_none() {
-            Some(format!("The `{name}` attribute must have an enforced type to use comparison operators."))
+            Some(format!(
+                "The `{name}` attribute must have an enforced type to use comparison operators."
+            ))
         } else {
             None
         };
@@ -516,9 +637,18 @@ impl Ctx<'_> {
     }
 
     /// Type-checks a where value against the attribute (`coerce-value-data-value!`).
-    fn check_value(&self, key: &str, leaf: &Leaf, data_type: Option<DataType>, value: &Value, path: &[&str]) -> ApiResult<Value> {
+    fn check_value(
+        &self,
+        key: &str,
+        leaf: &Leaf,
+        data_type: Option<DataType>,
+        value: &Value,
+        path: &[&str],
+    ) -> ApiResult<Value> {
         if matches!(leaf, Leaf::Link(..) | Leaf::Id) {
-            let ok = value.as_str().is_some_and(|text| Uuid::parse_str(text).is_ok());
+            let ok = value
+                .as_str()
+                .is_some_and(|text| Uuid::parse_str(text).is_ok());
             if !ok {
                 return Err(self.invalid(path, format!("Expected {key} to be a uuid, got {value}")));
             }
@@ -531,7 +661,12 @@ impl Ctx<'_> {
             return Ok(value.clone());
         }
         let name = match leaf {
-            Leaf::Attr(id, _) => self.app.meta.attrs.get(id).map_or_else(|| key.to_owned(), Attr::fwd_name),
+            Leaf::Attr(id, _) => self
+                .app
+                .meta
+                .attrs
+                .get(id)
+                .map_or_else(|| key.to_owned(), Attr::fwd_name),
             _ => key.to_owned(),
         };
         Err(self.invalid(
@@ -555,14 +690,22 @@ impl Ctx<'_> {
                     Leaf::Attr(_, data_type) => *data_type,
                     _ => None,
                 };
-                values.iter().any(|value| op_matches(op, value.as_ref(), data_type))
+                values
+                    .iter()
+                    .any(|value| op_matches(op, value.as_ref(), data_type))
                     || matches!(op, Op::IsNull(true)) && values.is_empty()
             }
         }
     }
 
     /// The values a where path reaches from one entity; `None` stands for "missing".
-    fn path_values(&self, etype: &str, eid: &Uuid, links: &[(String, Uuid, bool)], leaf: &Leaf) -> Vec<Option<Value>> {
+    fn path_values(
+        &self,
+        etype: &str,
+        eid: &Uuid,
+        links: &[(String, Uuid, bool)],
+        leaf: &Leaf,
+    ) -> Vec<Option<Value>> {
         let data = &self.app.data;
         let mut frontier = vec![(etype.to_owned(), *eid)];
         for (label, _, _) in links {
@@ -593,7 +736,9 @@ impl Ctx<'_> {
                         attr,
                         forward: *forward,
                     });
-                    let targets: Vec<Uuid> = side.map(|side| self.linked(current, id, &side)).unwrap_or_default();
+                    let targets: Vec<Uuid> = side
+                        .map(|side| self.linked(current, id, &side))
+                        .unwrap_or_default();
                     if targets.is_empty() {
                         values.push(None);
                     }
@@ -630,7 +775,14 @@ impl Ctx<'_> {
         let Some(entity) = self.app.data.entity(etype, eid) else {
             return Ok(false);
         };
-        let data = Value::Object(entity_object(self.app, self.base_url, etype, eid, entity, None));
+        let data = Value::Object(entity_object(
+            self.app,
+            self.base_url,
+            etype,
+            eid,
+            entity,
+            None,
+        ));
         let input = RuleInput {
             auth: self.auth.as_ref(),
             data: &data,
@@ -670,7 +822,13 @@ impl Ctx<'_> {
             .then_with(|| a.2.to_string().cmp(&b.2.to_string()))
     }
 
-    fn select(&self, etype: &str, candidates: Vec<Uuid>, opts: &Options, level: usize) -> ApiResult<Vec<Uuid>> {
+    fn select(
+        &self,
+        etype: &str,
+        candidates: Vec<Uuid>,
+        opts: &Options,
+        level: usize,
+    ) -> ApiResult<Vec<Uuid>> {
         let mut selected = Vec::with_capacity(candidates.len());
         for eid in candidates {
             if let Some(filter) = &opts.filter {
@@ -718,7 +876,11 @@ impl Ctx<'_> {
             });
             after_ok && before_ok
         });
-        let mut ids: Vec<Uuid> = keyed.into_iter().map(|(_, eid)| eid).skip(opts.offset).collect();
+        let mut ids: Vec<Uuid> = keyed
+            .into_iter()
+            .map(|(_, eid)| eid)
+            .skip(opts.offset)
+            .collect();
         if let Some(limit) = opts.limit {
             ids.truncate(limit);
         }
@@ -740,7 +902,14 @@ impl Ctx<'_> {
         let Some(entity) = self.app.data.entity(etype, eid) else {
             return Ok(Value::Null);
         };
-        let mut object = entity_object(self.app, self.base_url, etype, eid, entity, opts.fields.as_deref());
+        let mut object = entity_object(
+            self.app,
+            self.base_url,
+            etype,
+            eid,
+            entity,
+            opts.fields.as_deref(),
+        );
         for (label, child) in sub {
             if label == "$" {
                 continue;
@@ -817,13 +986,15 @@ fn op_matches(op: &Op, value: Option<&Value>, data_type: Option<DataType>) -> bo
         Op::Cmp(ordering, inclusive, bound) => present
             .and_then(|v| compare_values(v, bound, data_type))
             .is_some_and(|found| found == *ordering || (*inclusive && found == Ordering::Equal)),
-        Op::Like(pattern, case_insensitive) => present.and_then(Value::as_str).is_some_and(|text| {
-            if *case_insensitive {
-                like(&text.to_lowercase(), &pattern.to_lowercase())
-            } else {
-                like(text, pattern)
-            }
-        }),
+        Op::Like(pattern, case_insensitive) => {
+            present.and_then(Value::as_str).is_some_and(|text| {
+                if *case_insensitive {
+                    like(&text.to_lowercase(), &pattern.to_lowercase())
+                } else {
+                    like(text, pattern)
+                }
+            })
+        }
     }
 }
 
@@ -872,7 +1043,11 @@ mod tests {
         assert!(op_matches(&Op::Ne(json!(1)), None, None));
         assert!(op_matches(&Op::IsNull(true), Some(&Value::Null), None));
         assert!(!op_matches(&Op::IsNull(false), None, None));
-        assert!(op_matches(&Op::Cmp(Ordering::Greater, true, json!(2)), Some(&json!(2)), None));
+        assert!(op_matches(
+            &Op::Cmp(Ordering::Greater, true, json!(2)),
+            Some(&json!(2)),
+            None
+        ));
         assert!(op_matches(
             &Op::Eq(json!("2025-01-02T00:00:00Z")),
             Some(&json!(1_735_776_000_000_i64)),

@@ -132,13 +132,16 @@ pub(crate) fn transact(
         rule_params: HashMap::new(),
         base_url,
     };
-    let result = tx.apply_all(&ops).and_then(|()| tx.check_required()).and_then(|()| {
-        if perms.admin {
-            Ok(())
-        } else {
-            tx.check_permissions(perms.user)
-        }
-    });
+    let result = tx
+        .apply_all(&ops)
+        .and_then(|()| tx.check_required())
+        .and_then(|()| {
+            if perms.admin {
+                Ok(())
+            } else {
+                tx.check_permissions(perms.user)
+            }
+        });
     let Tx { app, journal, .. } = tx;
     match result {
         Ok(()) => {
@@ -173,7 +176,13 @@ fn removed_files(app: &App, journal: &Journal) -> Vec<String> {
         .touched()
         .filter(|(etype, eid)| *etype == "$files" && !app.data.contains(etype, eid))
         .filter_map(|(etype, eid)| journal.before(etype, eid).flatten())
-        .filter_map(|entity| entity.values.get(&location_attr)?.as_str().map(str::to_owned))
+        .filter_map(|entity| {
+            entity
+                .values
+                .get(&location_attr)?
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -243,19 +252,29 @@ pub(crate) fn parse_eid(value: &Value) -> ApiResult<Option<Eid>> {
     })
 }
 
-const OPS_WITH_EID: [&str; 7] = ["create", "update", "merge", "link", "unlink", "delete", "ruleParams"];
+const OPS_WITH_EID: [&str; 7] = [
+    "create",
+    "update",
+    "merge",
+    "link",
+    "unlink",
+    "delete",
+    "ruleParams",
+];
 
 fn parse_steps(steps: &[Value]) -> ApiResult<Vec<Op>> {
     // `check-for-invalid-entity-ids!` runs before the generic spec errors.
     for (idx, step) in steps.iter().enumerate() {
-        let Some(items) = step.as_array() else { continue };
+        let Some(items) = step.as_array() else {
+            continue;
+        };
         let action = items.first().and_then(Value::as_str).unwrap_or("");
         if items.len() >= 3 && OPS_WITH_EID.contains(&action) {
             let eid = &items[2];
             let plausible = matches!(eid, Value::Array(_) | Value::Object(_))
-                || eid
-                    .as_str()
-                    .is_some_and(|text| text.starts_with("lookup__") || Uuid::parse_str(text).is_ok());
+                || eid.as_str().is_some_and(|text| {
+                    text.starts_with("lookup__") || Uuid::parse_str(text).is_ok()
+                });
             if !plausible {
                 let shown = eid.as_str().map_or_else(|| eid.to_string(), str::to_owned);
                 return Err(ApiError::validation(
@@ -319,7 +338,9 @@ fn parse_step(steps: &[Value], idx: usize, step: &Value) -> ApiResult<Op> {
                         None | Some(Value::Null) => Mode::Upsert,
                         Some(Value::Bool(true)) => Mode::Upsert,
                         Some(Value::Bool(false)) => Mode::Update,
-                        Some(_) => return Err(spec_error(steps, "boolean?", json!([idx, 4, "upsert"]))),
+                        Some(_) => {
+                            return Err(spec_error(steps, "boolean?", json!([idx, 4, "upsert"])));
+                        }
                     },
                     Some(_) => return Err(spec_error(steps, "map?", json!([idx, 4]))),
                 }
@@ -393,7 +414,9 @@ fn parse_step(steps: &[Value], idx: usize, step: &Value) -> ApiResult<Op> {
         "update-attr" => Err(ApiError::validation(
             "action",
             json!(action),
-            vec![json!({ "message": "Unsupported action update-attr", "hint": { "value": action } })],
+            vec![
+                json!({ "message": "Unsupported action update-attr", "hint": { "value": action } }),
+            ],
         )),
         _ => Err(spec_error(steps, "valid action", json!([idx, 0]))),
     }
@@ -423,9 +446,9 @@ fn create_missing_attrs(attrs: &mut crate::store::attrs::Attrs, ops: &[Op]) -> V
         attrs.insert(attr);
     };
     let ensure_ref_lookup = |attrs: &mut crate::store::attrs::Attrs,
-                                 add: &mut dyn FnMut(&mut crate::store::attrs::Attrs, Attr),
-                                 etype: &str,
-                                 label: &str| {
+                             add: &mut dyn FnMut(&mut crate::store::attrs::Attrs, Attr),
+                             etype: &str,
+                             label: &str| {
         if attrs.by_fwd(etype, label).is_none() && attrs.by_rev(etype, label).is_none() {
             add(
                 attrs,
@@ -478,7 +501,11 @@ fn create_missing_attrs(attrs: &mut crate::store::attrs::Attrs, ops: &[Op]) -> V
                         let link_etype = attrs
                             .by_fwd(etype, link_label)
                             .and_then(|attr| attr.reverse.as_ref().map(|r| r.etype.clone()))
-                            .or_else(|| attrs.by_rev(etype, link_label).map(|attr| attr.forward.etype.clone()))
+                            .or_else(|| {
+                                attrs
+                                    .by_rev(etype, link_label)
+                                    .map(|attr| attr.forward.etype.clone())
+                            })
                             .unwrap_or_else(|| link_label.clone());
                         ensure_lookup(attrs, &mut add, &link_etype, label);
                     }
@@ -534,7 +561,11 @@ struct Resolved {
 
 impl Tx<'_> {
     fn tx_error(&self, message: String) -> ApiError {
-        ApiError::validation("tx-step", self.input.clone(), vec![json!({ "message": message })])
+        ApiError::validation(
+            "tx-step",
+            self.input.clone(),
+            vec![json!({ "message": message })],
+        )
     }
 
     fn apply_all(&mut self, ops: &[Op]) -> ApiResult<()> {
@@ -575,7 +606,8 @@ impl Tx<'_> {
             }
             Op::RuleParams { etype, eid, params } => {
                 let resolved = self.resolve(etype, eid)?;
-                self.rule_params.insert((etype.clone(), resolved.id), params.clone());
+                self.rule_params
+                    .insert((etype.clone(), resolved.id), params.clone());
                 Ok(())
             }
             Op::AddAttr(raw) => self.add_attr(raw),
@@ -658,7 +690,13 @@ impl Tx<'_> {
     }
 
     /// Writes the lookup value of a lookup-created entity.
-    fn apply_lookup(&mut self, etype: &str, entity: &mut Entity, eid: Uuid, lookup: &Option<(Uuid, Value)>) -> ApiResult<()> {
+    fn apply_lookup(
+        &mut self,
+        etype: &str,
+        entity: &mut Entity,
+        eid: Uuid,
+        lookup: &Option<(Uuid, Value)>,
+    ) -> ApiResult<()> {
         if let Some((attr_id, value)) = lookup {
             let is_ref = self.app.meta.attrs.get(attr_id).is_some_and(Attr::is_ref);
             if is_ref {
@@ -687,7 +725,10 @@ impl Tx<'_> {
                 return Err(self.tx_error(format!("Creating entities that exist: {}", resolved.id)));
             }
             (Mode::Update, None) => {
-                return Err(self.tx_error(format!("Updating entities that don't exist: {}", resolved.id)));
+                return Err(self.tx_error(format!(
+                    "Updating entities that don't exist: {}",
+                    resolved.id
+                )));
             }
             _ => {}
         }
@@ -713,7 +754,9 @@ impl Tx<'_> {
                 let target = value
                     .as_str()
                     .and_then(|text| Uuid::parse_str(text).ok())
-                    .ok_or_else(|| self.tx_error("Linked value must be a valid uuid.".to_owned()))?;
+                    .ok_or_else(|| {
+                        self.tx_error("Linked value must be a valid uuid.".to_owned())
+                    })?;
                 let links = entity.refs.entry(attr.id).or_default();
                 if attr.cardinality == Cardinality::One {
                     links.clear();
@@ -776,15 +819,20 @@ impl Tx<'_> {
         }
         if value.as_str().is_some_and(|text| text.contains('\0')) {
             return Err(self.tx_error(
-                "A value in the transaction contains null bytes, which cannot be stored.".to_owned(),
+                "A value in the transaction contains null bytes, which cannot be stored."
+                    .to_owned(),
             ));
         }
         if attr.unique && !value.is_null() {
-            let taken = self.app.data.with_value(attr_id, &value).is_some_and(|holders| {
-                holders
-                    .iter()
-                    .any(|holder| *holder != eid && self.app.data.contains(etype, holder))
-            });
+            let taken = self
+                .app
+                .data
+                .with_value(attr_id, &value)
+                .is_some_and(|holders| {
+                    holders
+                        .iter()
+                        .any(|holder| *holder != eid && self.app.data.contains(etype, holder))
+                });
             if taken {
                 return Err(not_unique(etype, label, attr_id, &value));
             }
@@ -798,7 +846,14 @@ impl Tx<'_> {
         Ok(())
     }
 
-    fn link(&mut self, unlink: bool, etype: &str, eid: &Eid, label: &str, target: &Eid) -> ApiResult<()> {
+    fn link(
+        &mut self,
+        unlink: bool,
+        etype: &str,
+        eid: &Eid,
+        label: &str,
+        target: &Eid,
+    ) -> ApiResult<()> {
         let Some(side) = self.app.meta.attrs.link(etype, label) else {
             return Ok(());
         };
@@ -878,11 +933,22 @@ impl Tx<'_> {
         let Some(entity) = self.app.data.entity(etype, &eid).cloned() else {
             return;
         };
-        self.app.data.put_entity(etype, eid, None, &mut self.journal);
-        let attrs: Vec<Attr> = self.app.meta.attrs.iter().filter(|a| a.is_ref()).cloned().collect();
+        self.app
+            .data
+            .put_entity(etype, eid, None, &mut self.journal);
+        let attrs: Vec<Attr> = self
+            .app
+            .meta
+            .attrs
+            .iter()
+            .filter(|a| a.is_ref())
+            .cloned()
+            .collect();
         // Entities pointing at this one.
         for attr in &attrs {
-            let Some(reverse) = &attr.reverse else { continue };
+            let Some(reverse) = &attr.reverse else {
+                continue;
+            };
             if reverse.etype != etype {
                 continue;
             }
@@ -891,26 +957,35 @@ impl Tx<'_> {
                 let source_etype = attr.forward.etype.clone();
                 if attr.on_delete {
                     self.delete_entity(&source_etype, source);
-                } else if let Some(mut holder) = self.app.data.entity(&source_etype, &source).cloned() {
+                } else if let Some(mut holder) =
+                    self.app.data.entity(&source_etype, &source).cloned()
+                {
                     if let Some(links) = holder.refs.get_mut(&attr.id) {
                         links.shift_remove(&eid);
                         if links.is_empty() {
                             holder.refs.shift_remove(&attr.id);
                         }
                     }
-                    self.app
-                        .data
-                        .put_entity(&source_etype, source, Some(holder), &mut self.journal);
+                    self.app.data.put_entity(
+                        &source_etype,
+                        source,
+                        Some(holder),
+                        &mut self.journal,
+                    );
                 }
             }
         }
         // Entities this one points at, when the link cascades that way.
         for (attr_id, targets) in &entity.refs {
-            let Some(attr) = attrs.iter().find(|a| a.id == *attr_id) else { continue };
+            let Some(attr) = attrs.iter().find(|a| a.id == *attr_id) else {
+                continue;
+            };
             if !attr.on_delete_reverse {
                 continue;
             }
-            let Some(reverse) = &attr.reverse else { continue };
+            let Some(reverse) = &attr.reverse else {
+                continue;
+            };
             for target in targets {
                 self.delete_entity(&reverse.etype.clone(), *target);
             }
@@ -919,7 +994,11 @@ impl Tx<'_> {
 
     fn add_attr(&mut self, raw: &Value) -> ApiResult<()> {
         let attr = Attr::from_api_json(raw).map_err(|message| {
-            ApiError::validation("tx-steps", self.input.clone(), vec![json!({ "message": message })])
+            ApiError::validation(
+                "tx-steps",
+                self.input.clone(),
+                vec![json!({ "message": message })],
+            )
         })?;
         validate_new_attr(&self.app.meta.attrs, &attr, &self.input)?;
         self.journal.save_attrs(&self.app.meta.attrs);
@@ -930,9 +1009,9 @@ impl Tx<'_> {
     fn delete_attr(&mut self, id: Uuid) -> ApiResult<()> {
         match self.app.meta.attrs.get(&id) {
             None => Ok(()),
-            Some(attr) if attr.system => Err(self.tx_error(
-                "System attributes can't be deleted.".to_owned(),
-            )),
+            Some(attr) if attr.system => {
+                Err(self.tx_error("System attributes can't be deleted.".to_owned()))
+            }
             Some(_) => {
                 self.journal.save_attrs(&self.app.meta.attrs);
                 self.app.meta.attrs.by_id.shift_remove(&id);
@@ -946,7 +1025,9 @@ impl Tx<'_> {
     fn check_required(&self) -> ApiResult<()> {
         let mut missing: Vec<(String, String, Uuid)> = Vec::new();
         for (etype, eid) in self.journal.touched() {
-            let Some(entity) = self.app.data.entity(etype, eid) else { continue };
+            let Some(entity) = self.app.data.entity(etype, eid) else {
+                continue;
+            };
             for attr in self.app.meta.attrs.iter() {
                 if !attr.required || attr.forward.etype != etype || attr.forward.label == "id" {
                     continue;
@@ -955,9 +1036,15 @@ impl Tx<'_> {
                     continue;
                 }
                 let present = if attr.is_ref() {
-                    entity.refs.get(&attr.id).is_some_and(|links| !links.is_empty())
+                    entity
+                        .refs
+                        .get(&attr.id)
+                        .is_some_and(|links| !links.is_empty())
                 } else {
-                    entity.values.get(&attr.id).is_some_and(|value| !value.is_null())
+                    entity
+                        .values
+                        .get(&attr.id)
+                        .is_some_and(|value| !value.is_null())
                 };
                 if !present {
                     missing.push((etype.to_owned(), attr.forward.label.clone(), *eid));
@@ -967,12 +1054,15 @@ impl Tx<'_> {
         if missing.is_empty() {
             return Ok(());
         }
-        Err(ApiError::validation_plain(missing_required_message(&missing), json!({
-            "records": missing
-                .iter()
-                .map(|(etype, label, eid)| json!({ "entity_id": eid, "etype": etype, "label": label }))
-                .collect::<Vec<_>>(),
-        })))
+        Err(ApiError::validation_plain(
+            missing_required_message(&missing),
+            json!({
+                "records": missing
+                    .iter()
+                    .map(|(etype, label, eid)| json!({ "entity_id": eid, "etype": etype, "label": label }))
+                    .collect::<Vec<_>>(),
+            }),
+        ))
     }
 
     /// Runs `create`/`update`/`delete` rules on every entity this transaction changed.
@@ -984,7 +1074,14 @@ impl Tx<'_> {
             let before = self.journal.before(etype, eid).flatten();
             let after = self.app.data.entity(etype, eid);
             let object = |entity: &Entity| {
-                Value::Object(entity_object(self.app, self.base_url, etype, eid, entity, None))
+                Value::Object(entity_object(
+                    self.app,
+                    self.base_url,
+                    etype,
+                    eid,
+                    entity,
+                    None,
+                ))
             };
             let (action, data, new_data) = match (before, after) {
                 (None, Some(after)) => ("create", object(after), None),
@@ -1005,7 +1102,10 @@ impl Tx<'_> {
                 rule_params: params,
             };
             if !rules::allowed(perms, etype, action, &input)? {
-                return Err(ApiError::permission_denied("perms-pass?", json!([etype, action])));
+                return Err(ApiError::permission_denied(
+                    "perms-pass?",
+                    json!([etype, action]),
+                ));
             }
         }
         Ok(())
@@ -1047,7 +1147,10 @@ pub(crate) fn missing_required_message(missing: &[(String, String, Uuid)]) -> St
                 format!("Missing required attribute `{etype}/{label}`: {}", ids[0])
             } else {
                 let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-                format!("Missing required attributes `{etype}/{label}`: {}", ids.join(", "))
+                format!(
+                    "Missing required attributes `{etype}/{label}`: {}",
+                    ids.join(", ")
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -1072,7 +1175,9 @@ pub(crate) fn validate_new_attr(
                 })],
             ));
         }
-        if attrs.by_fwd(&ident.etype, &ident.label).is_some() || attrs.by_rev(&ident.etype, &ident.label).is_some() {
+        if attrs.by_fwd(&ident.etype, &ident.label).is_some()
+            || attrs.by_rev(&ident.etype, &ident.label).is_some()
+        {
             return Err(ApiError::record_not_unique(
                 "Record not unique: ident".to_owned(),
                 json!({ "record-type": "ident", "etype": ident.etype, "label": ident.label }),
@@ -1152,7 +1257,10 @@ mod tests {
         assert!(parse_steps(&[json!(["updatez", "goals", Uuid::new_v4(), {}])]).is_err());
         assert!(parse_steps(&[json!(["create", "goals", Uuid::new_v4(), {}, {}])]).is_err());
         let err = parse_steps(&[json!(["update-attr", {}])]).unwrap_err();
-        assert_eq!(err.message(), "Validation failed for action: Unsupported action update-attr");
+        assert_eq!(
+            err.message(),
+            "Validation failed for action: Unsupported action update-attr"
+        );
     }
 
     #[test]
@@ -1171,6 +1279,9 @@ mod tests {
             ("goals".into(), "title".into(), a),
             ("goals".into(), "title".into(), b),
         ]);
-        assert!(msg.starts_with("Missing required attributes `goals/title`: "), "{msg}");
+        assert!(
+            msg.starts_with("Missing required attributes `goals/title`: "),
+            "{msg}"
+        );
     }
 }

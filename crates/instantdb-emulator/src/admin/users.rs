@@ -49,7 +49,10 @@ pub(crate) fn user_json(app: &App, id: &Uuid) -> Option<Value> {
     {
         out.insert("linkedPrimaryUser".into(), json!(primary));
     }
-    out.insert("isGuest".into(), json!(user_type.as_deref() == Some("guest")));
+    out.insert(
+        "isGuest".into(),
+        json!(user_type.as_deref() == Some("guest")),
+    );
     Some(Value::Object(out))
 }
 
@@ -103,7 +106,11 @@ fn validate_extra_fields(app: &App, extra: Option<&Value>) -> ApiResult<Map<Stri
         return Ok(Map::new());
     };
     let Some(fields) = extra.as_object() else {
-        return Err(ApiError::validation_msg("extra-fields", extra.clone(), "extra-fields must be an object"));
+        return Err(ApiError::validation_msg(
+            "extra-fields",
+            extra.clone(),
+            "extra-fields must be an object",
+        ));
     };
     for key in fields.keys() {
         match app.meta.attrs.by_fwd("$users", key) {
@@ -154,7 +161,8 @@ fn create_user(
         set(key, value.clone());
     }
     let mut journal = Journal::default();
-    app.data.put_entity("$users", id, Some(entity), &mut journal);
+    app.data
+        .put_entity("$users", id, Some(entity), &mut journal);
     id
 }
 
@@ -200,7 +208,13 @@ pub(crate) fn refresh_tokens(shared: &Arc<Shared>, req: &Request) -> ApiResult<R
             Some(user) => user,
             None => {
                 let extra = validate_extra_fields(app, body.get("extra-fields"))?;
-                create_user(app, id.unwrap_or_else(Uuid::new_v4), email.as_deref(), None, &extra)
+                create_user(
+                    app,
+                    id.unwrap_or_else(Uuid::new_v4),
+                    email.as_deref(),
+                    None,
+                    &extra,
+                )
             }
         };
         let token = new_refresh_token(app, user);
@@ -315,7 +329,8 @@ pub(crate) fn verify_magic_code(shared: &Arc<Shared>, req: &Request) -> ApiResul
                             entity.values.insert(attr.id, value);
                         }
                     }
-                    app.data.put_entity("$users", guest, Some(entity), &mut Journal::default());
+                    app.data
+                        .put_entity("$users", guest, Some(entity), &mut Journal::default());
                 }
                 guest
             }
@@ -342,7 +357,9 @@ pub(crate) fn sign_in_guest(shared: &Arc<Shared>, req: &Request) -> ApiResult<Re
         let user = create_user(app, Uuid::new_v4(), None, Some("guest"), &extra);
         let token = new_refresh_token(app, user);
         let user_object = user_json(app, &user).unwrap_or(Value::Null);
-        Ok(Reply::Json(json!({ "user": with_refresh_token(user_object, token) })))
+        Ok(Reply::Json(
+            json!({ "user": with_refresh_token(user_object, token) }),
+        ))
     })
 }
 
@@ -354,8 +371,9 @@ fn user_from_params(app: &App, req: &Request) -> ApiResult<Option<Uuid>> {
         return Ok(find_by_email(app, &email));
     }
     if let Some(raw) = req.query_param("refresh_token") {
-        let token = Uuid::parse_str(raw.trim())
-            .map_err(|_| ApiError::param_malformed(&["params", "refresh_token"], json!("<redacted>")))?;
+        let token = Uuid::parse_str(raw.trim()).map_err(|_| {
+            ApiError::param_malformed(&["params", "refresh_token"], json!("<redacted>"))
+        })?;
         return Ok(app.meta.refresh_tokens.get(&token).copied());
     }
     if let Some(raw) = req.query_param("id") {
@@ -393,7 +411,8 @@ pub(crate) fn delete_user(shared: &Arc<Shared>, req: &Request) -> ApiResult<Repl
             return Ok(Reply::Json(json!({ "deleted": null })));
         };
         let deleted = user_json(app, &id);
-        app.data.put_entity("$users", id, None, &mut Journal::default());
+        app.data
+            .put_entity("$users", id, None, &mut Journal::default());
         app.meta.refresh_tokens.retain(|_, user| *user != id);
         Ok(Reply::Json(json!({ "deleted": deleted })))
     })
@@ -410,7 +429,9 @@ pub(crate) fn verify_refresh_token(shared: &Arc<Shared>, req: &Request) -> ApiRe
     let token = token
         .as_str()
         .and_then(|text| Uuid::parse_str(text.trim()).ok())
-        .ok_or_else(|| ApiError::param_malformed(&["body", "refresh-token"], json!("<redacted>")))?;
+        .ok_or_else(|| {
+            ApiError::param_malformed(&["body", "refresh-token"], json!("<redacted>"))
+        })?;
     let state = shared.read();
     let user = state
         .app(&app_id)
@@ -419,7 +440,9 @@ pub(crate) fn verify_refresh_token(shared: &Arc<Shared>, req: &Request) -> ApiRe
             user_json(app, user)
         })
         .ok_or_else(|| ApiError::record_not_found("app-user", None))?;
-    Ok(Reply::Json(json!({ "user": with_refresh_token(user, token) })))
+    Ok(Reply::Json(
+        json!({ "user": with_refresh_token(user, token) }),
+    ))
 }
 
 /// `GET /admin/rooms/presence`: the emulator has no realtime sessions, so every room is empty.
@@ -444,7 +467,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lowered_and_checked() {
-        assert_eq!(coerce_email("  Alyssa@Example.com "), Some("alyssa@example.com".into()));
+        assert_eq!(
+            coerce_email("  Alyssa@Example.com "),
+            Some("alyssa@example.com".into())
+        );
         assert_eq!(coerce_email("nope"), None);
         assert_eq!(coerce_email("a@b"), None);
         assert_eq!(coerce_email("a b@c.d"), None);

@@ -9,13 +9,17 @@
 //! not use the client crates' wire code, so a casing bug there cannot hide behind agreement.
 
 use indexmap::IndexMap;
-use instantdb_schema::{AttrDef, EntityDef, Has, LinkDef, LinkForward, LinkReverse, OnDelete, SchemaDef, ValueType};
+use instantdb_schema::{
+    AttrDef, EntityDef, Has, LinkDef, LinkForward, LinkReverse, OnDelete, SchemaDef, ValueType,
+};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::store::App;
-use crate::store::attrs::{Attr, Attrs, Cardinality, DataType, Ident, ValueKind, is_hidden, is_reserved_ident};
+use crate::store::attrs::{
+    Attr, Attrs, Cardinality, DataType, Ident, ValueKind, is_hidden, is_reserved_ident,
+};
 use crate::store::data::Journal;
 
 // ---- Reading the wire schema ----------------------------------------------------------------
@@ -75,7 +79,12 @@ pub(crate) fn read_wire_schema(value: &Value) -> ApiResult<SchemaDef> {
             let (Some(forward), Some(reverse)) = (link.get("forward"), link.get("reverse")) else {
                 continue;
             };
-            let text = |side: &Value, key: &str| side.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+            let text = |side: &Value, key: &str| {
+                side.get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
             schema.links.insert(
                 name.clone(),
                 LinkDef {
@@ -128,8 +137,22 @@ pub(crate) struct Desired {
 
 fn is_system_link(link: &LinkDef) -> bool {
     let system = [
-        ("$users", Has::One, "linkedPrimaryUser", "$users", Has::Many, "linkedGuestUsers"),
-        ("$streams", Has::Many, "$files", "$files", Has::One, "$stream"),
+        (
+            "$users",
+            Has::One,
+            "linkedPrimaryUser",
+            "$users",
+            Has::Many,
+            "linkedGuestUsers",
+        ),
+        (
+            "$streams",
+            Has::Many,
+            "$files",
+            "$files",
+            Has::One,
+            "$stream",
+        ),
     ];
     system.iter().any(|(on, has, label, r_on, r_has, r_label)| {
         link.forward.on == *on
@@ -230,7 +253,11 @@ pub(crate) fn api_schema(attrs: &Attrs, join_keys: bool) -> Value {
                 reverse.etype.as_str(),
                 reverse.label.as_str(),
             ];
-            let key = if join_keys { parts.join("-") } else { ref_key(&parts) };
+            let key = if join_keys {
+                parts.join("-")
+            } else {
+                ref_key(&parts)
+            };
             refs.insert(key, json);
         } else {
             let entry = blobs
@@ -317,7 +344,12 @@ fn job_step(kind: &str, attr: &Attr) -> Step {
 }
 
 /// `schemas->ops`.
-fn schemas_to_ops(attrs: &Attrs, desired: &Desired, check_types: bool, background: bool) -> Vec<Step> {
+fn schemas_to_ops(
+    attrs: &Attrs,
+    desired: &Desired,
+    check_types: bool,
+    background: bool,
+) -> Vec<Step> {
     let current_blob = |etype: &str, label: &str| {
         attrs
             .by_fwd(etype, label)
@@ -325,7 +357,10 @@ fn schemas_to_ops(attrs: &Attrs, desired: &Desired, check_types: bool, backgroun
     };
     let mut steps = Vec::new();
     for etype in desired.blobs.keys() {
-        if !attrs.iter().any(|attr| !attr.is_ref() && attr.forward.etype == *etype) {
+        if !attrs
+            .iter()
+            .any(|attr| !attr.is_ref() && attr.forward.etype == *etype)
+        {
             steps.push((
                 "add-attr".to_owned(),
                 json!({
@@ -380,13 +415,30 @@ fn schemas_to_ops(attrs: &Attrs, desired: &Desired, check_types: bool, backgroun
             }
             if background {
                 if changed_index {
-                    steps.push(job_step(if new.index { "index" } else { "remove-index" }, current));
+                    steps.push(job_step(
+                        if new.index { "index" } else { "remove-index" },
+                        current,
+                    ));
                 }
                 if changed_unique {
-                    steps.push(job_step(if new.unique { "unique" } else { "remove-unique" }, current));
+                    steps.push(job_step(
+                        if new.unique {
+                            "unique"
+                        } else {
+                            "remove-unique"
+                        },
+                        current,
+                    ));
                 }
                 if changed_required {
-                    steps.push(job_step(if new.required { "required" } else { "remove-required" }, current));
+                    steps.push(job_step(
+                        if new.required {
+                            "required"
+                        } else {
+                            "remove-required"
+                        },
+                        current,
+                    ));
                 }
             }
             if changed_type && !current.system {
@@ -406,7 +458,10 @@ fn schemas_to_ops(attrs: &Attrs, desired: &Desired, check_types: bool, backgroun
             attr.is_ref()
                 && attr.forward.etype == key[0]
                 && attr.forward.label == key[1]
-                && attr.reverse.as_ref().is_some_and(|r| r.etype == key[2] && r.label == key[3])
+                && attr
+                    .reverse
+                    .as_ref()
+                    .is_some_and(|r| r.etype == key[2] && r.label == key[3])
         });
         let Some(current) = current else {
             steps.push((
@@ -435,7 +490,14 @@ fn schemas_to_ops(attrs: &Attrs, desired: &Desired, check_types: bool, backgroun
             continue;
         }
         if changed_required && background {
-            steps.push(job_step(if new.required { "required" } else { "remove-required" }, current));
+            steps.push(job_step(
+                if new.required {
+                    "required"
+                } else {
+                    "remove-required"
+                },
+                current,
+            ));
         }
         if changed_updatable || !background {
             steps.push((
@@ -460,10 +522,14 @@ fn schemas_to_ops(attrs: &Attrs, desired: &Desired, check_types: bool, backgroun
 
 fn ident_name(value: Option<&Value>) -> Option<(String, String)> {
     let items = value?.as_array()?;
-    Some((items.get(1)?.as_str()?.to_owned(), items.get(2)?.as_str()?.to_owned()))
+    Some((
+        items.get(1)?.as_str()?.to_owned(),
+        items.get(2)?.as_str()?.to_owned(),
+    ))
 }
 
-const DASH: &str = "Check your full schema in the dashboard: https://www.instantdb.com/dash?s=main&t=explorer";
+const DASH: &str =
+    "Check your full schema in the dashboard: https://www.instantdb.com/dash?s=main&t=explorer";
 
 /// `plan-errors`: conflicting or duplicate links and cascades on `many` links.
 fn plan_errors(attrs: &Attrs, steps: &[Step]) -> Vec<Value> {
@@ -484,10 +550,14 @@ fn plan_errors(attrs: &Attrs, steps: &[Step]) -> Vec<Value> {
         .map(|attr| (attr.forward.etype.clone(), attr.forward.label.clone()))
         .collect();
     let dup = |(etype, label): &(String, String)| {
-        format!("{etype}->{label}: Duplicate entry found for attribute. Check your schema file for duplicate link definitions. If it's not in the schema file, it may have been generated by the backend. {DASH}")
+        format!(
+            "{etype}->{label}: Duplicate entry found for attribute. Check your schema file for duplicate link definitions. If it's not in the schema file, it may have been generated by the backend. {DASH}"
+        )
     };
     let cascade = |(etype, label): &(String, String)| {
-        format!("{etype}->{label}: Cascade delete is only possible on links with `has: 'one'`. {DASH}")
+        format!(
+            "{etype}->{label}: Cascade delete is only possible on links with `has: 'one'`. {DASH}"
+        )
     };
     let mut errors = Vec::new();
     for (kind, attr) in steps {
@@ -495,7 +565,10 @@ fn plan_errors(attrs: &Attrs, steps: &[Step]) -> Vec<Value> {
         let rev = ident_name(attr.get("reverse-identity"));
         if kind == "add-attr" {
             let Some(fwd) = fwd.clone() else { continue };
-            let current_rev = links.iter().find(|(_, r)| *r == fwd).map(|(f, _)| f.clone());
+            let current_rev = links
+                .iter()
+                .find(|(_, r)| *r == fwd)
+                .map(|(f, _)| f.clone());
             let message = if (rev.is_some() || current_rev.is_some()) && rev == current_rev {
                 Some(format!(
                     "{}->{}: Conflicting link found for attribute. It's possible that you already have a link with the same label names, but in the reverse direction. We cannot automatically swap the direction of the link. To fix this, can: a) swap the `forward` and `reverse` parameters for this link in your schema file, or b) delete the existing link in the dashboard.Check your full schema in the dashboard for a link with the same label names: https://www.instantdb.com/dash?s=main&t=explorer",
@@ -503,7 +576,10 @@ fn plan_errors(attrs: &Attrs, steps: &[Step]) -> Vec<Value> {
                 ))
             } else if links.iter().any(|(f, r)| *f == fwd || *r == fwd) {
                 Some(dup(&fwd))
-            } else if let Some(rev) = rev.as_ref().filter(|rev| links.iter().any(|(f, r)| f == *rev || r == *rev)) {
+            } else if let Some(rev) = rev
+                .as_ref()
+                .filter(|rev| links.iter().any(|(f, r)| f == *rev || r == *rev))
+            {
                 Some(dup(rev))
             } else if blob_idents.contains(&fwd) {
                 Some(dup(&fwd))
@@ -517,9 +593,13 @@ fn plan_errors(attrs: &Attrs, steps: &[Step]) -> Vec<Value> {
         if kind == "add-attr" || kind == "update-attr" {
             let is_ref = attr.get("value-type").and_then(Value::as_str) == Some("ref");
             let cascade_fwd = attr.get("on-delete").and_then(Value::as_str) == Some("cascade");
-            let cascade_rev = attr.get("on-delete-reverse").and_then(Value::as_str) == Some("cascade");
+            let cascade_rev =
+                attr.get("on-delete-reverse").and_then(Value::as_str) == Some("cascade");
             let many = attr.get("cardinality").and_then(Value::as_str) == Some("many");
-            let unique = attr.get("unique?").and_then(Value::as_bool).unwrap_or(false);
+            let unique = attr
+                .get("unique?")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             if is_ref && many && cascade_fwd {
                 if let Some(fwd) = &fwd {
                     errors.push(json!({ "in": ["schema"], "message": cascade(fwd) }));
@@ -541,7 +621,12 @@ pub(crate) struct Plan {
 }
 
 /// `plan!`: reads the body's schema and plans it against the app's attributes.
-pub(crate) fn plan(app: &App, schema: &Value, check_types: bool, background: bool) -> ApiResult<Plan> {
+pub(crate) fn plan(
+    app: &App,
+    schema: &Value,
+    check_types: bool,
+    background: bool,
+) -> ApiResult<Plan> {
     let def = read_wire_schema(schema)?;
     let desired = desired(&def);
     let attrs = &app.meta.attrs;
@@ -562,7 +647,12 @@ pub(crate) fn plan(app: &App, schema: &Value, check_types: bool, background: boo
 }
 
 pub(crate) fn steps_json(steps: &[Step]) -> Value {
-    Value::Array(steps.iter().map(|(kind, payload)| json!([kind, payload])).collect())
+    Value::Array(
+        steps
+            .iter()
+            .map(|(kind, payload)| json!([kind, payload]))
+            .collect(),
+    )
 }
 
 // ---- Applying --------------------------------------------------------------------------------
@@ -589,8 +679,9 @@ pub(crate) fn apply_steps(app: &mut App, steps: &[Step], allow_deletes: bool) ->
         for (kind, payload) in steps {
             match kind.as_str() {
                 "add-attr" => {
-                    let attr = Attr::from_api_json(payload)
-                        .map_err(|message| ApiError::validation_msg("tx-steps", payload.clone(), message))?;
+                    let attr = Attr::from_api_json(payload).map_err(|message| {
+                        ApiError::validation_msg("tx-steps", payload.clone(), message)
+                    })?;
                     crate::admin::transact::validate_new_attr(&app.meta.attrs, &attr, payload)?;
                     app.meta.attrs.insert(attr);
                 }
@@ -599,9 +690,19 @@ pub(crate) fn apply_steps(app: &mut App, steps: &[Step], allow_deletes: bool) ->
                     let id = payload
                         .as_str()
                         .and_then(|text| Uuid::parse_str(text).ok())
-                        .ok_or_else(|| ApiError::validation_msg("tx-steps", payload.clone(), "delete-attr takes an attr id"))?;
+                        .ok_or_else(|| {
+                            ApiError::validation_msg(
+                                "tx-steps",
+                                payload.clone(),
+                                "delete-attr takes an attr id",
+                            )
+                        })?;
                     if app.meta.attrs.get(&id).is_some_and(|attr| attr.system) {
-                        return Err(ApiError::validation_msg("tx-steps", payload.clone(), "System attributes can't be deleted."));
+                        return Err(ApiError::validation_msg(
+                            "tx-steps",
+                            payload.clone(),
+                            "System attributes can't be deleted.",
+                        ));
                     }
                     if app.meta.attrs.by_id.shift_remove(&id).is_some() {
                         app.data.drop_attr(id, &mut journal);
@@ -613,10 +714,17 @@ pub(crate) fn apply_steps(app: &mut App, steps: &[Step], allow_deletes: bool) ->
                         .and_then(Value::as_str)
                         .and_then(|text| Uuid::parse_str(text).ok());
                     if attr_id.is_none_or(|id| app.meta.attrs.get(&id).is_none()) {
-                        return Err(ApiError::record_not_found("attrs", Some(json!({ "attr-id": payload.get("attr-id") }))));
+                        return Err(ApiError::record_not_found(
+                            "attrs",
+                            Some(json!({ "attr-id": payload.get("attr-id") })),
+                        ));
                     }
                     if kind == "check-data-type"
-                        && payload.get("checked-data-type").and_then(Value::as_str).and_then(DataType::parse).is_none()
+                        && payload
+                            .get("checked-data-type")
+                            .and_then(Value::as_str)
+                            .and_then(DataType::parse)
+                            .is_none()
                     {
                         return Err(ApiError::validation_msg(
                             "tx-steps",
@@ -650,9 +758,14 @@ fn update_attr(app: &mut App, payload: &Value, journal: &mut Journal) -> ApiResu
         .get("id")
         .and_then(Value::as_str)
         .and_then(|text| Uuid::parse_str(text).ok())
-        .ok_or_else(|| ApiError::validation_msg("tx-steps", payload.clone(), "update-attr needs an `id`"))?;
+        .ok_or_else(|| {
+            ApiError::validation_msg("tx-steps", payload.clone(), "update-attr needs an `id`")
+        })?;
     let Some(mut attr) = app.meta.attrs.get(&id).cloned() else {
-        return Err(ApiError::record_not_found("attrs", Some(json!({ "attr-id": id }))));
+        return Err(ApiError::record_not_found(
+            "attrs",
+            Some(json!({ "attr-id": id })),
+        ));
     };
     let old_etype = attr.forward.etype.clone();
     let rename = |ident: &mut Ident, value: Option<&Value>| {
@@ -666,11 +779,16 @@ fn update_attr(app: &mut App, payload: &Value, journal: &mut Journal) -> ApiResu
         rename(reverse, payload.get("reverse-identity"));
     }
     if attr.system
-        && (attr.forward.etype != old_etype || payload.get("forward-identity").is_some_and(|f| {
-            ident_name(Some(f)).is_some_and(|(_, label)| label != attr.forward.label)
-        }))
+        && (attr.forward.etype != old_etype
+            || payload.get("forward-identity").is_some_and(|f| {
+                ident_name(Some(f)).is_some_and(|(_, label)| label != attr.forward.label)
+            }))
     {
-        return Err(ApiError::validation_msg("tx-steps", payload.clone(), "System attributes can't be renamed."));
+        return Err(ApiError::validation_msg(
+            "tx-steps",
+            payload.clone(),
+            "System attributes can't be renamed.",
+        ));
     }
     match payload.get("cardinality").and_then(Value::as_str) {
         Some("one") => attr.cardinality = Cardinality::One,

@@ -32,13 +32,16 @@ pub(crate) fn app_row(app: &App) -> Map<String, Value> {
     row.insert("org_id".into(), json!(app.meta.org_id));
     row.insert(
         "deletion_marked_at".into(),
-        app.meta.deletion_marked_at.map_or(Value::Null, |ms| json!(clock::iso(ms))),
+        app.meta
+            .deletion_marked_at
+            .map_or(Value::Null, |ms| json!(clock::iso(ms))),
     );
     row
 }
 
 fn non_blank_title(body: &Value) -> ApiResult<String> {
-    let raw = Request::body_field(body, "title").ok_or_else(|| ApiError::param_missing(&["body", "title"]))?;
+    let raw = Request::body_field(body, "title")
+        .ok_or_else(|| ApiError::param_missing(&["body", "title"]))?;
     raw.as_str()
         .map(str::trim)
         .filter(|title| !title.is_empty())
@@ -62,12 +65,19 @@ fn enhance(app: &App, row: &mut Map<String, Value>, req: &Request) {
         row.insert("schema".into(), plan::api_schema(&app.meta.attrs, false));
     }
     if includes.contains(&"perms") {
-        row.insert("perms".into(), app.meta.perms.clone().unwrap_or(Value::Null));
+        row.insert(
+            "perms".into(),
+            app.meta.perms.clone().unwrap_or(Value::Null),
+        );
     }
 }
 
 /// `GET /superadmin/apps` and `GET /superadmin/orgs/:org_id/apps`.
-pub(crate) fn list_apps(shared: &Arc<Shared>, req: &Request, org: Option<&str>) -> ApiResult<Reply> {
+pub(crate) fn list_apps(
+    shared: &Arc<Shared>,
+    req: &Request,
+    org: Option<&str>,
+) -> ApiResult<Reply> {
     let state = shared.read();
     let user = auth::superadmin_user(&state, req, Scope::AppsRead)?;
     let org_id = org.map(|raw| path_uuid(raw, "org_id")).transpose()?;
@@ -175,7 +185,10 @@ pub(crate) fn create_app(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
                 .and_then(|org| org.members.get(&user))
                 .ok_or_else(|| ApiError::record_not_found("org", None))?;
             if role != "admin" && role != "owner" {
-                return Err(ApiError::permission_denied("allowed-member-role?", json!("admin")));
+                return Err(ApiError::permission_denied(
+                    "allowed-member-role?",
+                    json!("admin"),
+                ));
             }
         }
         let perms = validated_perms(body.get("perms"), "perms")?;
@@ -184,7 +197,10 @@ pub(crate) fn create_app(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
         let app = app_or_not_found(state, &app_id)?;
         let mut row = app_row(app);
         row.insert("admin-token".into(), json!(app.meta.admin_token));
-        row.insert("perms".into(), app.meta.perms.clone().unwrap_or(Value::Null));
+        row.insert(
+            "perms".into(),
+            app.meta.perms.clone().unwrap_or(Value::Null),
+        );
         row.insert("schema".into(), plan::api_schema(&app.meta.attrs, false));
         Ok(Reply::Json(json!({ "app": row })))
     })
@@ -193,7 +209,10 @@ pub(crate) fn create_app(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
 /// `POST /dash/apps/ephemeral`: no auth; the app belongs to the emulator's ephemeral user.
 pub(crate) fn create_ephemeral(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     if !shared.config.ephemeral_apps {
-        return Err(ApiError::permission_denied("ephemeral-app-creation", Value::Null));
+        return Err(ApiError::permission_denied(
+            "ephemeral-app-creation",
+            Value::Null,
+        ));
     }
     let body = req.json()?;
     shared.write(|state| {
@@ -208,7 +227,14 @@ pub(crate) fn create_ephemeral(shared: &Arc<Shared>, req: &Request) -> ApiResult
                 id
             }
         };
-        let app_id = create_app_with(state, &title, Some(creator), None, perms, body.get("schema"))?;
+        let app_id = create_app_with(
+            state,
+            &title,
+            Some(creator),
+            None,
+            perms,
+            body.get("schema"),
+        )?;
         let app = state
             .app_mut(&app_id)
             .ok_or_else(|| ApiError::record_not_found("app", None))?;
@@ -256,7 +282,10 @@ pub(crate) fn delete_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
             .app_mut(&app_id)
             .ok_or_else(|| ApiError::record_not_found("app", None))?;
         if app.meta.creator_id.is_some_and(|creator| creator != user) {
-            return Err(ApiError::permission_denied("allowed-member-role?", json!("owner")));
+            return Err(ApiError::permission_denied(
+                "allowed-member-role?",
+                json!("owner"),
+            ));
         }
         app.meta.deletion_marked_at = Some(clock::now_ms());
         Ok(Reply::Json(json!({ "app": app_row(app) })))
@@ -269,7 +298,9 @@ pub(crate) fn get_schema(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
     let app = app_or_not_found(&state, &app_id)?;
-    Ok(Reply::Json(json!({ "schema": plan::api_schema(&app.meta.attrs, false) })))
+    Ok(Reply::Json(
+        json!({ "schema": plan::api_schema(&app.meta.attrs, false) }),
+    ))
 }
 
 /// `GET /admin/schema` (admin token, app id header): ref keys joined with `-`.
@@ -277,7 +308,9 @@ pub(crate) fn admin_schema(shared: &Arc<Shared>, req: &Request) -> ApiResult<Rep
     let state = shared.read();
     let app_id = auth::app_id_authed(&state, req, Scope::AppsRead)?;
     let app = app_or_not_found(&state, &app_id)?;
-    Ok(Reply::Json(json!({ "schema": plan::api_schema(&app.meta.attrs, true) })))
+    Ok(Reply::Json(
+        json!({ "schema": plan::api_schema(&app.meta.attrs, true) }),
+    ))
 }
 
 /// `GET /dash/apps/:app_id/schema/pull` (the CLI's pull).
@@ -317,19 +350,26 @@ pub(crate) fn push_perms(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     let app_id = path_uuid(app_id, "app_id")?;
     let body = req.json()?;
     shared.write(|state| {
-        let app_id = auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
-        let code = Request::body_field(&body, "code").ok_or_else(|| ApiError::param_missing(&["body", "code"]))?;
+        let app_id =
+            auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
+        let code = Request::body_field(&body, "code")
+            .ok_or_else(|| ApiError::param_missing(&["body", "code"]))?;
         let code = validated_perms(Some(code), "rule")?.unwrap_or(Value::Null);
         let app = state
             .app_mut(&app_id)
             .ok_or_else(|| ApiError::record_not_found("app", None))?;
         app.meta.perms = Some(code.clone());
-        Ok(Reply::Json(json!({ "rules": { "app_id": app_id, "code": code } })))
+        Ok(Reply::Json(
+            json!({ "rules": { "app_id": app_id, "code": code } }),
+        ))
     })
 }
 
 fn push_flags(body: &Value) -> (bool, bool) {
-    let truthy = |key: &str| body.get(key).is_some_and(|v| !matches!(v, Value::Null | Value::Bool(false)));
+    let truthy = |key: &str| {
+        body.get(key)
+            .is_some_and(|v| !matches!(v, Value::Null | Value::Bool(false)))
+    };
     (truthy("check_types"), truthy("supports_background_updates"))
 }
 
@@ -369,7 +409,10 @@ fn apply_and_schedule(
                 .and_then(Value::as_str)
                 .and_then(|text| Uuid::parse_str(text).ok())
                 .unwrap_or_default();
-            let data_type = payload.get("checked-data-type").and_then(Value::as_str).map(str::to_owned);
+            let data_type = payload
+                .get("checked-data-type")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             let job = jobs::new_job(app, group_id, attr_id, &kind, data_type.as_deref());
             payload["job-id"] = json!(job.id);
             rows.push(jobs::raw_row(&app_id, &job));
@@ -394,7 +437,10 @@ fn apply_and_schedule(
         out.insert("indexing-jobs".into(), Value::Null);
         None
     } else {
-        out.insert("indexing-jobs".into(), json!({ "group-id": group_id, "jobs": rows }));
+        out.insert(
+            "indexing-jobs".into(),
+            json!({ "group-id": group_id, "jobs": rows }),
+        );
         Some(group_id)
     };
     Ok((out, group))
@@ -405,10 +451,16 @@ pub(crate) fn apply(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiRes
     let app_id = path_uuid(app_id, "app_id")?;
     let body = req.json()?;
     let (response, group) = shared.write(|state| {
-        let app_id = auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
+        let app_id =
+            auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
         let (check_types, background) = push_flags(&body);
         let schema = body.get("schema").cloned().unwrap_or(Value::Null);
-        let planned = plan::plan(app_or_not_found(state, &app_id)?, &schema, check_types, background)?;
+        let planned = plan::plan(
+            app_or_not_found(state, &app_id)?,
+            &schema,
+            check_types,
+            background,
+        )?;
         let (applied, group) = apply_and_schedule(state, app_id, planned.steps, false)?;
         let mut response = planned.response;
         response.extend(applied);
@@ -438,13 +490,16 @@ pub(crate) fn steps_apply(shared: &Arc<Shared>, req: &Request, app_id: &str) -> 
                 return Err(ApiError::validation(
                     "steps",
                     Value::Array(raw.clone()),
-                    vec![json!({ "message": "Each step must be a [type, payload] pair.", "in": [] })],
+                    vec![
+                        json!({ "message": "Each step must be a [type, payload] pair.", "in": [] }),
+                    ],
                 ));
             }
         }
     }
     let (response, group) = shared.write(|state| {
-        let app_id = auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
+        let app_id =
+            auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
         let (response, group) = apply_and_schedule(state, app_id, steps, true)?;
         Ok((response, group.map(|group| (app_id, group))))
     })?;
@@ -455,7 +510,12 @@ pub(crate) fn steps_apply(shared: &Arc<Shared>, req: &Request, app_id: &str) -> 
 }
 
 /// `GET /dash/apps/:app_id/indexing-jobs/group/:group_id` (needs `apps-write`, as upstream).
-pub(crate) fn jobs_group(shared: &Arc<Shared>, req: &Request, app_id: &str, group_id: &str) -> ApiResult<Reply> {
+pub(crate) fn jobs_group(
+    shared: &Arc<Shared>,
+    req: &Request,
+    app_id: &str,
+    group_id: &str,
+) -> ApiResult<Reply> {
     let app_id = path_uuid(app_id, "app_id")?;
     let group_id = path_uuid(group_id, "group_id")?;
     let state = shared.read();
@@ -472,7 +532,12 @@ pub(crate) fn jobs_group(shared: &Arc<Shared>, req: &Request, app_id: &str, grou
 }
 
 /// `GET /dash/apps/:app_id/indexing-jobs/:job_id`.
-pub(crate) fn job_get(shared: &Arc<Shared>, req: &Request, app_id: &str, job_id: &str) -> ApiResult<Reply> {
+pub(crate) fn job_get(
+    shared: &Arc<Shared>,
+    req: &Request,
+    app_id: &str,
+    job_id: &str,
+) -> ApiResult<Reply> {
     let app_id = path_uuid(app_id, "app_id")?;
     let job_id = path_uuid(job_id, "job_id")?;
     let state = shared.read();
@@ -484,5 +549,7 @@ pub(crate) fn job_get(shared: &Arc<Shared>, req: &Request, app_id: &str, job_id:
         .iter()
         .find(|job| job.id == job_id)
         .ok_or_else(|| ApiError::record_not_found("indexing-job", None))?;
-    Ok(Reply::Json(json!({ "job": jobs::client_row(&app_id, job) })))
+    Ok(Reply::Json(
+        json!({ "job": jobs::client_row(&app_id, job) }),
+    ))
 }

@@ -232,7 +232,10 @@ impl Attr {
         }
         if self.is_ref() {
             out.insert("on-delete".into(), cascade_json(self.on_delete));
-            out.insert("on-delete-reverse".into(), cascade_json(self.on_delete_reverse));
+            out.insert(
+                "on-delete-reverse".into(),
+                cascade_json(self.on_delete_reverse),
+            );
         }
         for (flag, key) in [
             (self.indexing, "indexing?"),
@@ -337,7 +340,11 @@ pub(crate) fn ident_from_json(value: &Value) -> Option<Ident> {
 }
 
 fn cascade_json(cascade: bool) -> Value {
-    if cascade { json!("cascade") } else { Value::Null }
+    if cascade {
+        json!("cascade")
+    } else {
+        Value::Null
+    }
 }
 
 pub(crate) fn is_cascade(value: Option<&Value>) -> bool {
@@ -540,23 +547,107 @@ const fn sys(
 const SYSTEM_BLOBS: &[SystemAttr] = &[
     sys("$users", "id", true, true, false, None),
     sys("$users", "email", true, true, false, Some(DataType::String)),
-    sys("$users", "type", false, false, false, Some(DataType::String)),
-    sys("$users", "imageURL", false, false, false, Some(DataType::String)),
+    sys(
+        "$users",
+        "type",
+        false,
+        false,
+        false,
+        Some(DataType::String),
+    ),
+    sys(
+        "$users",
+        "imageURL",
+        false,
+        false,
+        false,
+        Some(DataType::String),
+    ),
     sys("$files", "id", true, true, false, None),
     sys("$files", "path", true, true, true, Some(DataType::String)),
     sys("$files", "size", false, true, true, Some(DataType::Number)),
-    sys("$files", "content-type", false, true, false, Some(DataType::String)),
-    sys("$files", "content-disposition", false, true, false, Some(DataType::String)),
-    sys("$files", "location-id", true, true, true, Some(DataType::String)),
-    sys("$files", "key-version", false, false, false, Some(DataType::Number)),
+    sys(
+        "$files",
+        "content-type",
+        false,
+        true,
+        false,
+        Some(DataType::String),
+    ),
+    sys(
+        "$files",
+        "content-disposition",
+        false,
+        true,
+        false,
+        Some(DataType::String),
+    ),
+    sys(
+        "$files",
+        "location-id",
+        true,
+        true,
+        true,
+        Some(DataType::String),
+    ),
+    sys(
+        "$files",
+        "key-version",
+        false,
+        false,
+        false,
+        Some(DataType::Number),
+    ),
     sys("$files", "url", false, false, false, Some(DataType::String)),
     sys("$streams", "id", true, true, false, None),
-    sys("$streams", "clientId", true, true, true, Some(DataType::String)),
-    sys("$streams", "machineId", false, false, false, Some(DataType::String)),
-    sys("$streams", "done", false, false, false, Some(DataType::Boolean)),
-    sys("$streams", "size", false, false, false, Some(DataType::Number)),
-    sys("$streams", "hashedReconnectToken", false, false, false, Some(DataType::String)),
-    sys("$streams", "abortReason", false, false, false, Some(DataType::String)),
+    sys(
+        "$streams",
+        "clientId",
+        true,
+        true,
+        true,
+        Some(DataType::String),
+    ),
+    sys(
+        "$streams",
+        "machineId",
+        false,
+        false,
+        false,
+        Some(DataType::String),
+    ),
+    sys(
+        "$streams",
+        "done",
+        false,
+        false,
+        false,
+        Some(DataType::Boolean),
+    ),
+    sys(
+        "$streams",
+        "size",
+        false,
+        false,
+        false,
+        Some(DataType::Number),
+    ),
+    sys(
+        "$streams",
+        "hashedReconnectToken",
+        false,
+        false,
+        false,
+        Some(DataType::String),
+    ),
+    sys(
+        "$streams",
+        "abortReason",
+        false,
+        false,
+        false,
+        Some(DataType::String),
+    ),
 ];
 
 /// The system attributes of `$users`, `$files` and `$streams` (the only system namespaces the

@@ -54,7 +54,10 @@ impl AppData {
 
     /// The entities of `etype` in insertion order.
     pub(crate) fn entities_of(&self, etype: &str) -> impl Iterator<Item = (&Uuid, &Entity)> {
-        self.entities.get(etype).into_iter().flat_map(|map| map.iter())
+        self.entities
+            .get(etype)
+            .into_iter()
+            .flat_map(|map| map.iter())
     }
 
     pub(crate) fn count(&self, etype: &str) -> usize {
@@ -112,7 +115,10 @@ impl AppData {
         }
         for (attr, targets) in &entity.refs {
             for target in targets {
-                self.reverse.entry((*attr, *target)).or_default().insert(eid);
+                self.reverse
+                    .entry((*attr, *target))
+                    .or_default()
+                    .insert(eid);
             }
         }
     }
@@ -177,7 +183,9 @@ impl AppData {
         }
         let moving: Vec<(Uuid, Entity)> = self
             .entities_of(from)
-            .filter(|(_, entity)| entity.values.contains_key(&attr) || entity.refs.contains_key(&attr))
+            .filter(|(_, entity)| {
+                entity.values.contains_key(&attr) || entity.refs.contains_key(&attr)
+            })
             .map(|(eid, entity)| (*eid, entity.clone()))
             .collect();
         for (eid, mut source) in moving {
@@ -271,7 +279,10 @@ mod tests {
         entity.values.insert(attr, json!("x"));
         entity.refs.entry(link).or_default().insert(b);
         data.put_entity("goals", a, Some(entity), &mut journal);
-        assert_eq!(data.with_value(attr, &json!("x")).map(IndexSet::len), Some(1));
+        assert_eq!(
+            data.with_value(attr, &json!("x")).map(IndexSet::len),
+            Some(1)
+        );
         assert_eq!(data.sources(link, &b).count(), 1);
         journal.rollback(&mut data, &mut attrs);
         assert!(data.with_value(attr, &json!("x")).is_none());

@@ -214,7 +214,11 @@ impl State {
     }
 
     /// Creates a platform user with a personal access token; returns both.
-    pub(crate) fn create_platform_user(&mut self, email: &str, token: Option<String>) -> (Uuid, String) {
+    pub(crate) fn create_platform_user(
+        &mut self,
+        email: &str,
+        token: Option<String>,
+    ) -> (Uuid, String) {
         let id = Uuid::new_v4();
         let token = token.unwrap_or_else(new_personal_token);
         let server = self.server_mut();

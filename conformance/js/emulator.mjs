@@ -1,0 +1,624 @@
+// Drives the OFFICIAL @instantdb/platform and @instantdb/admin 1.0.67 against a fresh
+// instantdb-emulator (started by xtask/conformance/src/emulator.rs) and asserts the results.
+//
+// Input (one JSON line): {apiURI, platformToken}. Output: {ok: {results: [{name, ok, error?}],
+// calls}} where `calls` counts the HTTP requests the SDKs made. Every check is independent
+// enough that one failure does not hide the others, but they run in order on shared apps, as a
+// user's session would.
+import assert from 'node:assert/strict';
+import { load, serve } from './lib/driver.mjs';
+
+const platform = await load('@instantdb/platform');
+const admin = await load('@instantdb/admin');
+const { PlatformApi, i } = platform;
+const { init, tx, id, lookup } = admin;
+
+// `getApp` fires its perms and schema requests in parallel and abandons them when the app request
+// fails; a failed check must not take the whole driver down with an unhandled rejection.
+process.on('unhandledRejection', () => {});
+
+// Count every request the SDKs send, to report the number of calls made.
+let calls = 0;
+const realFetch = globalThis.fetch;
+globalThis.fetch = (...args) => {
+  calls += 1;
+  return realFetch(...args);
+};
+
+const schema = i.schema({
+  entities: {
+    goals: i.entity({
+      title: i.string().indexed(),
+      priority: i.number().indexed().optional(),
+      dueAt: i.date().indexed().optional(),
+      ownerId: i.string().optional(),
+      meta: i.json().optional(),
+    }),
+    todos: i.entity({
+      text: i.string(),
+      done: i.boolean().optional(),
+      slug: i.string().unique().indexed().optional(),
+    }),
+    tags: i.entity({ name: i.json().optional() }),
+    $users: i.entity({ email: i.string().unique().indexed().optional(), nickname: i.string().optional() }),
+    $files: i.entity({ path: i.string().unique().indexed(), url: i.string() }),
+  },
+  links: {
+    goalsTodos: {
+      forward: { on: 'goals', has: 'many', label: 'todos' },
+      reverse: { on: 'todos', has: 'one', label: 'goal', onDelete: 'cascade' },
+    },
+    todosTags: {
+      forward: { on: 'todos', has: 'many', label: 'tags' },
+      reverse: { on: 'tags', has: 'many', label: 'todos' },
+    },
+  },
+});
+
+const perms = {
+  goals: {
+    bind: ['isOwner', 'auth.id == data.ownerId'],
+    allow: { view: 'auth.id != null', create: 'auth.id != null', update: 'isOwner', delete: 'false' },
+  },
+  todos: { allow: { view: 'true', create: 'false' } },
+  tags: { allow: { view: "data.ref('todos.text') != null" } },
+  $files: { allow: { view: 'true', create: 'auth.id != null', delete: 'false' } },
+};
+
+async function expectApiError(promise, { status = 400, type, message }) {
+  try {
+    await promise;
+  } catch (err) {
+    assert.equal(err.name, 'InstantAPIError', `expected InstantAPIError, got ${err.name}: ${err.message}`);
+    assert.equal(err.status, status, `status of ${JSON.stringify(err.body)}`);
+    if (type) assert.equal(err.body.type, type, JSON.stringify(err.body));
+    if (message) assert.match(err.message, message);
+    return err;
+  }
+  assert.fail('expected the call to fail');
+}
+
+async function awaitProgress(promise) {
+  const events = [];
+  promise.subscribe({ next: (summary) => events.push(summary) });
+  const result = await promise;
+  return { result, events };
+}
+
+serve(async ({ apiURI, platformToken }) => {
+  const results = [];
+  async function check(name, fn) {
+    try {
+      await fn();
+      results.push({ name, ok: true });
+    } catch (err) {
+      results.push({ name, ok: false, error: String((err && err.stack) || err).slice(0, 1500) });
+    }
+  }
+  calls = 0;
+  const api = new PlatformApi({ auth: { token: platformToken }, apiURI });
+  const state = {};
+
+  // ---- Platform: apps, schema, perms ---------------------------------------------------------
+  await check('platform.getApps.empty', async () => {
+    const { apps } = await api.getApps();
+    assert.deepEqual(apps, []);
+  });
+  await check('platform.createApp.withSchemaAndPerms', async () => {
+    const { app } = await api.createApp({ title: 'Conformance', schema, perms });
+    state.app = app;
+    assert.equal(app.title, 'Conformance');
+    assert.match(app.adminToken, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(app.perms, perms);
+    assert.ok(app.createdAt instanceof Date && !Number.isNaN(app.createdAt.getTime()));
+    assert.deepEqual(Object.keys(app.schema.entities).sort(), ['$files', '$streams', '$users', 'goals', 'tags', 'todos']);
+  });
+  const appId = state.app?.id;
+  const adminToken = state.app?.adminToken;
+  await check('platform.getApp', async () => {
+    const { app } = await api.getApp(appId);
+    assert.equal(app.id, appId);
+    assert.equal(app.orgId, null);
+    assert.equal(app.adminToken, undefined);
+  });
+  await check('platform.getApp.includeSchemaAndPerms', async () => {
+    const { app } = await api.getApp(appId, { includeSchema: true, includePerms: true });
+    assert.deepEqual(app.perms, perms);
+    const goals = app.schema.entities.goals.attrs;
+    assert.equal(goals.title.valueType, 'string');
+    assert.equal(goals.title.isIndexed, true);
+    assert.equal(goals.priority.required, false);
+    assert.equal(app.schema.entities.todos.attrs.slug.config.unique, true);
+  });
+  await check('platform.getApps.includeSchema', async () => {
+    const { apps } = await api.getApps({ includeSchema: true, includePerms: true });
+    assert.equal(apps.length, 1);
+    assert.ok(apps[0].schema.links.goalsTodos || Object.values(apps[0].schema.links).some((l) => l.forward.label === 'todos'));
+  });
+  await check('platform.getSchema.links', async () => {
+    const { schema: s } = await api.getSchema(appId);
+    const link = Object.values(s.links).find((l) => l.forward.on === 'goals' && l.forward.label === 'todos');
+    const plain = (x) => JSON.parse(JSON.stringify(x));
+    assert.deepEqual(plain(link.forward), { on: 'goals', has: 'many', label: 'todos' });
+    assert.deepEqual(plain(link.reverse), { on: 'todos', has: 'one', label: 'goal', onDelete: 'cascade' });
+    assert.equal(s.entities.$users.attrs.nickname.valueType, 'string');
+  });
+  await check('platform.getPerms', async () => {
+    const { perms: got } = await api.getPerms(appId);
+    assert.deepEqual(got, perms);
+  });
+  await check('platform.updateApp', async () => {
+    const { app } = await api.updateApp(appId, { title: 'Renamed' });
+    assert.equal(app.title, 'Renamed');
+  });
+  await check('platform.pushPerms', async () => {
+    const { perms: got } = await api.pushPerms(appId, { perms });
+    assert.deepEqual(got, perms);
+  });
+  await check('platform.getOrgs', async () => {
+    const { orgs } = await api.getOrgs();
+    assert.ok(Array.isArray(orgs));
+  });
+  await check('platform.createTemporaryApp', async () => {
+    const noAuth = new PlatformApi({ apiURI });
+    const { app, expiresMs } = await noAuth.createTemporaryApp({ title: 'Temp', schema, rules: { code: perms } });
+    assert.ok(app.adminToken);
+    assert.ok(expiresMs > Date.now() + 13 * 24 * 3600 * 1000);
+  });
+  await check('platform.badToken', async () => {
+    const bad = new PlatformApi({ auth: { token: 'per_' + '0'.repeat(64) }, apiURI });
+    await expectApiError(bad.getApps(), { type: 'record-not-found' });
+  });
+  await check('platform.adminTokenOnOwnApp', async () => {
+    const asAdmin = new PlatformApi({ auth: { token: adminToken }, apiURI });
+    const { perms: got } = await asAdmin.getPerms(appId);
+    assert.deepEqual(got, perms);
+  });
+  await check('platform.adminTokenNotForGetApps', async () => {
+    const asAdmin = new PlatformApi({ auth: { token: adminToken }, apiURI });
+    await expectApiError(asAdmin.getApps(), { type: 'record-not-found' });
+  });
+  await check('platform.planSchemaPush.additive', async () => {
+    const next = i.schema({
+      entities: { ...schema.entities, goals: i.entity({ ...schema.entities.goals.attrs, notes: i.string().optional() }) },
+      links: schema.links,
+    });
+    const plan = await api.planSchemaPush(appId, { schema: next });
+    const descriptions = plan.steps.map((s) => s.friendlyDescription);
+    assert.deepEqual(descriptions, ['Add attribute goals.notes.']);
+  });
+  await check('platform.planSchemaPush.noChanges', async () => {
+    const plan = await api.planSchemaPush(appId, { schema });
+    assert.deepEqual(plan.steps, []);
+  });
+
+  // ---- Admin: transact and query -------------------------------------------------------------
+  const db = init({ appId, adminToken, apiURI, schema });
+  const raw = init({ appId, adminToken, apiURI });
+  const g = [id(), id(), id()];
+  const t = [id(), id(), id()];
+  await check('admin.transact.create', async () => {
+    const res = await db.transact([
+      tx.goals[g[0]].update({ title: 'Alpha', priority: 3, dueAt: '2025-01-02T00:00:00Z', meta: { a: 1, b: { c: 2 } } }),
+      tx.goals[g[1]].update({ title: 'Beta', priority: 1 }),
+      tx.goals[g[2]].update({ title: 'Gamma', priority: 2, dueAt: 1735776000000 }),
+    ]);
+    assert.equal(typeof res['tx-id'], 'number');
+  });
+  await check('admin.transact.linkTodos', async () => {
+    await db.transact([
+      tx.todos[t[0]].update({ text: 'write', slug: 'write' }).link({ goal: g[0] }),
+      tx.todos[t[1]].update({ text: 'read', slug: 'read', done: true }).link({ goal: g[0] }),
+      tx.todos[t[2]].update({ text: 'sleep', slug: 'sleep' }),
+      tx.goals[g[1]].link({ todos: t[2] }),
+    ]);
+  });
+  await check('admin.query.all', async () => {
+    const { goals } = await db.query({ goals: {} });
+    assert.deepEqual(goals.map((x) => x.title).sort(), ['Alpha', 'Beta', 'Gamma']);
+    const alpha = goals.find((x) => x.id === g[0]);
+    assert.deepEqual(alpha.meta, { a: 1, b: { c: 2 } });
+  });
+  await check('admin.query.nested', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { id: g[0] } }, todos: {} } });
+    assert.equal(goals.length, 1);
+    assert.deepEqual(goals[0].todos.map((x) => x.text).sort(), ['read', 'write']);
+  });
+  await check('admin.query.inference.hasOne', async () => {
+    const { todos } = await db.query({ todos: { $: { where: { id: t[0] } }, goal: {} } });
+    assert.equal(todos[0].goal.id, g[0]);
+    const { todos: rawTodos } = await raw.query({ todos: { $: { where: { id: t[0] } }, goal: {} } });
+    assert.ok(Array.isArray(rawTodos[0].goal));
+  });
+  await check('admin.query.where.eq', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { title: 'Beta' } } } });
+    assert.deepEqual(goals.map((x) => x.id), [g[1]]);
+  });
+  await check('admin.query.where.gt', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { priority: { $gt: 1 } } } } });
+    assert.deepEqual(goals.map((x) => x.title).sort(), ['Alpha', 'Gamma']);
+  });
+  await check('admin.query.where.range.and', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { and: [{ priority: { $gte: 2 } }, { priority: { $lt: 3 } }] } } } });
+    assert.deepEqual(goals.map((x) => x.title), ['Gamma']);
+  });
+  await check('admin.query.where.in', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { title: { $in: ['Alpha', 'Gamma', 'Nope'] } } } } });
+    assert.equal(goals.length, 2);
+  });
+  await check('admin.query.where.like', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { title: { $like: '%amm%' } } } } });
+    assert.deepEqual(goals.map((x) => x.title), ['Gamma']);
+  });
+  await check('admin.query.where.ilike', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { title: { $ilike: 'al%' } } } } });
+    assert.deepEqual(goals.map((x) => x.title), ['Alpha']);
+  });
+  await check('admin.query.where.isNull', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { dueAt: { $isNull: true } } } } });
+    assert.deepEqual(goals.map((x) => x.title), ['Beta']);
+  });
+  await check('admin.query.where.not', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { title: { $not: 'Alpha' } } } } });
+    assert.deepEqual(goals.map((x) => x.title).sort(), ['Beta', 'Gamma']);
+  });
+  await check('admin.query.where.or', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { or: [{ title: 'Alpha' }, { priority: 1 }] } } } });
+    assert.deepEqual(goals.map((x) => x.title).sort(), ['Alpha', 'Beta']);
+  });
+  await check('admin.query.where.dottedPath', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { 'todos.text': 'sleep' } } } });
+    assert.deepEqual(goals.map((x) => x.title), ['Beta']);
+  });
+  await check('admin.query.where.date', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { dueAt: { $gte: '2025-01-02T00:00:00Z' } } } } });
+    assert.deepEqual(goals.map((x) => x.title).sort(), ['Alpha', 'Gamma']);
+  });
+  await check('admin.query.order.limit', async () => {
+    const { goals } = await db.query({ goals: { $: { order: { priority: 'desc' }, limit: 2 } } });
+    assert.deepEqual(goals.map((x) => x.title), ['Alpha', 'Gamma']);
+  });
+  await check('admin.query.offset', async () => {
+    const { goals } = await db.query({ goals: { $: { order: { priority: 'asc' }, limit: 1, offset: 1 } } });
+    assert.deepEqual(goals.map((x) => x.title), ['Gamma']);
+  });
+  await check('admin.query.fields', async () => {
+    const { goals } = await db.query({ goals: { $: { where: { id: g[1] }, fields: ['title'] } } });
+    assert.deepEqual(goals, [{ id: g[1], title: 'Beta' }]);
+  });
+  await check('admin.query.orderNotIndexed.error', async () => {
+    await expectApiError(raw.query({ todos: { $: { order: { text: 'asc' } } } }), { type: 'validation-failed', message: /not indexed/ });
+  });
+  await check('admin.query.missingAttr.empty', async () => {
+    const { goals } = await raw.query({ goals: { $: { where: { nope: 1 } } } });
+    assert.deepEqual(goals, []);
+  });
+  await check('admin.transact.lookup', async () => {
+    await db.transact(tx.todos[lookup('slug', 'write')].update({ done: true }));
+    const { todos } = await db.query({ todos: { $: { where: { slug: 'write' } } } });
+    assert.equal(todos[0].id, t[0]);
+    assert.equal(todos[0].done, true);
+  });
+  await check('admin.transact.merge', async () => {
+    await db.transact(tx.goals[g[0]].merge({ meta: { b: { d: 3 } } }));
+    const { goals } = await db.query({ goals: { $: { where: { id: g[0] } } } });
+    assert.deepEqual(goals[0].meta, { a: 1, b: { c: 2, d: 3 } });
+  });
+  await check('admin.transact.unlink', async () => {
+    await db.transact(tx.goals[g[1]].unlink({ todos: t[2] }));
+    const { goals } = await db.query({ goals: { $: { where: { id: g[1] } }, todos: {} } });
+    assert.deepEqual(goals[0].todos, []);
+  });
+  await check('admin.transact.linkManyToMany', async () => {
+    const tagId = id();
+    await raw.transact([tx.tags[tagId].update({ name: 'home' }), tx.todos[t[1]].link({ tags: tagId })]);
+    const { todos } = await raw.query({ todos: { $: { where: { id: t[1] } }, tags: {} } });
+    assert.deepEqual(todos[0].tags.map((x) => x.name), ['home']);
+  });
+  await check('admin.transact.throwOnMissingAttrs', async () => {
+    const err = await expectApiError(
+      db.transact(tx.goals[g[0]].update({ favoriteColor: 'blue' })),
+      { type: 'validation-failed', message: /Attributes are missing in your schema/ },
+    );
+    assert.deepEqual(err.hint.errors[0].hint.attributes, ['goals.favoriteColor']);
+  });
+  await check('admin.transact.autoCreateAttr', async () => {
+    await raw.transact(tx.goals[g[2]].update({ color: 'red' }));
+    const { goals } = await raw.query({ goals: { $: { where: { color: 'red' } } } });
+    assert.deepEqual(goals.map((x) => x.id), [g[2]]);
+  });
+  await check('admin.transact.typeEnforced', async () => {
+    await expectApiError(raw.transact(tx.goals[g[2]].update({ priority: 'high' })), {
+      type: 'validation-failed',
+      message: /Invalid value type for goals\.priority/,
+    });
+  });
+  await check('admin.transact.uniqueEnforced', async () => {
+    await expectApiError(raw.transact(tx.todos[id()].update({ text: 'dup', slug: 'read' })), { type: 'record-not-unique' });
+  });
+  await check('admin.transact.requiredEnforced', async () => {
+    await expectApiError(raw.transact(tx.todos[id()].update({ done: false })), {
+      type: 'validation-failed',
+      message: /Missing required attribute `todos\/text`/,
+    });
+  });
+  await check('admin.transact.atomic', async () => {
+    const fresh = id();
+    await expectApiError(
+      raw.transact([tx.goals[fresh].update({ title: 'Half' }), tx.goals[id()].update({ priority: 'x', title: 'Bad' })]),
+      { type: 'validation-failed' },
+    );
+    const { goals } = await raw.query({ goals: { $: { where: { id: fresh } } } });
+    assert.deepEqual(goals, []);
+  });
+  await check('admin.transact.createExisting', async () => {
+    await expectApiError(raw.transact(tx.goals[g[1]].create({ title: 'again' })), { message: /Creating entities that exist/ });
+  });
+  await check('admin.transact.updateUpsertFalse', async () => {
+    await expectApiError(raw.transact(tx.goals[id()].update({ title: 'x' }, { upsert: false })), {
+      message: /Updating entities that don't exist/,
+    });
+  });
+  await check('admin.transact.invalidEntityId', async () => {
+    const res = await realFetch(`${apiURI}/admin/transact`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'app-id': appId, authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ steps: [['update', 'goals', '12345', { title: 'x' }]] }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 400);
+    assert.equal(body.message, "Validation failed for steps: Invalid entity ID '12345'. Entity IDs must be UUIDs or lookup references.");
+  });
+  await check('admin.transact.cascadeDelete', async () => {
+    await db.transact(tx.goals[g[0]].delete());
+    const { todos } = await db.query({ todos: {} });
+    assert.deepEqual(todos.map((x) => x.text), ['sleep']);
+  });
+  await check('admin.query.badAdminToken', async () => {
+    const bad = init({ appId, adminToken: '00000000-0000-4000-8000-000000000000', apiURI });
+    const err = await expectApiError(bad.query({ goals: {} }), { type: 'record-not-found' });
+    assert.equal(err.hint['record-type'], 'app-admin-token');
+  });
+
+  // ---- Auth ----------------------------------------------------------------------------------
+  const email = 'alyssa@example.com';
+  await check('admin.auth.createToken', async () => {
+    state.token = await db.auth.createToken({ email });
+    assert.match(state.token, /^[0-9a-f-]{36}$/);
+  });
+  await check('admin.auth.verifyToken', async () => {
+    const user = await db.auth.verifyToken(state.token);
+    assert.equal(user.email, email);
+    assert.equal(user.refresh_token, state.token);
+    state.userId = user.id;
+  });
+  await check('admin.auth.getUser.byEmail', async () => {
+    const user = await db.auth.getUser({ email: 'Alyssa@Example.com' });
+    assert.equal(user.id, state.userId);
+    assert.equal(user.isGuest, false);
+  });
+  await check('admin.auth.getUser.missing', async () => {
+    assert.equal(await db.auth.getUser({ email: 'nobody@example.com' }), null);
+  });
+  await check('admin.auth.magicCode', async () => {
+    const { code } = await db.auth.generateMagicCode('ben@example.com');
+    assert.match(code, /^\d{6}$/);
+    const { user, created } = await db.auth.checkMagicCode('ben@example.com', code);
+    assert.equal(created, true);
+    assert.equal(user.email, 'ben@example.com');
+    assert.equal(user.type, 'user');
+  });
+  await check('admin.auth.magicCode.wrongCode', async () => {
+    await db.auth.generateMagicCode('ben@example.com');
+    await expectApiError(db.auth.checkMagicCode('ben@example.com', '000000x'), { type: 'record-not-found' });
+  });
+  await check('admin.auth.sendMagicCode', async () => {
+    const { code } = await db.auth.sendMagicCode('cy@example.com');
+    const { created } = await db.auth.checkMagicCode('cy@example.com', code);
+    assert.equal(created, true);
+  });
+  await check('admin.auth.signOut', async () => {
+    const token = await db.auth.createToken({ email: 'dee@example.com' });
+    await db.auth.signOut({ email: 'dee@example.com' });
+    await expectApiError(db.auth.verifyToken(token), { type: 'record-not-found' });
+  });
+  await check('admin.auth.deleteUser', async () => {
+    const deleted = await db.auth.deleteUser({ email: 'dee@example.com' });
+    assert.equal(deleted.email, 'dee@example.com');
+    assert.equal(await db.auth.getUser({ email: 'dee@example.com' }), null);
+  });
+  await check('admin.rooms.getPresence', async () => {
+    assert.deepEqual(await db.rooms.getPresence('chat', 'room-1'), {});
+  });
+
+  // ---- Impersonation -------------------------------------------------------------------------
+  await check('admin.asUser.guest.viewDenied', async () => {
+    const { goals } = await db.asUser({ guest: true }).query({ goals: {} });
+    assert.deepEqual(goals, []);
+  });
+  await check('admin.asUser.token.view', async () => {
+    const { goals } = await db.asUser({ token: state.token }).query({ goals: {} });
+    assert.equal(goals.length, 2);
+  });
+  await check('admin.asUser.email.createAllowed', async () => {
+    const mine = id();
+    state.mine = mine;
+    await db.asUser({ email }).transact(tx.goals[mine].update({ title: 'Mine', ownerId: state.userId }));
+    const { goals } = await db.query({ goals: { $: { where: { id: mine } } } });
+    assert.equal(goals.length, 1);
+  });
+  await check('admin.asUser.updateOwnAllowed', async () => {
+    await db.asUser({ token: state.token }).transact(tx.goals[state.mine].update({ title: 'Mine!' }));
+  });
+  await check('admin.asUser.updateOthersDenied', async () => {
+    await expectApiError(db.asUser({ token: state.token }).transact(tx.goals[g[1]].update({ title: 'stolen' })), {
+      type: 'permission-denied',
+    });
+  });
+  await check('admin.asUser.guest.createDenied', async () => {
+    await expectApiError(db.asUser({ guest: true }).transact(tx.goals[id()].update({ title: 'guest' })), {
+      type: 'permission-denied',
+    });
+  });
+  await check('admin.asUser.unsupportedRule', async () => {
+    await expectApiError(db.asUser({ token: state.token }).query({ tags: {} }), { type: 'permission-evaluation-failed' });
+  });
+  await check('admin.asUser.ruleParams', async () => {
+    await api.pushPerms(appId, { perms: { ...perms, todos: { allow: { view: "ruleParams.key == 'open'" } } } });
+    const as = db.asUser({ guest: true });
+    const { todos: hidden } = await as.query({ todos: {} });
+    const { todos: shown } = await as.query({ todos: {} }, { ruleParams: { key: 'open' } });
+    assert.deepEqual([hidden.length, shown.length], [0, 1]);
+  });
+
+  // ---- Storage -------------------------------------------------------------------------------
+  const bytes = Buffer.from('hello from the emulator\n');
+  await check('admin.storage.uploadFile', async () => {
+    const { data } = await db.storage.uploadFile('docs/hello.txt', bytes, { contentType: 'text/plain' });
+    assert.ok(data.id);
+    state.fileId = data.id;
+  });
+  await check('admin.storage.query.url.download', async () => {
+    const { $files } = await db.query({ $files: { $: { where: { path: 'docs/hello.txt' } } } });
+    assert.equal($files.length, 1);
+    const res = await fetch($files[0].url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/plain');
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
+  });
+  await check('admin.storage.reupload.keepsId', async () => {
+    const { data } = await db.storage.uploadFile('docs/hello.txt', Buffer.from('v2'));
+    assert.equal(data.id, state.fileId);
+    const { $files } = await db.query({ $files: {} });
+    const res = await fetch($files[0].url);
+    assert.equal(await res.text(), 'v2');
+  });
+  await check('admin.storage.asUser.guestDenied', async () => {
+    await expectApiError(db.asUser({ guest: true }).storage.uploadFile('x.txt', Buffer.from('x')), { type: 'permission-denied' });
+  });
+  await check('admin.storage.asUser.tokenAllowed', async () => {
+    const { data } = await db.asUser({ token: state.token }).storage.uploadFile('user/a.txt', Buffer.from('a'));
+    assert.ok(data.id);
+  });
+  await check('admin.storage.deleteViaTransact', async () => {
+    await db.transact(tx.$files[lookup('path', 'docs/hello.txt')].delete());
+    const { $files } = await db.query({ $files: { $: { where: { path: 'docs/hello.txt' } } } });
+    assert.deepEqual($files, []);
+  });
+
+  // ---- Schema push with background jobs -------------------------------------------------------
+  await check('platform.schemaPush.uniqueJobFails', async () => {
+    await raw.transact([tx.goals[id()].update({ title: 'Beta' })]);
+    const next = i.schema({
+      entities: { ...schema.entities, goals: i.entity({ ...schema.entities.goals.attrs, title: i.string().indexed().unique() }) },
+      links: schema.links,
+    });
+    const { result, events } = await awaitProgress(api.schemaPush(appId, { schema: next }));
+    const step = result.steps.find((s) => s.type === 'unique');
+    assert.equal(step.backgroundJob.status, 'errored');
+    assert.equal(step.backgroundJob.error, 'triple-not-unique-error');
+    assert.equal(step.backgroundJob.invalidUniqueValue, 'Beta');
+    assert.equal(step.backgroundJob.invalidTriplesSample.length, 2);
+    assert.equal(result.summary.errorCount, 1);
+    assert.ok(events.length >= 1, 'progress events');
+  });
+  await check('platform.schemaPush.requiredJobFails', async () => {
+    const next = i.schema({
+      entities: { ...schema.entities, goals: i.entity({ ...schema.entities.goals.attrs, priority: i.number().indexed() }) },
+      links: schema.links,
+    });
+    const { result } = await awaitProgress(api.schemaPush(appId, { schema: next }));
+    const step = result.steps.find((s) => s.type === 'required');
+    assert.equal(step.backgroundJob.status, 'errored');
+    assert.equal(step.backgroundJob.error, 'missing-required-error');
+  });
+  await check('platform.schemaPush.dataTypeJobSucceeds', async () => {
+    const next = i.schema({
+      entities: { ...schema.entities, tags: i.entity({ name: i.string().optional() }) },
+      links: schema.links,
+    });
+    const { result } = await awaitProgress(api.schemaPush(appId, { schema: next }));
+    const step = result.steps.find((s) => s.type === 'check-data-type');
+    assert.equal(step.backgroundJob.status, 'completed');
+    const { schema: s } = await api.getSchema(appId);
+    assert.equal(s.entities.tags.attrs.name.valueType, 'string');
+  });
+  await check('platform.schemaPush.additiveNeverDeletes', async () => {
+    const smaller = i.schema({ entities: { goals: i.entity({ title: i.string().indexed() }) } });
+    const { result } = await awaitProgress(api.schemaPush(appId, { schema: smaller }));
+    assert.equal(result.steps.length, 0);
+    const { schema: s } = await api.getSchema(appId);
+    assert.ok(s.entities.goals.attrs.priority);
+  });
+  await check('platform.schemaPush.overwrite.rename', async () => {
+    const current = (await api.getSchema(appId)).schema;
+    const { priority, ...rest } = current.entities.goals.attrs;
+    const renamed = i.schema({
+      entities: {
+        ...current.entities,
+        goals: i.entity({ ...rest, rank: priority }),
+      },
+      links: current.links,
+    });
+    const { result } = await awaitProgress(
+      api.schemaPush(appId, { schema: renamed, overwrite: true, renames: ['goals.priority:goals.rank'] }),
+    );
+    assert.ok(result.steps.some((s) => s.type === 'update-attr'));
+    const { goals } = await raw.query({ goals: { $: { where: { id: g[2] } } } });
+    assert.equal(goals[0].rank, 2);
+    assert.equal(goals[0].priority, undefined);
+  });
+  await check('platform.schemaPush.overwrite.delete', async () => {
+    const current = (await api.getSchema(appId)).schema;
+    const attrs = { ...current.entities.goals.attrs };
+    delete attrs.color;
+    const next = i.schema({ entities: { ...current.entities, goals: i.entity(attrs) }, links: current.links });
+    await awaitProgress(api.schemaPush(appId, { schema: next, overwrite: true }));
+    const { schema: s } = await api.getSchema(appId);
+    assert.equal(s.entities.goals.attrs.color, undefined);
+    const { goals } = await raw.query({ goals: { $: { where: { id: g[2] } } } });
+    assert.equal(goals[0].color, undefined);
+  });
+
+  // ---- Raw HTTP details the SDKs do not expose ------------------------------------------------
+  await check('http.unknownRoute404', async () => {
+    const res = await fetch(`${apiURI}/admin/nope`);
+    assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), { message: "Oops! We couldn't match this route." });
+  });
+  await check('http.malformedJson', async () => {
+    const res = await fetch(`${apiURI}/admin/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'app-id': appId, authorization: `Bearer ${adminToken}` },
+      body: '{"query": ',
+    });
+    assert.equal(res.status, 400);
+    assert.match(res.headers.get('content-type'), /^text\/plain/);
+    assert.equal(await res.text(), 'Malformed JSON in request body.');
+  });
+  await check('http.missingQueryParam', async () => {
+    const res = await fetch(`${apiURI}/admin/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'app-id': appId, authorization: `Bearer ${adminToken}` },
+      body: '{}',
+    });
+    const body = await res.json();
+    assert.equal(res.status, 400);
+    assert.equal(body.type, 'param-missing');
+    assert.equal(body.message, 'Missing parameter: ["body" "query"]');
+    assert.ok(body['trace-id']);
+  });
+
+  // ---- Deleting the app ----------------------------------------------------------------------
+  await check('platform.deleteApp', async () => {
+    const { app } = await api.deleteApp(appId);
+    assert.equal(app.id, appId);
+    await expectApiError(api.getApp(appId), { type: 'record-not-found' });
+  });
+  await check('platform.getApps.afterDelete', async () => {
+    const { apps } = await api.getApps();
+    assert.deepEqual(apps, []);
+  });
+
+  return { results, calls };
+});

@@ -1,0 +1,76 @@
+//! The `emulator` suite: the official `@instantdb/platform` and `@instantdb/admin` 1.0.67 drive a
+//! fresh `instantdb-emulator` through a whole session (apps with schema and perms, transactions,
+//! queries with where/order/limit, auth, storage upload and download, impersonated queries and
+//! writes obeying rules, schema pushes with failing and succeeding background jobs, overwrite
+//! pushes with renames and deletes) and assert the results.
+//!
+//! The emulator runs in this process on its own tokio runtime; the Node driver
+//! (`conformance/js/emulator.mjs`) gets its base URL and platform token and reports one result
+//! per check. Every check is an assertion about what the official SDK returned, so a mismatch
+//! between the emulator and the SDK's expectations of the real server shows up here.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::Tally;
+use crate::node::run_batch;
+
+/// How many failures to print in full.
+const SHOWN_FAILURES: usize = 8;
+
+pub(crate) fn run() -> Result<Tally> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting a tokio runtime for the emulator")?;
+    let emulator = runtime
+        .block_on(
+            instantdb_emulator::Emulator::builder()
+                .job_stage_delay(Duration::from_millis(60))
+                .start(),
+        )
+        .context("starting the emulator")?;
+    let input = json!({
+        "apiURI": emulator.base_url(),
+        "platformToken": emulator.platform_token(),
+    });
+    let answers = run_batch("emulator.mjs", &[input])?;
+    runtime.block_on(emulator.shutdown());
+    let Some(answer) = answers.into_iter().next() else {
+        bail!("the emulator driver gave no answer");
+    };
+    if let Some(error) = answer.get("error") {
+        bail!("the emulator driver failed: {error}");
+    }
+    let results = answer
+        .pointer("/ok/results")
+        .and_then(Value::as_array)
+        .context("the emulator driver's answer has no results")?;
+    let calls = answer
+        .pointer("/ok/calls")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let mut tally = Tally::default();
+    let mut shown = 0;
+    for result in results {
+        let name = result.get("name").and_then(Value::as_str).unwrap_or("?");
+        if result.get("ok") == Some(&Value::Bool(true)) {
+            tally.passed += 1;
+        } else {
+            tally.failed += 1;
+            if shown < SHOWN_FAILURES {
+                shown += 1;
+                let error = result.get("error").and_then(Value::as_str).unwrap_or("");
+                eprintln!("--- emulator check `{name}` failed:\n{error}\n");
+            }
+        }
+    }
+    eprintln!(
+        "emulator: {} checks through {calls} HTTP calls of the official SDKs",
+        results.len()
+    );
+    Ok(tally)
+}
