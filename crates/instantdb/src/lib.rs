@@ -7,3 +7,8 @@
 
 #[doc(inline)]
 pub use instantdb_schema as schema;
+
+/// The HTTP transport: client, base URL, errors, retries, SSE (feature `http`).
+#[cfg(feature = "http")]
+#[doc(inline)]
+pub use instantdb_http as http;
