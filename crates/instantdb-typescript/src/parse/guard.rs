@@ -1,0 +1,156 @@
+//! A nesting guard run before swc parses a file.
+//!
+//! swc's parser, the syntax tree's `Drop` and this crate's walkers recurse once per nesting level,
+//! so a file of 100 000 `(` would exhaust any stack. The parser therefore runs on a grown stack
+//! ([`STACK_SIZE`]) and only after this guard has checked that the file nests less than
+//! [`MAX_NESTING`] levels, which that stack holds with a wide margin even in debug builds
+//! (measured: about 25 KiB per level at worst).
+//!
+//! The estimate comes from swc's lexer, run on its own (it never recurses). Each bracket `(`,
+//! `[`, `{`, `${` and `<` opens a level; at each level every token since the last `,` or `;`
+//! counts, since an operator chain (`- - - x`, `a ? b : c ? ...`, `a => b => ...`) nests without
+//! brackets while a comma or semicolon ends the subtree. The estimate is the sum over open
+//! levels, checked after every token, so it bounds the depth of the syntax tree from above.
+//!
+//! The lexer alone cannot tell a regular expression from a division, nor where a template
+//! substitution ends (swc's parser tells it), so after a `/` that could start a regular
+//! expression or a `${`, the guard stops trusting tokens and counts every remaining
+//! non-whitespace byte as one more level. Schema and rules files contain neither, so this only
+//! costs files that could not be read anyway.
+
+use swc_common::{BytePos, SourceFile};
+use swc_ecma_parser::unstable::Token;
+use swc_ecma_parser::{Lexer, StringInput, Syntax};
+
+/// The deepest nesting accepted. Real schema and rules files stay below 50.
+pub(crate) const MAX_NESTING: usize = 500;
+
+/// The stack the parser, the walkers and the syntax tree's drop run on.
+pub(crate) const STACK_SIZE: usize = 128 << 20;
+
+/// Where the guard refused a file: the byte offset of the token that went too deep, and why.
+pub(crate) struct TooDeep {
+    pub(crate) offset: usize,
+    pub(crate) message: String,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    Bracket,
+    Angle,
+}
+
+/// Checks `fm` before parsing it with `syntax`.
+pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
+    let start = fm.start_pos;
+    let offset = |pos: BytePos| (pos.0.saturating_sub(start.0)) as usize;
+    let lexer = Lexer::new(syntax, Default::default(), StringInput::from(fm), None);
+    // Per open level: its kind and the tokens counted at it since its last `,`/`;`.
+    let mut levels: Vec<(Open, usize)> = vec![(Open::Bracket, 0)];
+    let mut total = 0usize;
+    let mut previous: Option<Token> = None;
+    let mut previous_text = "";
+    let text: &str = &fm.src;
+
+    for token_and_span in lexer {
+        let token = token_and_span.token;
+        let span = token_and_span.span;
+        let untrusted = match token {
+            Token::DollarLBrace | Token::TemplateHead | Token::Error => true,
+            Token::Slash | Token::DivEq => !ends_expression(previous, previous_text),
+            _ => false,
+        };
+        if untrusted {
+            let rest = text.get(offset(span.lo)..).unwrap_or("");
+            let remaining = rest.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+            if total + remaining > MAX_NESTING {
+                return Err(TooDeep {
+                    offset: offset(span.lo),
+                    message: format!(
+                        "The file is too complex to read safely after this point \
+                         (a regular expression or template substitution followed by more than \
+                         {MAX_NESTING} characters)."
+                    ),
+                });
+            }
+            return Ok(());
+        }
+
+        match token {
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                bump(&mut levels, &mut total);
+                levels.push((Open::Bracket, 0));
+            }
+            Token::Lt => {
+                bump(&mut levels, &mut total);
+                levels.push((Open::Angle, 0));
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => {
+                // Close up to and including the nearest bracket; `<` that were comparisons
+                // close with it.
+                while levels.len() > 1 {
+                    let (kind, count) = levels.pop().unwrap_or((Open::Bracket, 0));
+                    total -= count;
+                    if kind == Open::Bracket {
+                        break;
+                    }
+                }
+                bump(&mut levels, &mut total);
+            }
+            Token::Gt | Token::GtEq | Token::RShift | Token::RShiftEq | Token::ZeroFillRShift
+            | Token::ZeroFillRShiftEq => {
+                let closes = match token {
+                    Token::RShift | Token::RShiftEq => 2,
+                    Token::ZeroFillRShift | Token::ZeroFillRShiftEq => 3,
+                    _ => 1,
+                };
+                for _ in 0..closes {
+                    if levels.len() > 1 && levels.last().is_some_and(|(kind, _)| *kind == Open::Angle) {
+                        let (_, count) = levels.pop().unwrap_or((Open::Angle, 0));
+                        total -= count;
+                    }
+                }
+                bump(&mut levels, &mut total);
+            }
+            Token::Comma | Token::Semi => {
+                if let Some((_, count)) = levels.last_mut() {
+                    total -= *count;
+                    *count = 0;
+                }
+            }
+            _ => bump(&mut levels, &mut total),
+        }
+        if total > MAX_NESTING {
+            return Err(TooDeep {
+                offset: offset(span.lo),
+                message: format!(
+                    "The file nests too deeply to be read safely (more than {MAX_NESTING} levels)."
+                ),
+            });
+        }
+        previous = Some(token);
+        previous_text = text
+            .get(offset(span.lo)..offset(span.hi))
+            .unwrap_or("");
+    }
+    Ok(())
+}
+
+fn bump(levels: &mut [(Open, usize)], total: &mut usize) {
+    if let Some((_, count)) = levels.last_mut() {
+        *count += 1;
+        *total += 1;
+    }
+}
+
+/// Whether a `/` after `previous` is certainly a division: only after tokens that end an
+/// expression and cannot be followed by a regular expression. Anything else (`)`, `}`,
+/// keywords, contextual keywords such as `of`) is treated as a possible regex start.
+fn ends_expression(previous: Option<Token>, previous_text: &str) -> bool {
+    match previous {
+        Some(Token::Num | Token::Str | Token::BigInt | Token::RBracket) => true,
+        Some(Token::NoSubstitutionTemplateLiteral) => true,
+        Some(Token::Ident) => !matches!(previous_text, "of" | "yield" | "await" | "async" | "as"),
+        _ => false,
+    }
+}

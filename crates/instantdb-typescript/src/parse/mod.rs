@@ -1,0 +1,510 @@
+//! Reading `instant.schema.ts` and `instant.perms.ts` back into data, on swc's parser.
+//!
+//! Upstream (`typescript-schema.ts`, `perms.ts`) parses with Babel and pattern-matches the AST;
+//! the walkers in [`schema`] and [`perms`] follow the same steps in the same order, so every file
+//! upstream accepts gives the same result and every file both reject gives upstream's message.
+//! Babel node type names in those messages (`SpreadElement`, `TSAsExpression`, ...) come from
+//! [`babel_type`]. Parentheses are transparent, as in Babel's AST.
+
+mod guard;
+mod json;
+pub(crate) mod perms;
+pub(crate) mod schema;
+
+use std::collections::HashSet;
+use std::marker::PhantomData;
+
+use swc_common::sync::Lrc;
+use swc_common::{FileName, SourceMap, Span, Spanned};
+use swc_ecma_ast::{
+    Callee, Decl, EsVersion, Expr, Lit, MemberExpr, MemberProp, Module, ModuleDecl, ModuleItem,
+    ObjectLit, Pat, Prop, PropName, PropOrSpread, Stmt, VarDeclarator,
+};
+use swc_ecma_parser::{Syntax, TsSyntax, parse_file_as_module};
+
+use crate::error::{ParseError, ParseErrorKind};
+
+/// A problem found while walking the syntax tree: where, and upstream's message.
+#[derive(Debug)]
+pub(crate) struct Located {
+    pub(crate) span: Span,
+    pub(crate) message: String,
+}
+
+impl Located {
+    pub(crate) fn new(span: Span, message: impl Into<String>) -> Located {
+        Located {
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+pub(crate) type WalkResult<T> = Result<T, Located>;
+
+/// Parses `src` as a TypeScript module and hands it to `walk`, everything on a grown stack.
+pub(crate) fn with_module<T>(
+    src: &str,
+    file_name: &str,
+    walk: impl FnOnce(&Module, &Context) -> WalkResult<T>,
+) -> Result<T, ParseError> {
+    // swc drops a byte-order mark; do it first so offsets index `src`.
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    stacker::maybe_grow(guard::STACK_SIZE / 2, guard::STACK_SIZE, || {
+        let cm: Lrc<SourceMap> = Lrc::default();
+        let fm = cm.new_source_file(
+            Lrc::new(FileName::Custom(file_name.to_owned())),
+            src.to_owned(),
+        );
+        let start = fm.start_pos.0;
+        let offset = |span: Span| span.lo.0.saturating_sub(start) as usize;
+        let syntax = Syntax::Typescript(TsSyntax::default());
+
+        guard::check(&fm, syntax).map_err(|too_deep| {
+            ParseError::at(
+                file_name,
+                src,
+                too_deep.offset,
+                ParseErrorKind::TooDeep,
+                too_deep.message,
+            )
+        })?;
+
+        let mut recovered = Vec::new();
+        let parsed = parse_file_as_module(&fm, syntax, EsVersion::latest(), None, &mut recovered);
+        // Babel runs with `errorRecovery: false`: any error, even one swc recovers from, fails.
+        let module = match parsed {
+            Ok(module) if recovered.is_empty() => module,
+            Ok(_) | Err(_) => {
+                let error = match parsed {
+                    Err(error) => error,
+                    Ok(_) => recovered.swap_remove(0),
+                };
+                return Err(ParseError::at(
+                    file_name,
+                    src,
+                    offset(error.span()),
+                    ParseErrorKind::Syntax,
+                    error.kind().msg(),
+                ));
+            }
+        };
+        let context = Context::new(&module);
+        walk(&module, &context).map_err(|located| {
+            ParseError::at(
+                file_name,
+                src,
+                offset(located.span),
+                ParseErrorKind::Unsupported,
+                located.message,
+            )
+        })
+    })
+}
+
+/// What the file's imports say about the name `i`.
+pub(crate) struct Context {
+    /// Local names bound to `i`: `i` itself (upstream accepts it whatever the imports say) and
+    /// the aliases of `import { i as b }`.
+    i_names: HashSet<String>,
+    /// Local names of `import * as ns`, so that `ns.i` means `i`.
+    namespaces: HashSet<String>,
+}
+
+impl Context {
+    fn new(module: &Module) -> Context {
+        let mut context = Context {
+            i_names: HashSet::from(["i".to_owned()]),
+            namespaces: HashSet::new(),
+        };
+        for item in &module.body {
+            let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else {
+                continue;
+            };
+            for specifier in &import.specifiers {
+                match specifier {
+                    swc_ecma_ast::ImportSpecifier::Named(named) => {
+                        let imported = match &named.imported {
+                            Some(swc_ecma_ast::ModuleExportName::Ident(ident)) => {
+                                ident.sym.to_string()
+                            }
+                            Some(swc_ecma_ast::ModuleExportName::Str(s)) => {
+                                s.value.to_atom_lossy().to_string()
+                            }
+                            None => named.local.sym.to_string(),
+                        };
+                        if imported == "i" {
+                            context.i_names.insert(named.local.sym.to_string());
+                        }
+                    }
+                    swc_ecma_ast::ImportSpecifier::Namespace(namespace) => {
+                        context.namespaces.insert(namespace.local.sym.to_string());
+                    }
+                    swc_ecma_ast::ImportSpecifier::Default(_) => {}
+                }
+            }
+        }
+        context
+    }
+
+    /// Whether `expr` denotes the `i` builder.
+    fn is_i(&self, expr: &Expr) -> bool {
+        match unparen(expr) {
+            Expr::Ident(ident) => self.i_names.contains(ident.sym.as_str()),
+            Expr::Member(member) => {
+                matches!(&member.prop, MemberProp::Ident(prop) if prop.sym == "i")
+                    && matches!(unparen(&member.obj), Expr::Ident(ns) if self.namespaces.contains(ns.sym.as_str()))
+            }
+            _ => false,
+        }
+    }
+
+    /// `i.<anything>({...})` with exactly one object argument: what upstream accepts for
+    /// `i.schema(...)`, `i.entity(...)` and a room's `presence`. Returns the object.
+    fn i_call_with_object<'a>(&self, expr: &'a Expr) -> Option<&'a ObjectLit> {
+        let Expr::Call(call) = unwrap_extensions(expr) else {
+            return None;
+        };
+        let Callee::Expr(callee) = &call.callee else {
+            return None;
+        };
+        let Expr::Member(MemberExpr { obj, .. }) = unparen(callee) else {
+            return None;
+        };
+        if !self.is_i(obj) || call.args.len() != 1 || call.args[0].spread.is_some() {
+            return None;
+        }
+        match unwrap_extensions(&call.args[0].expr) {
+            Expr::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+}
+
+/// Removes parentheses, which Babel does not represent.
+pub(crate) fn unparen(mut expr: &Expr) -> &Expr {
+    while let Expr::Paren(paren) = expr {
+        expr = &paren.expr;
+    }
+    expr
+}
+
+/// Removes parentheses and the wrappers this crate accepts beyond upstream: `x as const` and
+/// `x satisfies T`. Other casts (`x as T`, `<T>x`, `x!`) are kept, so they are rejected.
+pub(crate) fn unwrap_extensions(mut expr: &Expr) -> &Expr {
+    loop {
+        expr = match expr {
+            Expr::Paren(paren) => &paren.expr,
+            Expr::TsConstAssertion(assertion) => &assertion.expr,
+            Expr::TsSatisfies(satisfies) => &satisfies.expr,
+            _ => return expr,
+        };
+    }
+}
+
+/// A property of an object literal as upstream sees it: an `ObjectProperty` (key and value) or
+/// anything else, named by its Babel type.
+pub(crate) enum Property<'a> {
+    /// `key: value` or shorthand `key`.
+    Object {
+        key: Key<'a>,
+        value: PropValue<'a>,
+        span: Span,
+    },
+    /// A spread, method, getter or setter.
+    Other { babel_type: &'static str, span: Span },
+}
+
+/// The value of an `ObjectProperty`: an expression, or the identifier of a shorthand `{ a }`
+/// (which Babel represents as an `ObjectProperty` whose value is that identifier).
+#[derive(Clone, Copy)]
+pub(crate) enum PropValue<'a> {
+    Expr(&'a Expr),
+    Shorthand(&'a swc_ecma_ast::Ident),
+}
+
+impl<'a> PropValue<'a> {
+    /// The expression, if it is not a shorthand.
+    pub(crate) fn expr(self) -> Option<&'a Expr> {
+        match self {
+            PropValue::Expr(expr) => Some(expr),
+            PropValue::Shorthand(_) => None,
+        }
+    }
+
+    /// Babel's type for the value.
+    pub(crate) fn babel_type(self) -> &'static str {
+        match self {
+            PropValue::Expr(expr) => babel_type(expr),
+            PropValue::Shorthand(_) => "Identifier",
+        }
+    }
+
+    pub(crate) fn span(self) -> Span {
+        match self {
+            PropValue::Expr(expr) => expr.span(),
+            PropValue::Shorthand(ident) => ident.span,
+        }
+    }
+}
+
+/// An object key, resolved as Babel's AST presents it (a computed key is its expression).
+pub(crate) enum Key<'a> {
+    /// An identifier, or a computed `[identifier]` (upstream reads its name either way).
+    Identifier(String, Span),
+    /// A string literal (or computed `["..."]`, or, beyond upstream, a template literal
+    /// without substitutions).
+    String(String, Span),
+    /// A numeric literal.
+    Number(f64, Span),
+    /// Anything else, by Babel type.
+    Other(&'static str, Span, std::marker::PhantomData<&'a ()>),
+}
+
+impl Key<'_> {
+    pub(crate) fn span(&self) -> Span {
+        match self {
+            Key::Identifier(_, span)
+            | Key::String(_, span)
+            | Key::Number(_, span)
+            | Key::Other(_, span, _) => *span,
+        }
+    }
+}
+
+pub(crate) fn properties(object: &ObjectLit) -> impl Iterator<Item = Property<'_>> {
+    object.props.iter().map(|prop| match prop {
+        PropOrSpread::Spread(spread) => Property::Other {
+            babel_type: "SpreadElement",
+            span: spread.span(),
+        },
+        PropOrSpread::Prop(prop) => match &**prop {
+            Prop::KeyValue(kv) => Property::Object {
+                key: key_of(&kv.key),
+                value: PropValue::Expr(&kv.value),
+                span: kv.span(),
+            },
+            Prop::Shorthand(ident) => Property::Object {
+                key: Key::Identifier(ident.sym.to_string(), ident.span),
+                value: PropValue::Shorthand(ident),
+                span: ident.span,
+            },
+            Prop::Method(_) | Prop::Getter(_) | Prop::Setter(_) => Property::Other {
+                babel_type: "ObjectMethod",
+                span: prop.span(),
+            },
+            Prop::Assign(_) => Property::Other {
+                babel_type: "AssignmentPattern",
+                span: prop.span(),
+            },
+        },
+    })
+}
+
+fn key_of(key: &PropName) -> Key<'_> {
+    match key {
+        PropName::Ident(ident) => Key::Identifier(ident.sym.to_string(), ident.span),
+        PropName::Str(s) => Key::String(s.value.to_atom_lossy().to_string(), s.span),
+        PropName::Num(n) => Key::Number(n.value, n.span),
+        PropName::BigInt(b) => Key::Other("BigIntLiteral", b.span, PhantomData),
+        PropName::Computed(computed) => {
+            let expr = unparen(&computed.expr);
+            match expr {
+                Expr::Ident(ident) => Key::Identifier(ident.sym.to_string(), ident.span),
+                Expr::Lit(Lit::Str(s)) => Key::String(s.value.to_atom_lossy().to_string(), s.span),
+                Expr::Lit(Lit::Num(n)) => Key::Number(n.value, n.span),
+                Expr::Tpl(tpl) => match template_string(tpl) {
+                    Some(value) => Key::String(value, tpl.span),
+                    None => Key::Other("TemplateLiteral", tpl.span, PhantomData),
+                },
+                other => Key::Other(babel_type(other), other.span(), PhantomData),
+            }
+        }
+    }
+}
+
+/// The cooked value of a template literal without substitutions (`None` if it has some, or an
+/// invalid escape).
+pub(crate) fn template_string(tpl: &swc_ecma_ast::Tpl) -> Option<String> {
+    if !tpl.exprs.is_empty() || tpl.quasis.len() != 1 {
+        return None;
+    }
+    let cooked = tpl.quasis[0].cooked.as_ref()?;
+    Some(cooked.to_atom_lossy().to_string())
+}
+
+/// upstream's `keyName`: identifier and string keys only.
+pub(crate) fn key_name(key: &Key<'_>) -> WalkResult<String> {
+    match key {
+        Key::Identifier(name, _) | Key::String(name, _) => Ok(name.clone()),
+        Key::Number(_, span) => Err(key_error("NumericLiteral", *span)),
+        Key::Other(babel_type, span, _) => Err(key_error(babel_type, *span)),
+    }
+}
+
+fn key_error(babel_type: &str, span: Span) -> Located {
+    Located::new(
+        span,
+        format!(
+            "Could not extract entities, expected object key to be an `Identifier` or \
+             `StringLiteral`, got `{babel_type}`."
+        ),
+    )
+}
+
+/// Top-level variable declarators, as `(declarator, exported)`: plain statements first-class,
+/// `export const` (beyond upstream) flagged.
+pub(crate) fn top_level_declarations(module: &Module) -> Vec<(&[VarDeclarator], bool)> {
+    let mut out = Vec::new();
+    for item in &module.body {
+        let (decl, exported) = match item {
+            ModuleItem::Stmt(Stmt::Decl(decl)) => (decl, false),
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(export)) => (&export.decl, true),
+            _ => continue,
+        };
+        match decl {
+            Decl::Var(var) => out.push((var.decls.as_slice(), exported)),
+            Decl::Using(using) => out.push((using.decls.as_slice(), exported)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The declared name of a simple `name` or `name: Type` binding.
+pub(crate) fn binding_name(declarator: &VarDeclarator) -> Option<&str> {
+    match &declarator.name {
+        Pat::Ident(binding) => Some(binding.id.sym.as_str()),
+        _ => None,
+    }
+}
+
+/// Beyond upstream: the expression the module default-exports (`export default <expr>` or
+/// `export { name as default }`), following `const a = b` aliases to the declaration they name.
+pub(crate) fn default_export(module: &Module) -> Option<&Expr> {
+    let mut target: Option<&Expr> = None;
+    let mut named: Option<String> = None;
+    for item in &module.body {
+        match item {
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(export)) => {
+                target = Some(&export.expr);
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(export)) if export.src.is_none() => {
+                for specifier in &export.specifiers {
+                    if let swc_ecma_ast::ExportSpecifier::Named(spec) = specifier {
+                        let exported = spec.exported.as_ref().map(export_name);
+                        if exported.as_deref() == Some("default") {
+                            named = Some(export_name(&spec.orig));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let declarations = top_level_declarations(module);
+    let lookup = |name: &str| -> Option<&Expr> {
+        declarations.iter().rev().find_map(|(declarators, _)| {
+            declarators
+                .iter()
+                .find(|d| binding_name(d) == Some(name))
+                .and_then(|d| d.init.as_deref())
+        })
+    };
+    let mut expr = match (target, named) {
+        (Some(expr), _) => expr,
+        (None, Some(name)) => lookup(&name)?,
+        (None, None) => return None,
+    };
+    // Follow `export default schema` → `const schema = _schema` → ..., a bounded number of hops.
+    for _ in 0..32 {
+        match unwrap_extensions(expr) {
+            Expr::Ident(ident) => expr = lookup(ident.sym.as_str())?,
+            _ => return Some(expr),
+        }
+    }
+    None
+}
+
+fn export_name(name: &swc_ecma_ast::ModuleExportName) -> String {
+    match name {
+        swc_ecma_ast::ModuleExportName::Ident(ident) => ident.sym.to_string(),
+        swc_ecma_ast::ModuleExportName::Str(s) => s.value.to_atom_lossy().to_string(),
+    }
+}
+
+/// The type Babel would give `expr` (parentheses removed), for upstream's messages.
+pub(crate) fn babel_type(expr: &Expr) -> &'static str {
+    match unparen(expr) {
+        Expr::This(_) => "ThisExpression",
+        Expr::Array(_) => "ArrayExpression",
+        Expr::Object(_) => "ObjectExpression",
+        Expr::Fn(_) => "FunctionExpression",
+        Expr::Unary(_) => "UnaryExpression",
+        Expr::Update(_) => "UpdateExpression",
+        Expr::Bin(bin) => {
+            use swc_ecma_ast::BinaryOp::{LogicalAnd, LogicalOr, NullishCoalescing};
+            if matches!(bin.op, LogicalAnd | LogicalOr | NullishCoalescing) {
+                "LogicalExpression"
+            } else {
+                "BinaryExpression"
+            }
+        }
+        Expr::Assign(_) => "AssignmentExpression",
+        Expr::Member(_) | Expr::SuperProp(_) => "MemberExpression",
+        Expr::Cond(_) => "ConditionalExpression",
+        Expr::Call(call) => match call.callee {
+            Callee::Import(_) => "ImportExpression",
+            _ => "CallExpression",
+        },
+        Expr::New(_) => "NewExpression",
+        Expr::Seq(_) => "SequenceExpression",
+        Expr::Ident(_) => "Identifier",
+        Expr::Lit(lit) => match lit {
+            Lit::Str(_) => "StringLiteral",
+            Lit::Bool(_) => "BooleanLiteral",
+            Lit::Null(_) => "NullLiteral",
+            Lit::Num(_) => "NumericLiteral",
+            Lit::BigInt(_) => "BigIntLiteral",
+            Lit::Regex(_) => "RegExpLiteral",
+            Lit::JSXText(_) => "JSXText",
+        },
+        Expr::Tpl(_) => "TemplateLiteral",
+        Expr::TaggedTpl(_) => "TaggedTemplateExpression",
+        Expr::Arrow(_) => "ArrowFunctionExpression",
+        Expr::Class(_) => "ClassExpression",
+        Expr::Yield(_) => "YieldExpression",
+        Expr::MetaProp(_) => "MetaProperty",
+        Expr::Await(_) => "AwaitExpression",
+        Expr::JSXMember(_) | Expr::JSXNamespacedName(_) | Expr::JSXEmpty(_) => "JSXElement",
+        Expr::JSXElement(_) => "JSXElement",
+        Expr::JSXFragment(_) => "JSXFragment",
+        Expr::TsTypeAssertion(_) => "TSTypeAssertion",
+        // Babel represents `x as const` as a `TSAsExpression`.
+        Expr::TsConstAssertion(_) | Expr::TsAs(_) => "TSAsExpression",
+        Expr::TsNonNull(_) => "TSNonNullExpression",
+        Expr::TsInstantiation(_) => "TSInstantiationExpression",
+        Expr::TsSatisfies(_) => "TSSatisfiesExpression",
+        Expr::PrivateName(_) => "PrivateName",
+        Expr::OptChain(chain) => match &*chain.base {
+            swc_ecma_ast::OptChainBase::Member(_) => "OptionalMemberExpression",
+            swc_ecma_ast::OptChainBase::Call(_) => "OptionalCallExpression",
+        },
+        Expr::Paren(_) | Expr::Invalid(_) => "Invalid",
+        #[allow(unreachable_patterns)]
+        _ => "Unknown",
+    }
+}
+
+/// The name of a member expression's property as upstream reads it in attribute chains: an
+/// identifier, or a computed `[identifier]` (Babel's `property` is then an `Identifier` too).
+pub(crate) fn member_property_name(prop: &MemberProp) -> Option<String> {
+    match prop {
+        MemberProp::Ident(ident) => Some(ident.sym.to_string()),
+        MemberProp::Computed(computed) => match unparen(&computed.expr) {
+            Expr::Ident(ident) => Some(ident.sym.to_string()),
+            _ => None,
+        },
+        MemberProp::PrivateName(_) => None,
+    }
+}
