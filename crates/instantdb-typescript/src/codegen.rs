@@ -189,7 +189,7 @@ fn entity_snippet(name: &str, entity: &EntityDef) -> String {
 }
 
 fn attr_snippet(label: &str, attr: &AttrDef) -> String {
-    let type_name = derived_type(attr).unwrap_or_else(|| attr.value_type.as_str().to_owned());
+    let type_name = attr_type_name(attr);
     format!(
         "{}: i.{type_name}(){}{}{}",
         format_key(label),
@@ -197,6 +197,11 @@ fn attr_snippet(label: &str, attr: &AttrDef) -> String {
         if attr.indexed { ".indexed()" } else { "" },
         if attr.required { "" } else { ".optional()" },
     )
+}
+
+/// `attr.metadata.derivedType?.type || attr.valueType`: the builder an attribute prints as.
+pub(crate) fn attr_type_name(attr: &AttrDef) -> String {
+    derived_type(attr).unwrap_or_else(|| attr.value_type.as_str().to_owned())
 }
 
 /// `attr.metadata.derivedType?.type`, when truthy, as JS would interpolate it.
