@@ -817,9 +817,48 @@ impl Ctx<'_> {
             (_, None | Some(Value::Null)) => Ordering::Greater,
             (Some(x), Some(y)) => compare_values(x, y, data_type).unwrap_or(Ordering::Equal),
         };
-        by_value
-            .then(a.1.cmp(&b.1))
-            .then_with(|| a.2.to_string().cmp(&b.2.to_string()))
+        // Uuid's byte order is the order of its lowercase hex text, the server's tie-breaker.
+        by_value.then(a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2))
+    }
+
+    /// Narrows the candidates through the value index when the filter requires an exact value
+    /// of a plain attribute (or an id): the common `where: {attr: value}`.
+    fn indexed_candidates(&self, etype: &str, cond: &Cond) -> Option<Vec<Uuid>> {
+        let Cond::All(parts) = cond else { return None };
+        parts.iter().find_map(|part| match part {
+            Cond::Path {
+                links,
+                leaf: Leaf::Id,
+                op: Op::Eq(value),
+            } if links.is_empty() => {
+                let id = value.as_str().and_then(|text| Uuid::parse_str(text).ok())?;
+                Some(
+                    self.app
+                        .data
+                        .contains(etype, &id)
+                        .then_some(id)
+                        .into_iter()
+                        .collect(),
+                )
+            }
+            Cond::Path {
+                links,
+                leaf: Leaf::Attr(attr, data_type),
+                op: Op::Eq(value),
+            } if links.is_empty() && *data_type != Some(DataType::Date) => Some(
+                self.app
+                    .data
+                    .with_value(*attr, value)
+                    .map(|ids| {
+                        ids.iter()
+                            .filter(|id| self.app.data.contains(etype, id))
+                            .copied()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            _ => None,
+        })
     }
 
     fn select(
@@ -829,6 +868,10 @@ impl Ctx<'_> {
         opts: &Options,
         level: usize,
     ) -> ApiResult<Vec<Uuid>> {
+        let candidates = match (&opts.filter, level) {
+            (Some(filter), 0) => self.indexed_candidates(etype, filter).unwrap_or(candidates),
+            _ => candidates,
+        };
         let mut selected = Vec::with_capacity(candidates.len());
         for eid in candidates {
             if let Some(filter) = &opts.filter {

@@ -38,8 +38,17 @@ pub(crate) struct AppData {
     pub(crate) dirty: HashSet<(String, Uuid)>,
 }
 
-/// The key a value is indexed under: its canonical JSON text.
+/// The key a value is indexed under: its canonical JSON text, with integral numbers written
+/// as integers so that `1` and `1.0` are the same value (as they are in Postgres `jsonb`).
 pub(crate) fn value_key(value: &Value) -> String {
+    if let Value::Number(number) = value {
+        if let Some(float) = number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+        {
+            return format!("{}", float as i64);
+        }
+    }
     value.to_string()
 }
 
