@@ -12,3 +12,8 @@ pub use instantdb_schema as schema;
 #[cfg(feature = "http")]
 #[doc(inline)]
 pub use instantdb_http as http;
+
+/// The local Instant-compatible server for development and tests (feature `emulator`).
+#[cfg(feature = "emulator")]
+#[doc(inline)]
+pub use instantdb_emulator as emulator;
