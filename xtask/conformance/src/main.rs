@@ -8,6 +8,7 @@
 //! `<suite>: N passed, M failed`. Nothing here is published or used at runtime.
 
 mod emulator;
+mod http;
 mod node;
 mod schema;
 
@@ -25,7 +26,7 @@ const SUITES: &[Suite] = &[("schema", schema::run), ("emulator", emulator::run)]
 type Bench = (&'static str, fn(&[String]) -> Result<()>);
 
 /// Benchmarks compared against the official SDK in the same run.
-const BENCHES: &[Bench] = &[];
+const BENCHES: &[Bench] = &[("http", http::bench)];
 
 /// Pass/fail counts of one suite.
 #[derive(Debug, Default, Clone, Copy)]
