@@ -11,6 +11,7 @@ mod emulator;
 mod http;
 mod node;
 mod schema;
+mod wire;
 
 use std::process::ExitCode;
 
@@ -20,7 +21,11 @@ use anyhow::{Result, bail};
 type Suite = (&'static str, fn() -> Result<Tally>);
 
 /// Every suite, in the order `all` runs them. Add a line here when a crate gains a suite.
-const SUITES: &[Suite] = &[("schema", schema::run), ("emulator", emulator::run)];
+const SUITES: &[Suite] = &[
+    ("schema", schema::run),
+    ("emulator", emulator::run),
+    ("wire", wire::run),
+];
 
 /// A benchmark: its name and the function that runs it with the remaining arguments.
 type Bench = (&'static str, fn(&[String]) -> Result<()>);
