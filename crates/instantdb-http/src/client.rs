@@ -7,6 +7,7 @@ use std::time::Duration;
 use http::header::{HeaderName, HeaderValue, USER_AGENT};
 use http::{HeaderMap, Method};
 
+use crate::headers::HeaderSet;
 use crate::hyper_transport::{HyperConfig, HyperTransport};
 use crate::secret::Redactor;
 use crate::transport::Transport;
@@ -188,9 +189,7 @@ impl IntoBaseUrl for &String {
 /// does not parse) and [`ClientBuilder::build`] reports it.
 pub struct ClientBuilder {
     base_url: Result<BaseUrl, Error>,
-    headers: HeaderMap,
-    redactor: Redactor,
-    error: Option<Error>,
+    headers: HeaderSet,
     timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     retry: RetryPolicy,
@@ -201,25 +200,19 @@ pub struct ClientBuilder {
 
 impl ClientBuilder {
     fn new() -> ClientBuilder {
-        let mut headers = HeaderMap::new();
-        headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
+        let mut headers = HeaderSet::default();
+        headers
+            .map
+            .insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
         ClientBuilder {
             base_url: Ok(BaseUrl::default()),
             headers,
-            redactor: Redactor::default(),
-            error: None,
             timeout: Some(Duration::from_secs(60)),
             read_timeout: Some(Duration::from_secs(60)),
             retry: RetryPolicy::default(),
             budget: RetryBudget::default(),
             hyper: HyperConfig::default(),
             transport: None,
-        }
-    }
-
-    fn fail(&mut self, err: Error) {
-        if self.error.is_none() {
-            self.error = Some(err);
         }
     }
 
@@ -238,12 +231,7 @@ impl ClientBuilder {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        match header_pair(name, value) {
-            Ok((name, value)) => {
-                self.headers.insert(name, value);
-            }
-            Err(err) => self.fail(err),
-        }
+        self.headers.set(name, value);
         self
     }
 
@@ -254,22 +242,14 @@ impl ClientBuilder {
         K: TryInto<HeaderName>,
         K::Error: fmt::Display,
     {
-        match secret_header_pair(name, secret.expose()) {
-            Ok((name, value)) => {
-                self.headers.insert(name, value);
-                self.redactor.add(secret);
-            }
-            Err(err) => self.fail(err),
-        }
+        self.headers.set_secret(name, secret);
         self
     }
 
     /// `authorization: Bearer <token>` on every request.
-    pub fn bearer_auth(self, token: &Secret) -> ClientBuilder {
-        let value = Secret::new(format!("Bearer {}", token.expose()));
-        let mut this = self.default_secret_header(http::header::AUTHORIZATION, &value);
-        this.redactor.add(token);
-        this
+    pub fn bearer_auth(mut self, token: &Secret) -> ClientBuilder {
+        self.headers.bearer(token);
+        self
     }
 
     /// The `user-agent` (default `instantdb-rs/<version>`).
@@ -351,13 +331,15 @@ impl ClientBuilder {
                     found += 1;
                 }
                 Err(err) => {
-                    self.fail(Error::builder(format!("invalid PEM certificate: {err}")));
+                    self.headers
+                        .fail(Error::builder(format!("invalid PEM certificate: {err}")));
                     return self;
                 }
             }
         }
         if found == 0 {
-            self.fail(Error::builder("the PEM bundle contains no certificate"));
+            self.headers
+                .fail(Error::builder("the PEM bundle contains no certificate"));
         }
         self
     }
@@ -386,7 +368,7 @@ impl ClientBuilder {
 
     /// Builds the client. Fails on an invalid setting; connects to nothing.
     pub fn build(self) -> Result<Client, Error> {
-        if let Some(err) = self.error {
+        if let Some(err) = self.headers.error {
             return Err(err);
         }
         let base_url = self.base_url?;
@@ -403,8 +385,8 @@ impl ClientBuilder {
             shared: Arc::new(Shared {
                 base_url,
                 transport,
-                headers: self.headers,
-                redactor: self.redactor,
+                headers: self.headers.map,
+                redactor: self.headers.redactor,
                 timeout: self.timeout,
                 read_timeout: self.read_timeout,
                 retry: self.retry,
@@ -422,41 +404,4 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
-}
-
-pub(crate) fn header_pair<K, V>(name: K, value: V) -> Result<(HeaderName, HeaderValue), Error>
-where
-    K: TryInto<HeaderName>,
-    K::Error: fmt::Display,
-    V: TryInto<HeaderValue>,
-    V::Error: fmt::Display,
-{
-    let name = name
-        .try_into()
-        .map_err(|err| Error::builder(format!("invalid header name: {err}")))?;
-    let value = value
-        .try_into()
-        .map_err(|err| Error::builder(format!("invalid value for header `{name}`: {err}")))?;
-    Ok((name, value))
-}
-
-/// Never echoes the value: it is a secret.
-pub(crate) fn secret_header_pair<K>(
-    name: K,
-    value: &str,
-) -> Result<(HeaderName, HeaderValue), Error>
-where
-    K: TryInto<HeaderName>,
-    K::Error: fmt::Display,
-{
-    let name = name
-        .try_into()
-        .map_err(|err| Error::builder(format!("invalid header name: {err}")))?;
-    let mut value = HeaderValue::from_str(value).map_err(|_| {
-        Error::builder(format!(
-            "the secret for header `{name}` contains characters not allowed in a header"
-        ))
-    })?;
-    value.set_sensitive(true);
-    Ok((name, value))
 }

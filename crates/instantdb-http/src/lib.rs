@@ -19,6 +19,7 @@ mod base_url;
 mod body;
 mod client;
 mod error;
+mod headers;
 mod hyper_transport;
 mod proxy;
 mod request;

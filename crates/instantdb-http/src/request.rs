@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -12,8 +12,8 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::base_url::encode_component;
-use crate::client::{header_pair, secret_header_pair};
 use crate::error::TimeoutPhase;
+use crate::headers::HeaderSet;
 use crate::response::{Deadline, Response, read_error_body};
 use crate::secret::Redactor;
 use crate::{ApiError, ApiPath, Body, Client, Error, RetryPolicy, Secret};
@@ -47,16 +47,14 @@ pub struct RequestBuilder {
     method: Method,
     target: Target,
     query: Vec<(String, String)>,
-    headers: HeaderMap,
+    headers: HeaderSet,
     body: Body,
     idempotent: Option<bool>,
     expected: Expected,
     timeout: Option<Option<Duration>>,
     read_timeout: Option<Option<Duration>>,
     retry: Option<RetryPolicy>,
-    redactor: Redactor,
     removed: Vec<HeaderName>,
-    error: Option<Error>,
 }
 
 enum Target {
@@ -94,22 +92,14 @@ impl RequestBuilder {
             method,
             target,
             query: Vec::new(),
-            headers: HeaderMap::new(),
+            headers: HeaderSet::default(),
             body: Body::empty(),
             idempotent: None,
             expected: Expected::Statuses(vec![StatusCode::OK]),
             timeout: None,
             read_timeout: None,
             retry: None,
-            redactor: Redactor::default(),
             removed: Vec::new(),
-            error: None,
-        }
-    }
-
-    fn fail(&mut self, err: Error) {
-        if self.error.is_none() {
-            self.error = Some(err);
         }
     }
 
@@ -138,7 +128,7 @@ impl RequestBuilder {
     /// Appends a query parameter whose value is a secret (e.g. `refresh_token`): it is scrubbed
     /// from errors. The query string is never logged or shown in errors anyway.
     pub fn query_secret(mut self, key: &str, secret: &Secret) -> RequestBuilder {
-        self.redactor.add(secret);
+        self.headers.redactor.add(secret);
         self.query
             .push((key.to_owned(), secret.expose().to_owned()));
         self
@@ -152,22 +142,13 @@ impl RequestBuilder {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Display,
     {
-        match header_pair(name, value) {
-            Ok((name, value)) => {
-                self.headers.insert(name, value);
-            }
-            Err(err) => self.fail(err),
-        }
+        self.headers.set(name, value);
         self
     }
 
     /// Sets every header of `headers`, replacing defaults of the same names.
     pub fn headers(mut self, headers: HeaderMap) -> RequestBuilder {
-        for (name, value) in headers {
-            if let Some(name) = name {
-                self.headers.insert(name, value);
-            }
-        }
+        self.headers.extend(headers);
         self
     }
 
@@ -178,28 +159,19 @@ impl RequestBuilder {
         K: TryInto<HeaderName>,
         K::Error: fmt::Display,
     {
-        match secret_header_pair(name, secret.expose()) {
-            Ok((name, value)) => {
-                self.headers.insert(name, value);
-                self.redactor.add(secret);
-            }
-            Err(err) => self.fail(err),
-        }
+        self.headers.set_secret(name, secret);
         self
     }
 
     /// `authorization: Bearer <token>`, replacing the client's default.
     pub fn bearer_auth(mut self, token: &Secret) -> RequestBuilder {
-        self.redactor.add(token);
-        self.secret_header(
-            AUTHORIZATION,
-            &Secret::new(format!("Bearer {}", token.expose())),
-        )
+        self.headers.bearer(token);
+        self
     }
 
     /// Removes a header, including the client's default of that name.
     pub fn without_header(mut self, name: HeaderName) -> RequestBuilder {
-        self.headers.remove(&name);
+        self.headers.map.remove(&name);
         self.removed.push(name);
         self
     }
@@ -209,12 +181,13 @@ impl RequestBuilder {
         match serde_json::to_vec(value) {
             Ok(bytes) => {
                 self.body = Body::from_bytes(bytes);
-                if !self.headers.contains_key(CONTENT_TYPE) {
+                if !self.headers.map.contains_key(CONTENT_TYPE) {
                     self.headers
+                        .map
                         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 }
             }
-            Err(err) => self.fail(Error::builder(format!(
+            Err(err) => self.headers.fail(Error::builder(format!(
                 "the JSON body does not serialize: {err}"
             ))),
         }
@@ -317,10 +290,13 @@ impl RequestBuilder {
             timeout,
             read_timeout,
             retry,
-            mut redactor,
             removed,
-            error,
         } = self;
+        let HeaderSet {
+            map: headers,
+            mut redactor,
+            error,
+        } = headers;
         let shared = &client.shared;
         let (url, absolute) = match &target {
             Target::Path(path) => (shared.base_url.join(path), false),
@@ -365,13 +341,11 @@ impl RequestBuilder {
             redactor.extend(&shared.redactor);
             shared.headers.clone()
         };
-        for name in &removed {
+        for name in removed.iter().chain(headers.keys()) {
             merged.remove(name);
         }
-        for (name, value) in headers {
-            if let Some(name) = name {
-                merged.insert(name, value);
-            }
+        for (name, value) in &headers {
+            merged.append(name, value.clone());
         }
         let idempotent = idempotent.unwrap_or(matches!(
             method,
@@ -409,7 +383,7 @@ impl fmt::Debug for RequestBuilder {
                 "query_keys",
                 &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             )
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("headers", &self.headers.map.keys().collect::<Vec<_>>())
             .field("body", &self.body)
             .field("idempotent", &self.idempotent)
             .finish_non_exhaustive()
@@ -567,8 +541,14 @@ mod tests {
         );
         assert_eq!(p.headers["x-instant-source"], "override");
         assert_eq!(p.headers[CONTENT_TYPE], "application/json");
-        assert!(p.headers[AUTHORIZATION].is_sensitive());
+        assert!(p.headers[http::header::AUTHORIZATION].is_sensitive());
         assert!(!format!("{:?}", p.headers).contains("tok-abcdef"));
+        let mut extra = HeaderMap::new();
+        extra.append("x-instant-source", HeaderValue::from_static("a"));
+        extra.append("x-instant-source", HeaderValue::from_static("b"));
+        let p = prepared(client().get("/x").headers(extra));
+        let values: Vec<_> = p.headers.get_all("x-instant-source").iter().collect();
+        assert_eq!(values, ["a", "b"]);
         let p = prepared(client().get("/x").without_header(http::header::USER_AGENT));
         assert!(!p.headers.contains_key(http::header::USER_AGENT));
     }
