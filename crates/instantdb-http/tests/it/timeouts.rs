@@ -133,3 +133,49 @@ async fn per_request_timeouts_override_the_client() {
     let err = client.get("/x").send().await.unwrap_err();
     assert!(err.is_timeout());
 }
+
+#[tokio::test]
+async fn a_connection_that_is_never_accepted_ends_in_a_connect_timeout() {
+    // A listener with a backlog of one that never accepts: once the queue is full, the kernel
+    // drops further SYNs, so a connect hangs until the client's connect timeout.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(1).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let filler =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        filler.set_nonblocking(true).unwrap();
+        let _ = filler.connect(&addr.into());
+        fillers.push(filler);
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let client = crate::support::client_for(&format!("http://{addr}"))
+        .connect_timeout(LIMIT)
+        .timeout(Duration::from_secs(10))
+        .retry_policy(instantdb_http::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.post("/admin/transact").send().await.unwrap_err();
+    let elapsed = started.elapsed();
+    if !err.is_timeout() {
+        // Some kernels answer an overflowing backlog differently; the point is only that the
+        // client does not hang.
+        eprintln!("backlog overflow did not stall the connect here: {err:?}");
+        return;
+    }
+    assert!(
+        err.is_connect() && err.is_transient_and_not_sent(),
+        "{err:?}"
+    );
+    assert!(elapsed >= LIMIT && elapsed < 2 * LIMIT, "took {elapsed:?}");
+}
