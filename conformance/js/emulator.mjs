@@ -85,7 +85,7 @@ async function awaitProgress(promise) {
   return { result, events };
 }
 
-serve(async ({ apiURI, platformToken }) => {
+serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
   const results = [];
   async function check(name, fn) {
     try {
@@ -168,6 +168,23 @@ serve(async ({ apiURI, platformToken }) => {
   await check('platform.badToken', async () => {
     const bad = new PlatformApi({ auth: { token: 'per_' + '0'.repeat(64) }, apiURI });
     await expectApiError(bad.getApps(), { type: 'record-not-found' });
+  });
+  await check('platform.oauth.scopeMissing', async () => {
+    const reader = new PlatformApi({ auth: { token: readOnlyToken }, apiURI });
+    const err = await expectApiError(reader.createApp({ title: 'nope' }), { type: 'permission-denied' });
+    assert.equal(err.message, 'You are missing the apps-write scope');
+    assert.equal(err.hint['required-scope'], 'apps-write');
+  });
+  await check('platform.oauth.scopeRead', async () => {
+    const reader = new PlatformApi({ auth: { token: readOnlyToken }, apiURI });
+    const { app } = await reader.getApp(appId);
+    assert.equal(app.id, appId);
+  });
+  await check('platform.tokenInfo', async () => {
+    const info = await new PlatformApi({ auth: { token: oauthToken }, apiURI }).tokenInfo();
+    assert.equal(info.tokenType, 'Bearer');
+    assert.equal(info.scopes, 'apps-read apps-write data-read');
+    assert.ok(info.expiresAt.getTime() > Date.now() + 3000 * 1000);
   });
   await check('platform.adminTokenOnOwnApp', async () => {
     const asAdmin = new PlatformApi({ auth: { token: adminToken }, apiURI });
@@ -454,6 +471,38 @@ serve(async ({ apiURI, platformToken }) => {
     await expectApiError(db.asUser({ token: state.token }).transact(tx.goals[g[1]].update({ title: 'stolen' })), {
       type: 'permission-denied',
     });
+  });
+  await check('admin.debugQuery.asUser', async () => {
+    const { result, checkResults } = await db.asUser({ token: state.token }).debugQuery({ goals: {} });
+    assert.equal(result.goals.length, 3);
+    assert.equal(checkResults.length, 3);
+    assert.ok(checkResults.every((c) => c.check === true && c.entity === 'goals'));
+  });
+  await check('admin.debugQuery.rulesOverride', async () => {
+    const { result, checkResults } = await db
+      .asUser({ guest: true })
+      .debugQuery({ goals: {} }, { rules: { goals: { allow: { view: 'true' } } } });
+    assert.equal(result.goals.length, 3);
+    assert.ok(checkResults.every((c) => c.program.code === 'true'));
+  });
+  await check('admin.debugQuery.asAdminRefused', async () => {
+    await expectApiError(db.debugQuery({ goals: {} }), { type: 'validation-failed', message: /Cannot test perms as admin/ });
+  });
+  await check('admin.debugTransact.dryRun', async () => {
+    const res = await db.asUser({ token: state.token }).debugTransact(tx.goals[g[1]].update({ title: 'nope' }));
+    assert.equal(res['all-checks-ok?'], false);
+    assert.equal(res['committed?'], false);
+    assert.equal(res['check-results'][0]['check-pass?'], false);
+    const { goals } = await db.query({ goals: { $: { where: { id: g[1] } } } });
+    assert.equal(goals[0].title, 'Beta');
+  });
+  await check('admin.debugTransact.commit', async () => {
+    const res = await db
+      .asUser({ token: state.token })
+      .debugTransact(tx.goals[state.mine].update({ title: 'Committed' }), { __dangerouslyCommit: true });
+    assert.deepEqual([res['all-checks-ok?'], res['committed?']], [true, true]);
+    const { goals } = await db.query({ goals: { $: { where: { id: state.mine } } } });
+    assert.equal(goals[0].title, 'Committed');
   });
   await check('admin.asUser.guest.createDenied', async () => {
     await expectApiError(db.asUser({ guest: true }).transact(tx.goals[id()].update({ title: 'guest' })), {

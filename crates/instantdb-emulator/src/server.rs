@@ -191,6 +191,10 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     match (method, segments.as_slice()) {
         ("POST", ["admin", "query"]) => admin::query::handle(shared, req),
         ("POST", ["admin", "transact"]) => admin::transact::handle(shared, req),
+        ("POST", ["admin", "transact_perms_check"]) => {
+            admin::transact::handle_perms_check(shared, req)
+        }
+        ("POST", ["admin", "query_perms_check"]) => admin::query::handle_perms_check(shared, req),
         ("POST", ["admin", "refresh_tokens"]) => admin::users::refresh_tokens(shared, req),
         ("POST", ["admin", "sign_out"]) => admin::users::sign_out(shared, req),
         ("POST", ["admin", "magic_code"]) => admin::users::magic_code(shared, req, false),
@@ -272,6 +276,7 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("GET", ["dash", "apps", app_id, "indexing-jobs", job_id]) => {
             platform::routes::job_get(shared, req, app_id, job_id)
         }
+        ("GET", ["platform", "oauth", "token-info"]) => platform::routes::token_info(shared, req),
         ("GET", ["health", "system"]) => Ok(Reply::Json(serde_json::json!({"wal": "ok"}))),
         _ => Err(ApiError::route_not_found()),
     }

@@ -33,9 +33,14 @@ pub(crate) fn run() -> Result<Tally> {
                 .start(),
         )
         .context("starting the emulator")?;
+    let hour = Duration::from_secs(3600);
+    let read_only = emulator.create_oauth_token(&["apps-read"], hour)?;
+    let oauth = emulator.create_oauth_token(&["apps-read", "apps-write", "data-read"], hour)?;
     let input = json!({
         "apiURI": emulator.base_url(),
         "platformToken": emulator.platform_token(),
+        "readOnlyToken": read_only,
+        "oauthToken": oauth,
     });
     let answers = run_batch("emulator.mjs", &[input])?;
     runtime.block_on(emulator.shutdown());

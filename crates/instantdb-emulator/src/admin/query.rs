@@ -7,6 +7,7 @@
 //! and renders `id` plus blob attributes, then the nested levels. With `inference?` a nested
 //! level whose link is singular renders as one object or `null`.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -40,6 +41,41 @@ pub(crate) fn handle(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     run(app, &perms, &query, inference, &shared.base_url).map(Reply::Json)
 }
 
+/// `POST /admin/query_perms_check` (`debugQuery`): the result plus every `view` check made.
+pub(crate) fn handle_perms_check(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
+    let body = req.json()?;
+    let state = shared.read();
+    let (perms, rules_override) =
+        crate::admin::transact::debug_perms(&state, req, Scope::DataRead, &body)?;
+    let query = match Request::body_field(&body, "query") {
+        None => return Err(ApiError::param_missing(&["body", "query"])),
+        Some(Value::Object(query)) => query.clone(),
+        Some(other) => return Err(ApiError::param_malformed(&["body", "query"], other.clone())),
+    };
+    let inference = body
+        .get("inference?")
+        .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)));
+    let app = state
+        .app(&perms.app_id)
+        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let checks = RefCell::new(Some(Vec::new()));
+    let rules = rules_override.or_else(|| app.meta.perms.clone());
+    let result = run_with(
+        app,
+        &perms,
+        &query,
+        inference,
+        &shared.base_url,
+        rules,
+        &checks,
+    )?;
+    Ok(Reply::Json(json!({
+        "check-results": checks.into_inner().unwrap_or_default(),
+        "result": result,
+        "rule-wheres": null,
+    })))
+}
+
 /// Runs a query for `perms` and returns the object tree.
 pub(crate) fn run(
     app: &App,
@@ -47,6 +83,28 @@ pub(crate) fn run(
     query: &Map<String, Value>,
     inference: bool,
     base_url: &str,
+) -> ApiResult<Value> {
+    let no_checks = RefCell::new(None);
+    run_with(
+        app,
+        perms,
+        query,
+        inference,
+        base_url,
+        app.meta.perms.clone(),
+        &no_checks,
+    )
+}
+
+/// [`run`] with explicit rules, recording every `view` check in `checks` when it is `Some`.
+fn run_with(
+    app: &App,
+    perms: &Perms,
+    query: &Map<String, Value>,
+    inference: bool,
+    base_url: &str,
+    rules: Option<Value>,
+    checks: &RefCell<Option<Vec<Value>>>,
 ) -> ApiResult<Value> {
     let rule_params = if perms.admin {
         json!({})
@@ -67,6 +125,8 @@ pub(crate) fn run(
         inference,
         base_url,
         root: Value::Object(query.clone()),
+        rules,
+        checks,
     };
     let mut out = Map::new();
     for (etype, sub) in query {
@@ -94,6 +154,10 @@ struct Ctx<'a> {
     inference: bool,
     base_url: &'a str,
     root: Value,
+    /// The rules `view` checks use (the app's, or a perms-check override).
+    rules: Option<Value>,
+    /// Every `view` check made, when a perms-check request asks for them.
+    checks: &'a RefCell<Option<Vec<Value>>>,
 }
 
 /// A parsed `where`.
@@ -789,7 +853,23 @@ impl Ctx<'_> {
             new_data: None,
             rule_params: &self.rule_params,
         };
-        rules::allowed(self.app.meta.perms.as_ref(), etype, "view", &input)
+        let pass = rules::allowed(self.rules.as_ref(), etype, "view", &input)?;
+        if let Some(checks) = self.checks.borrow_mut().as_mut() {
+            let code = rules::program(self.rules.as_ref(), etype, "view");
+            checks.push(json!({
+                "id": eid,
+                "entity": etype,
+                "record": data,
+                "program": code.map(|code| json!({
+                    "code": code,
+                    "display-code": code,
+                    "etype": etype,
+                    "action": "view",
+                })),
+                "check": pass,
+            }));
+        }
+        Ok(pass)
     }
 
     fn sort_key(&self, etype: &str, eid: &Uuid, order: &OrderKey) -> (Option<Value>, i64, Uuid) {

@@ -92,19 +92,147 @@ pub(crate) fn handle(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)));
     shared.write(|state| {
         let perms = auth::perms(state, req, Scope::DataWrite)?;
-        let tx_id = transact(state, &perms, &steps, throw_on_missing, &shared.base_url)?;
-        Ok(Reply::Json(json!({ "tx-id": tx_id })))
+        let options = TxOptions {
+            throw_on_missing,
+            base_url: &shared.base_url,
+            debug: None,
+        };
+        let outcome = transact(state, &perms, &steps, &options)?;
+        Ok(Reply::Json(json!({ "tx-id": outcome.tx_id })))
     })
 }
 
-/// Runs `steps` as one transaction for `perms`; returns the transaction id.
+/// How a transaction runs.
+pub(crate) struct TxOptions<'a> {
+    pub(crate) throw_on_missing: bool,
+    pub(crate) base_url: &'a str,
+    /// `Some` for `/admin/transact_perms_check`: every rule is evaluated and reported instead
+    /// of the first failure aborting, and the changes are kept only on request.
+    pub(crate) debug: Option<DebugOptions>,
+}
+
+/// The `/admin/transact_perms_check` knobs.
+pub(crate) struct DebugOptions {
+    /// Rules to evaluate instead of the app's (`rules-override`).
+    pub(crate) rules_override: Option<Value>,
+    /// `dangerously-commit-tx`: keep the changes when every check passes.
+    pub(crate) commit: bool,
+}
+
+/// One evaluated rule.
+pub(crate) struct PermCheck {
+    pub(crate) etype: String,
+    pub(crate) eid: Uuid,
+    pub(crate) action: &'static str,
+    pub(crate) code: Option<String>,
+    pub(crate) record: Value,
+    pub(crate) pass: bool,
+}
+
+impl PermCheck {
+    /// The `check-results` entry of `/admin/transact_perms_check`.
+    pub(crate) fn to_json(&self) -> Value {
+        json!({
+            "scope": "object",
+            "action": self.action,
+            "etype": self.etype,
+            "eid": self.eid,
+            "entity": self.etype,
+            "id": self.eid,
+            "record": self.record,
+            "program": self.code.as_ref().map(|code| json!({
+                "etype": self.etype,
+                "action": self.action,
+                "code": code,
+                "display-code": code,
+            })),
+            "check-result": self.pass,
+            "check-pass?": self.pass,
+        })
+    }
+}
+
+/// What a transaction did.
+pub(crate) struct TxOutcome {
+    pub(crate) tx_id: i64,
+    pub(crate) checks: Vec<PermCheck>,
+    pub(crate) committed: bool,
+}
+
+/// The checks both perms-check endpoints make first: a valid admin token (helper A), an
+/// impersonation header, and a structurally valid `rules-override`.
+pub(crate) fn debug_perms(
+    state: &State,
+    req: &Request,
+    scope: Scope,
+    body: &Value,
+) -> ApiResult<(Perms, Option<Value>)> {
+    auth::app_id_authed(state, req, scope)?;
+    let perms = auth::perms(state, req, scope)?;
+    if perms.admin {
+        return Err(ApiError::validation(
+            "non-admin",
+            json!("non-admin"),
+            vec![json!({ "message": "Cannot test perms as admin" })],
+        ));
+    }
+    let rules_override = Request::body_field(body, "rules-override").cloned();
+    if let Some(rules) = &rules_override {
+        let errors = rules::validation_errors(rules);
+        if !errors.is_empty() {
+            return Err(ApiError::validation("rule", rules.clone(), errors));
+        }
+    }
+    Ok((perms, rules_override))
+}
+
+/// `POST /admin/transact_perms_check` (`debugTransact`): a dry run that reports every rule it
+/// evaluated; `dangerously-commit-tx` keeps the changes when all checks pass.
+pub(crate) fn handle_perms_check(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
+    let body = req.json()?;
+    shared.write(|state| {
+        let (perms, rules_override) = debug_perms(state, req, Scope::DataWrite, &body)?;
+        let steps = match Request::body_field(&body, "steps") {
+            None => return Err(ApiError::param_missing(&["body", "steps"])),
+            Some(Value::Array(steps)) => steps.clone(),
+            Some(other) => {
+                return Err(ApiError::param_malformed(&["body", "steps"], other.clone()));
+            }
+        };
+        let truthy = |key: &str| {
+            body.get(key)
+                .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)))
+        };
+        let options = TxOptions {
+            throw_on_missing: truthy("throw-on-missing-attrs?"),
+            base_url: &shared.base_url,
+            debug: Some(DebugOptions {
+                rules_override,
+                commit: truthy("dangerously-commit-tx"),
+            }),
+        };
+        let outcome = transact(state, &perms, &steps, &options)?;
+        Ok(Reply::Json(json!({
+            "tx-id": outcome.tx_id,
+            "all-checks-ok?": outcome.checks.iter().all(|check| check.pass),
+            "committed?": outcome.committed,
+            "check-results": outcome.checks.iter().map(PermCheck::to_json).collect::<Vec<_>>(),
+        })))
+    })
+}
+
+/// Runs `steps` as one transaction for `perms`.
 pub(crate) fn transact(
     state: &mut State,
     perms: &Perms,
     steps: &[Value],
-    throw_on_missing: bool,
-    base_url: &str,
-) -> ApiResult<i64> {
+    options: &TxOptions<'_>,
+) -> ApiResult<TxOutcome> {
+    let TxOptions {
+        throw_on_missing,
+        base_url,
+        ref debug,
+    } = *options;
     let ops = parse_steps(steps)?;
     let app = state
         .app_mut(&perms.app_id)
@@ -136,15 +264,43 @@ pub(crate) fn transact(
         .apply_all(&ops)
         .and_then(|()| tx.check_required())
         .and_then(|()| {
-            if perms.admin {
-                Ok(())
-            } else {
-                tx.check_permissions(perms.user)
+            if perms.admin && debug.is_none() {
+                return Ok(Vec::new());
             }
+            let rules = match debug {
+                Some(DebugOptions {
+                    rules_override: Some(rules),
+                    ..
+                }) => Some(rules),
+                _ => tx.app.meta.perms.as_ref(),
+            };
+            let checks = tx.check_permissions(perms.user, rules, debug.is_some())?;
+            if debug.is_none() {
+                if let Some(failed) = checks.iter().find(|check| !check.pass) {
+                    return Err(ApiError::permission_denied(
+                        "perms-pass?",
+                        json!([failed.etype, failed.action]),
+                    ));
+                }
+            }
+            Ok(checks)
         });
     let Tx { app, journal, .. } = tx;
+    let keep = match (&result, debug) {
+        (Ok(checks), Some(debug)) => debug.commit && checks.iter().all(|check| check.pass),
+        (Ok(_), None) => true,
+        (Err(_), _) => false,
+    };
     match result {
-        Ok(()) => {
+        Ok(checks) if !keep => {
+            journal.rollback(&mut app.data, &mut app.meta.attrs);
+            Ok(TxOutcome {
+                tx_id: state.next_tx_id(),
+                checks,
+                committed: false,
+            })
+        }
+        Ok(checks) => {
             let removed_files = removed_files(app, &journal);
             for location in &removed_files {
                 app.files.remove(location);
@@ -158,7 +314,11 @@ pub(crate) fn transact(
             for location in removed_files {
                 state.dirty.files.insert((app_id, location));
             }
-            Ok(state.next_tx_id())
+            Ok(TxOutcome {
+                tx_id: state.next_tx_id(),
+                checks,
+                committed: true,
+            })
         }
         Err(err) => {
             journal.rollback(&mut app.data, &mut app.meta.attrs);
@@ -1066,8 +1226,15 @@ impl Tx<'_> {
     }
 
     /// Runs `create`/`update`/`delete` rules on every entity this transaction changed.
-    fn check_permissions(&self, user: Option<Uuid>) -> ApiResult<()> {
-        let perms = self.app.meta.perms.as_ref();
+    /// Evaluates `create`/`update`/`delete` rules on every changed entity. Stops at the first
+    /// failure unless `all` (the perms-check endpoint reports every result).
+    fn check_permissions(
+        &self,
+        user: Option<Uuid>,
+        perms: Option<&Value>,
+        all: bool,
+    ) -> ApiResult<Vec<PermCheck>> {
+        let mut checks = Vec::new();
         let auth = user.and_then(|id| crate::admin::users::user_json(self.app, &id));
         let empty = json!({});
         for (etype, eid) in self.journal.touched() {
@@ -1101,14 +1268,20 @@ impl Tx<'_> {
                 new_data: new_data.as_ref(),
                 rule_params: params,
             };
-            if !rules::allowed(perms, etype, action, &input)? {
-                return Err(ApiError::permission_denied(
-                    "perms-pass?",
-                    json!([etype, action]),
-                ));
+            let pass = rules::allowed(perms, etype, action, &input)?;
+            checks.push(PermCheck {
+                etype: etype.to_owned(),
+                eid: *eid,
+                action,
+                code: rules::program(perms, etype, action),
+                record: data,
+                pass,
+            });
+            if !pass && !all {
+                break;
             }
         }
-        Ok(())
+        Ok(checks)
     }
 }
 

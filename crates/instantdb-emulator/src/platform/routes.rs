@@ -553,3 +553,34 @@ pub(crate) fn job_get(
         json!({ "job": jobs::client_row(&app_id, job) }),
     ))
 }
+
+/// `GET /platform/oauth/token-info?access_token=pat_…` (no auth header).
+pub(crate) fn token_info(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
+    let token = match req.query_param("access_token").map(str::trim) {
+        None => return Err(ApiError::param_missing(&["access_token"])),
+        Some("") => return Err(ApiError::param_malformed(&["access_token"], json!(""))),
+        Some(token) => token,
+    };
+    if !token.starts_with("pat_") {
+        return Err(ApiError::validation_msg(
+            "access_token",
+            json!({}),
+            "The access_token is not a valid platform OAuth access token.",
+        ));
+    }
+    let state = shared.read();
+    let record = state
+        .server
+        .oauth_tokens
+        .get(token)
+        .ok_or_else(|| ApiError::record_not_found("oauth-access-token", None))?;
+    let expires_in = (record.expires_at - clock::now_ms()) / 1000;
+    if expires_in <= 0 {
+        return Err(ApiError::record_expired("oauth-access-token"));
+    }
+    Ok(Reply::Json(json!({
+        "expires_in": expires_in,
+        "token_type": "Bearer",
+        "scopes": record.scopes.join(" "),
+    })))
+}
