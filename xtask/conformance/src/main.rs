@@ -11,6 +11,7 @@ mod emulator;
 mod http;
 mod node;
 mod schema;
+mod typescript;
 mod wire;
 
 use std::process::ExitCode;
@@ -25,13 +26,14 @@ const SUITES: &[Suite] = &[
     ("schema", schema::run),
     ("emulator", emulator::run),
     ("wire", wire::run),
+    ("typescript", typescript::run),
 ];
 
 /// A benchmark: its name and the function that runs it with the remaining arguments.
 type Bench = (&'static str, fn(&[String]) -> Result<()>);
 
 /// Benchmarks compared against the official SDK in the same run.
-const BENCHES: &[Bench] = &[("http", http::bench)];
+const BENCHES: &[Bench] = &[("http", http::bench), ("typescript", typescript::bench)];
 
 /// Pass/fail counts of one suite.
 #[derive(Debug, Default, Clone, Copy)]
