@@ -53,7 +53,9 @@ enum Kind {
     #[error("invalid request: {0}")]
     Builder(String),
     /// No connection could be made; nothing was sent.
-    #[error("could not connect{}", if *.timed_out { " (timed out)" } else { "" })]
+    // The root cause is shown because hyper-util's own layers say only "client error
+    // (Connect)"; `source()` still has the whole chain.
+    #[error("could not connect{}: {}", if *.timed_out { " (timed out)" } else { "" }, root_cause(source.as_ref()))]
     Connect {
         #[source]
         source: BoxError,
@@ -66,13 +68,13 @@ enum Kind {
         limit: Duration,
     },
     /// The connection failed after the request may have been written.
-    #[error("the connection failed")]
+    #[error("the connection failed: {}", root_cause(source.as_ref()))]
     Transport {
         #[source]
         source: BoxError,
     },
     /// A body (request upload or response download) failed mid-stream.
-    #[error("the body stream failed")]
+    #[error("the body stream failed: {}", root_cause(source.as_ref()))]
     Body {
         #[source]
         source: BoxError,
@@ -361,7 +363,7 @@ impl fmt::Debug for Error {
         match &self.inner.kind {
             Kind::Builder(message) => s.field("builder", message),
             Kind::Connect { source, timed_out } => s
-                .field("connect", &source.to_string())
+                .field("connect", &source_chain(source.as_ref()))
                 .field("timed_out", timed_out),
             Kind::Timeout { phase, limit } => {
                 s.field("timeout", &format_args!("{phase} {limit:?}"))
@@ -604,6 +606,23 @@ fn truncate(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((idx, _)) => format!("{}…", &text[..idx]),
         None => text.to_owned(),
+    }
+}
+
+/// The innermost error's message (through nested io::Errors, whose `source` skips a level).
+fn root_cause(err: &(dyn StdError + 'static)) -> String {
+    let mut current = err;
+    loop {
+        if let Some(inner) = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            current = inner;
+        } else if let Some(next) = current.source() {
+            current = next;
+        } else {
+            return current.to_string();
+        }
     }
 }
 
