@@ -18,7 +18,16 @@ const SDK_HEADERS: &[&str] = &[
     "instant-core-version",
 ];
 
-/// Node `fetch` defaults and transport noise: ignored on both sides.
+/// Node `fetch` defaults: an expected header with exactly this value is not required (the Rust
+/// client has its own user agent), but any other expected value is compared.
+const NODE_DEFAULTS: &[(&str, &str)] = &[
+    ("user-agent", "node"),
+    ("accept", "*/*"),
+    ("accept-language", "*"),
+    ("sec-fetch-mode", "cors"),
+];
+
+/// Transport noise and client defaults: never required, never reported as unexpected.
 const IGNORED_HEADERS: &[&str] = &[
     "user-agent",
     "accept",
@@ -161,9 +170,10 @@ impl Scenario {
     /// Compares the requests our code sent with the scenario's, and describes every difference.
     ///
     /// Per request: the method; the path (after replacing `{API}` by `base_url`); the decoded
-    /// query parameters, in order; the headers, except Node `fetch` defaults and transport
-    /// headers (`user-agent`, `accept`, `content-length`…), with the SDK name/version headers
-    /// required but their values not compared; and the JSON body, including key order. In
+    /// query parameters, in order; the headers, except transport headers (`content-length`,
+    /// `host`…) and Node `fetch` defaults (`user-agent: node`, `accept: */*`; an explicit
+    /// `accept: application/json` is compared), with the SDK name/version headers required but
+    /// their values not compared; and the JSON body, including key order. In
     /// expected values `<uuid#N>` matches any UUID, the same one wherever `N` repeats.
     pub fn check_requests(&self, actual: &[RecordedRequest], base_url: &str) -> Result<(), String> {
         self.check_requests_with(actual, base_url, &CheckOptions::default())
@@ -282,10 +292,12 @@ impl Check<'_> {
         let empty = serde_json::Map::new();
         let expected_headers = expected["headers"].as_object().unwrap_or(&empty);
         for (name, value) in expected_headers {
-            if ignored(name) {
+            let value = value.as_str().unwrap_or_default();
+            let node_default = NODE_DEFAULTS.contains(&(name.as_str(), value));
+            let transport = ignored(name) && !NODE_DEFAULTS.iter().any(|(n, _)| n == name);
+            if node_default || transport || options.ignore_headers.iter().any(|h| h == name) {
                 continue;
             }
-            let value = value.as_str().unwrap_or_default();
             match actual.header(name) {
                 None => self.problem(format!("header `{name}` missing (expected `{value}`)")),
                 Some(_) if SDK_HEADERS.contains(&name.as_str()) => {}

@@ -151,6 +151,41 @@ async fn uuid_placeholders_bind_consistently() {
 }
 
 #[tokio::test]
+async fn explicit_accept_headers_are_compared_but_node_defaults_are_not() {
+    let catalog = WireCatalog::load();
+    // Request 1 has Node's `accept: */*`, request 2 an explicit `accept: application/json`.
+    let scenario = catalog.scenario("platform.webhooks.processRequest");
+    let server = ScriptedServer::start().await;
+    server.push_all(scenario.replies(&server.url()));
+    let client = Client::builder()
+        .base_url(server.url())
+        .proxy(Proxy::none())
+        .build()
+        .unwrap();
+    // Replay each request exactly, except that no `accept` or `user-agent` is copied.
+    for request in &scenario.requests {
+        let method = request["method"].as_str().unwrap().parse().unwrap();
+        let mut builder = client.request(method, request["path"].as_str().unwrap());
+        for (name, value) in request["headers"].as_object().unwrap() {
+            if name != "accept" && name != "user-agent" {
+                builder = builder.header(name.as_str(), value.as_str().unwrap());
+            }
+        }
+        if !request["body"].is_null() {
+            builder = builder.json(&request["body"]);
+        }
+        let _ = builder.send().await;
+    }
+    let report = scenario
+        .check_requests(&server.requests(), &server.url())
+        .unwrap_err();
+    assert!(report.contains("request 2"), "{report}");
+    assert!(report.contains("header `accept` missing"), "{report}");
+    assert!(!report.contains("request 1"), "{report}");
+    assert!(!report.contains("user-agent"), "{report}");
+}
+
+#[tokio::test]
 async fn text_error_responses_replay_as_text() {
     let catalog = WireCatalog::load();
     let scenario = catalog.scenario("platform.error.500.textBody");
