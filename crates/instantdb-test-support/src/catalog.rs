@@ -137,20 +137,44 @@ impl Scenario {
 
     /// The canned responses, in order, with `{API}` replaced by `base_url`: JSON bodies as
     /// `application/json`, string bodies as text, `sse` as an event stream, `ndjson` as lines.
+    /// An event stream the client closed stays open; events a later request's `sse_replies`
+    /// lists are held back and written to the stream when that request is served (Instant's
+    /// `/admin/sse` + `/admin/sse/push` pair).
     pub fn replies(&self, base_url: &str) -> Vec<Reply> {
+        self.replies_with_uuids(base_url, |n| format!("<uuid#{n}>"))
+    }
+
+    /// [`Scenario::replies`], with each `<uuid#N>` placeholder in the canned responses replaced
+    /// by `uuid(N)`. Some responses echo ids the SDK generated (`client-event-id` in
+    /// `sse_replies`); a test whose code under test draws its UUIDs from a deterministic
+    /// generator passes the same mapping here.
+    pub fn replies_with_uuids(&self, base_url: &str, uuid: impl Fn(u32) -> String) -> Vec<Reply> {
+        let substitute = |value: &Value| substitute_uuids(&substitute_api(value, base_url), &uuid);
         self.requests
             .iter()
-            .map(|request| {
-                let response = substitute_api(&request["response"], base_url);
+            .enumerate()
+            .map(|(idx, request)| {
+                let response = substitute(&request["response"]);
                 let status = response
                     .get("status")
                     .and_then(Value::as_u64)
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(200);
-                if let Some(events) = response.get("sse").and_then(Value::as_array) {
-                    let mut reply = Reply::sse(events.iter().cloned());
+                let mut reply = if let Some(events) = response.get("sse").and_then(Value::as_array)
+                {
+                    // Events that later requests' `sse_replies` account for are emitted when
+                    // those requests arrive, not up front.
+                    let later: usize = self.requests[idx + 1..]
+                        .iter()
+                        .map(|r| r["sse_replies"].as_array().map_or(0, Vec::len))
+                        .sum();
+                    let upfront = events.len().saturating_sub(later);
+                    let mut reply = Reply::sse(events[..upfront].iter().cloned());
                     reply.status =
                         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+                    if later > 0 || request["stream_closed_by_client"] == Value::Bool(true) {
+                        reply = reply.keep_open();
+                    }
                     reply
                 } else if let Some(lines) = response.get("ndjson").and_then(Value::as_array) {
                     Reply::ndjson(lines.iter().cloned())
@@ -162,7 +186,11 @@ impl Scenario {
                         Some(body) => Reply::json(status, body.clone()),
                         None => Reply::bytes(status, Vec::new()),
                     }
+                };
+                if let Some(events) = request["sse_replies"].as_array() {
+                    reply = reply.emit_sse(events.iter().map(&substitute));
                 }
+                reply
             })
             .collect()
     }
@@ -435,6 +463,41 @@ fn is_uuid(text: &str) -> bool {
             8 | 13 | 18 | 23 => c == '-',
             _ => c.is_ascii_hexdigit(),
         })
+}
+
+fn substitute_uuids(value: &Value, uuid: &impl Fn(u32) -> String) -> Value {
+    match value {
+        Value::String(text) if text.contains("<uuid#") => {
+            let mut out = String::new();
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("<uuid#") {
+                let tail = &rest[start + 6..];
+                let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+                match (digits.parse::<u32>(), tail[digits.len()..].starts_with('>')) {
+                    (Ok(n), true) => {
+                        out.push_str(&rest[..start]);
+                        out.push_str(&uuid(n));
+                        rest = &tail[digits.len() + 1..];
+                    }
+                    _ => {
+                        out.push_str(&rest[..start + 6]);
+                        rest = tail;
+                    }
+                }
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| substitute_uuids(v, uuid)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute_uuids(v, uuid)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn substitute_api(value: &Value, base_url: &str) -> Value {

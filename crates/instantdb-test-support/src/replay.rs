@@ -44,6 +44,7 @@ pub struct ReplayTransport {
 struct Inner {
     replies: Mutex<VecDeque<Reply>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    live: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Bytes>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -123,12 +124,20 @@ impl Transport for ReplayTransport {
                 )
             });
             lock(&self.inner.requests).push(recorded);
+            if !reply.emit.is_empty() {
+                crate::server::emit(&self.inner.live, &reply);
+            }
             if !reply.delay.is_zero() {
                 tokio::time::sleep(reply.delay).await;
             }
             let lost = || std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+            let live = (reply.keep_open && reply.fault.is_none()).then(|| {
+                let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+                lock(&self.inner.live).push(sender);
+                receiver
+            });
             let body = match reply.fault.clone() {
-                None => reply_body(&reply),
+                None => reply_body(&reply, live),
                 Some(Fault::Refused) => {
                     return Err(Error::connect(std::io::Error::from(
                         std::io::ErrorKind::ConnectionRefused,
@@ -165,7 +174,7 @@ impl Transport for ReplayTransport {
     }
 }
 
-fn reply_body(reply: &Reply) -> Body {
+fn reply_body(reply: &Reply, live: Option<tokio::sync::mpsc::UnboundedReceiver<Bytes>>) -> Body {
     let chunks: Vec<Bytes> = match reply.chunking {
         Some((size, _)) => reply
             .body
@@ -184,11 +193,9 @@ fn reply_body(reply: &Reply) -> Body {
             Ok::<_, std::io::Error>(chunk)
         },
     );
-    if reply.keep_open {
-        Body::from_stream(
-            futures_util::StreamExt::chain(paced, futures_util::stream::pending()),
-            None,
-        )
+    if let Some(receiver) = live {
+        let emitted = futures_util::StreamExt::map(crate::server::live_frames(receiver), Ok);
+        Body::from_stream(futures_util::StreamExt::chain(paced, emitted), None)
     } else if reply.chunking.is_none() {
         Body::from_bytes(reply.body.clone())
     } else {

@@ -29,6 +29,9 @@ pub struct Reply {
     pub(crate) delay: Duration,
     /// Keep the body open after the last chunk (an event stream the client closes).
     pub(crate) keep_open: bool,
+    /// Events to send on the most recently opened, still open event stream when this reply is
+    /// served (Instant answers `/admin/sse/push` on the SSE connection).
+    pub(crate) emit: Vec<Value>,
     pub(crate) fault: Option<Fault>,
 }
 
@@ -73,6 +76,7 @@ impl Reply {
             chunking: None,
             delay: Duration::ZERO,
             keep_open: false,
+            emit: Vec::new(),
             fault: None,
         }
     }
@@ -102,11 +106,8 @@ impl Reply {
 
     /// A `text/event-stream` body with one `data:` event per JSON value.
     pub fn sse(events: impl IntoIterator<Item = Value>) -> Reply {
-        let text: String = events
-            .into_iter()
-            .map(|event| format!("data: {event}\n\n"))
-            .collect();
-        Reply::sse_raw(text)
+        Reply::new(200, Some("text/event-stream"), sse_frames(events))
+            .header("cache-control", "no-cache")
     }
 
     /// A `text/event-stream` body given verbatim.
@@ -150,9 +151,19 @@ impl Reply {
         self
     }
 
-    /// Keeps the body open after its last byte, as a live event stream does.
+    /// Keeps the body open after its last byte, as a live event stream does. Later replies'
+    /// [`emit_sse`](Reply::emit_sse) events are written to it.
     pub fn keep_open(mut self) -> Reply {
         self.keep_open = true;
+        self
+    }
+
+    /// When this reply is served, first writes `events` (as `data:` lines) to the most recently
+    /// opened event stream that is still open ([`Reply::keep_open`]). This is how Instant
+    /// answers `POST /admin/sse/push`: `{}` on the push, the real reply on the SSE connection
+    /// (the catalog's `sse_replies`).
+    pub fn emit_sse(mut self, events: impl IntoIterator<Item = Value>) -> Reply {
+        self.emit.extend(events);
         self
     }
 
@@ -165,4 +176,13 @@ impl Reply {
     pub fn body(&self) -> &Bytes {
         &self.body
     }
+}
+
+/// `data: <json>\n\n` per event.
+pub(crate) fn sse_frames(events: impl IntoIterator<Item = Value>) -> Bytes {
+    let text: String = events
+        .into_iter()
+        .map(|event| format!("data: {event}\n\n"))
+        .collect();
+    Bytes::from(text)
 }

@@ -69,6 +69,8 @@ struct State {
     recording: AtomicBool,
     body_limit: usize,
     connections: AtomicUsize,
+    /// Open `keep_open` bodies, newest last, for `Reply::emit_sse`.
+    live: Mutex<Vec<mpsc::UnboundedSender<Bytes>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,6 +103,7 @@ impl ScriptedServer {
             recording: AtomicBool::new(true),
             body_limit,
             connections: AtomicUsize::new(0),
+            live: Mutex::new(Vec::new()),
         });
         let accept = tokio::spawn(accept_loop(listener, state.clone()));
         ScriptedServer {
@@ -312,6 +315,9 @@ async fn handle(
     if state.recording.load(Ordering::Relaxed) {
         lock(&state.requests).push(recorded);
     }
+    if !reply.emit.is_empty() {
+        emit(&state.live, &reply);
+    }
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
@@ -322,10 +328,36 @@ async fn handle(
         let _ = faults.send(fault);
         std::future::pending::<()>().await;
     }
-    Ok(build_response(reply))
+    let live = reply.keep_open.then(|| {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        lock(&state.live).push(sender);
+        receiver
+    });
+    Ok(build_response(reply, live))
 }
 
-fn build_response(reply: Reply) -> Response<ReplyBody> {
+/// Writes a reply's `emit_sse` events to the newest open event stream.
+pub(crate) fn emit(live: &Mutex<Vec<mpsc::UnboundedSender<Bytes>>>, reply: &Reply) {
+    let mut live = lock(live);
+    live.retain(|sender| !sender.is_closed());
+    if let Some(sender) = live.last() {
+        let _ = sender.send(crate::reply::sse_frames(reply.emit.iter().cloned()));
+    }
+}
+
+/// The frames of an event stream fed by `emit`, ending when the server stops.
+pub(crate) fn live_frames(
+    receiver: mpsc::UnboundedReceiver<Bytes>,
+) -> impl futures_core::Stream<Item = Bytes> + Send {
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|bytes| (bytes, receiver))
+    })
+}
+
+fn build_response(
+    reply: Reply,
+    live: Option<mpsc::UnboundedReceiver<Bytes>>,
+) -> Response<ReplyBody> {
     let body: ReplyBody = if reply.chunking.is_none() && !reply.keep_open {
         Full::new(reply.body)
             .map_err(|never| match never {})
@@ -351,8 +383,8 @@ fn build_response(reply: Reply) -> Response<ReplyBody> {
         );
         let stream: Pin<
             Box<dyn futures_core::Stream<Item = Result<Frame<Bytes>, io::Error>> + Send>,
-        > = if reply.keep_open {
-            Box::pin(paced.chain(futures_util::stream::pending()))
+        > = if let Some(receiver) = live {
+            Box::pin(paced.chain(live_frames(receiver).map(|b| Ok(Frame::data(b)))))
         } else {
             Box::pin(paced)
         };

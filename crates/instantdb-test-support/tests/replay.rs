@@ -185,6 +185,63 @@ async fn explicit_accept_headers_are_compared_but_node_defaults_are_not() {
     assert!(!report.contains("user-agent"), "{report}");
 }
 
+/// The deterministic UUIDs a test's code under test would use for `<uuid#N>`.
+fn test_uuid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+#[tokio::test]
+async fn sse_push_replies_arrive_on_the_open_stream() {
+    let catalog = WireCatalog::load();
+    let scenario = catalog.scenario("admin.streams.createWriteStream");
+    let server = ScriptedServer::start().await;
+    server.push_all(scenario.replies_with_uuids(&server.url(), test_uuid));
+    let client = Client::builder()
+        .base_url(server.url())
+        .proxy(Proxy::none())
+        .build()
+        .unwrap();
+    let with_uuids = |value: &serde_json::Value| -> serde_json::Value {
+        let mut text = value.to_string();
+        for n in 1..=9 {
+            text = text.replace(&format!("<uuid#{n}>"), &test_uuid(n));
+        }
+        serde_json::from_str(&text).unwrap()
+    };
+    let open = &scenario.requests[0];
+    let mut events = client
+        .post("/admin/sse")
+        .query("app_id", "00000000-0000-0000-0000-0000000000aa")
+        .bearer_auth(&Secret::new("test-admin-token"))
+        .header("app-id", "00000000-0000-0000-0000-0000000000aa")
+        .header("cache-control", "no-cache")
+        .header("pragma", "no-cache")
+        .json(&open["body"])
+        .send()
+        .await
+        .unwrap()
+        .sse();
+    let init: serde_json::Value =
+        serde_json::from_str(&events.next().await.unwrap().unwrap().data).unwrap();
+    assert_eq!(init["op"], "sse-init");
+    for push in &scenario.requests[1..] {
+        let answer: serde_json::Value = client
+            .post("/admin/sse/push")
+            .query("app_id", "00000000-0000-0000-0000-0000000000aa")
+            .json(&with_uuids(&push["body"]))
+            .send_json()
+            .await
+            .unwrap();
+        assert_eq!(answer, json!({}));
+        for expected in push["sse_replies"].as_array().unwrap() {
+            let event = events.next().await.unwrap().unwrap();
+            let got: serde_json::Value = serde_json::from_str(&event.data).unwrap();
+            assert_eq!(got, with_uuids(expected));
+        }
+    }
+    scenario.assert_requests(&server.requests(), &server.url());
+}
+
 #[tokio::test]
 async fn text_error_responses_replay_as_text() {
     let catalog = WireCatalog::load();
