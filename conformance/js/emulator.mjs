@@ -310,6 +310,30 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
     const { goals } = await raw.query({ goals: { $: { where: { nope: 1 } } } });
     assert.deepEqual(goals, []);
   });
+  await check('admin.subscribeQuery.liveUpdates', async () => {
+    const liveId = id();
+    const payloads = [];
+    let sub;
+    const done = new Promise((resolve, reject) => {
+      sub = db.subscribeQuery({ goals: { $: { where: { title: 'Live' } } } }, (payload) => {
+        payloads.push(payload);
+        if (payload.type === 'error') reject(payload.error);
+        else if (payloads.length === 1) raw.transact(tx.goals[liveId].update({ title: 'Live' })).catch(reject);
+        else resolve();
+      });
+    });
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('no live update within 5 s')), 5000));
+    try {
+      await Promise.race([done, timeout]);
+    } finally {
+      sub.close();
+    }
+    assert.deepEqual(payloads[0].data.goals, []);
+    assert.equal(payloads[0].pageInfo.goals.hasNextPage, false);
+    assert.equal(payloads[1].data.goals[0].id, liveId);
+    assert.deepEqual(payloads[1].pageInfo.goals.startCursor[0], liveId);
+    await raw.transact(tx.goals[liveId].delete());
+  });
   await check('admin.transact.lookup', async () => {
     await db.transact(tx.todos[lookup('slug', 'write')].update({ done: true }));
     const { todos } = await db.query({ todos: { $: { where: { slug: 'write' } } } });

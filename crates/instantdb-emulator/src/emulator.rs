@@ -278,6 +278,30 @@ impl Emulator {
             .map_err(|err| Error::database(err.message()))
     }
 
+    /// The live app titled `title` owned by the platform user, created if there is none: what
+    /// `instant dev` uses so a restart with the same data directory keeps the same app.
+    pub fn ensure_app(&self, title: &str) -> Result<AppCredentials, Error> {
+        let existing = {
+            let state = self.shared.read();
+            state
+                .apps
+                .values()
+                .find(|app| {
+                    app.is_live()
+                        && app.meta.creator_id == Some(self.user_id)
+                        && app.meta.title == title.trim()
+                })
+                .map(|app| AppCredentials {
+                    app_id: app.meta.id,
+                    admin_token: app.meta.admin_token.to_string(),
+                })
+        };
+        match existing {
+            Some(credentials) => Ok(credentials),
+            None => self.create_app(title),
+        }
+    }
+
     /// Issues an OAuth access token (`pat_…`) for the platform user with the given scopes
     /// (`apps-read`, `apps-write`, `data-read`, `data-write`, `storage-read`, `storage-write`),
     /// valid for `ttl`. Useful to test scope checks.

@@ -261,6 +261,18 @@ impl ApiError {
         }
     }
 
+    /// `{type, message, hint}` of an envelope error (without `trace-id`), for SSE error events.
+    pub(crate) fn envelope_json(&self) -> Value {
+        match &self.body {
+            ErrorBody::Envelope {
+                kind,
+                message,
+                hint,
+            } => json!({ "type": kind, "message": message, "hint": hint }),
+            _ => json!({ "message": self.message() }),
+        }
+    }
+
     /// The message of an envelope error.
     pub(crate) fn message(&self) -> &str {
         match &self.body {

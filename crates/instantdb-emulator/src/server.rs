@@ -14,6 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, Method, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -70,6 +71,8 @@ pub(crate) struct Shared {
     pub(crate) mail: broadcast::Sender<SentMagicCode>,
     /// The runtime background jobs are spawned on (handlers run on blocking threads).
     pub(crate) runtime: tokio::runtime::Handle,
+    /// The id of every app a committed write changed, for live queries.
+    pub(crate) changes: broadcast::Sender<uuid::Uuid>,
 }
 
 impl Shared {
@@ -81,6 +84,7 @@ impl Shared {
         runtime: tokio::runtime::Handle,
     ) -> Shared {
         let (mail, _) = broadcast::channel(64);
+        let (changes, _) = broadcast::channel(256);
         Shared {
             state: RwLock::new(state),
             persist,
@@ -88,6 +92,7 @@ impl Shared {
             config,
             mail,
             runtime,
+            changes,
         }
     }
 
@@ -106,6 +111,18 @@ impl Shared {
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
         let result = f(&mut state);
+        let mut changed: Vec<uuid::Uuid> = state.dirty.apps.iter().copied().collect();
+        changed.extend(
+            state
+                .apps
+                .iter()
+                .filter(|(id, app)| !app.data.dirty.is_empty() && !state.dirty.apps.contains(*id))
+                .map(|(id, _)| *id),
+        );
+        for app_id in changed {
+            // No receiver is the normal case (no live query open).
+            let _ = self.changes.send(app_id);
+        }
         if let Some(persist) = &self.persist {
             if let Err(err) = persist.flush(&mut state) {
                 tracing::error!(error = %err, "persisting to the data directory failed");
@@ -179,7 +196,12 @@ pub(crate) enum Reply {
         content_disposition: Option<String>,
         bytes: Bytes,
     },
+    /// A live query: the response is a `text/event-stream`.
+    Live(crate::admin::live::LiveQuery),
 }
+
+/// Every response body: buffered, or a live query's event stream.
+type ResponseBody = BoxBody<Bytes, Infallible>;
 
 /// Dispatches a request to its handler.
 fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
@@ -190,6 +212,7 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let method = req.method.as_str();
     match (method, segments.as_slice()) {
         ("POST", ["admin", "query"]) => admin::query::handle(shared, req),
+        ("POST", ["admin", "subscribe-query"]) => admin::live::handle(shared, req),
         ("POST", ["admin", "transact"]) => admin::transact::handle(shared, req),
         ("POST", ["admin", "transact_perms_check"]) => {
             admin::transact::handle_perms_check(shared, req)
@@ -282,7 +305,7 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     }
 }
 
-fn error_response(error: &ApiError) -> Response<Full<Bytes>> {
+fn error_response(error: &ApiError) -> Response<ResponseBody> {
     let (content_type, body) = match &error.body {
         ErrorBody::Envelope {
             kind,
@@ -318,8 +341,8 @@ fn build_response(
     content_type: &str,
     content_disposition: Option<&str>,
     body: Bytes,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body));
+) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(body).boxed());
     *response.status_mut() = status;
     if let Ok(value) = HeaderValue::from_str(content_type) {
         response.headers_mut().insert(CONTENT_TYPE, value);
@@ -333,7 +356,7 @@ fn build_response(
 async fn serve_request(
     shared: Arc<Shared>,
     request: http::Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let too_big = parts
         .headers
@@ -380,7 +403,8 @@ async fn serve_request(
     // Handlers lock a std RwLock and may run a whole query; keep them off the reactor threads.
     let method = req.method.clone();
     let path = req.path.clone();
-    let result = tokio::task::spawn_blocking(move || route(&shared, &req)).await;
+    let handler_shared = Arc::clone(&shared);
+    let result = tokio::task::spawn_blocking(move || route(&handler_shared, &req)).await;
     let response = match result {
         Ok(Ok(Reply::Json(value))) => build_response(
             StatusCode::OK,
@@ -400,6 +424,16 @@ async fn serve_request(
             content_disposition.as_deref(),
             bytes,
         ),
+        Ok(Ok(Reply::Live(live))) => {
+            let mut response = Response::new(crate::admin::live::stream(shared, live).boxed());
+            let headers = response.headers_mut();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+            headers.insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            );
+            response
+        }
         Ok(Err(error)) => error_response(&error),
         Err(join_error) => {
             tracing::error!(%method, %path, error = %join_error, "handler panicked");

@@ -1,6 +1,7 @@
 //! The admin API (`/admin/*`, `admin/routes.clj`): queries, transactions, app users and presence.
 //! Storage lives in `storage.rs`.
 
+pub(crate) mod live;
 pub(crate) mod query;
 pub(crate) mod transact;
 pub(crate) mod users;

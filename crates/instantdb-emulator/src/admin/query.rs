@@ -68,7 +68,8 @@ pub(crate) fn handle_perms_check(shared: &Arc<Shared>, req: &Request) -> ApiResu
         &shared.base_url,
         rules,
         &checks,
-    )?;
+    )?
+    .0;
     Ok(Reply::Json(json!({
         "check-results": checks.into_inner().unwrap_or_default(),
         "result": result,
@@ -94,6 +95,27 @@ pub(crate) fn run(
         app.meta.perms.clone(),
         &no_checks,
     )
+    .map(|(result, _)| result)
+}
+
+/// A query's result and its `result-meta.page-info`, for live queries.
+pub(crate) fn run_with_page_info(
+    app: &App,
+    perms: &Perms,
+    query: &Map<String, Value>,
+    inference: bool,
+    base_url: &str,
+) -> ApiResult<(Value, Value)> {
+    let no_checks = RefCell::new(None);
+    run_with(
+        app,
+        perms,
+        query,
+        inference,
+        base_url,
+        app.meta.perms.clone(),
+        &no_checks,
+    )
 }
 
 /// [`run`] with explicit rules, recording every `view` check in `checks` when it is `Some`.
@@ -105,7 +127,7 @@ fn run_with(
     base_url: &str,
     rules: Option<Value>,
     checks: &RefCell<Option<Vec<Value>>>,
-) -> ApiResult<Value> {
+) -> ApiResult<(Value, Value)> {
     let rule_params = if perms.admin {
         json!({})
     } else {
@@ -127,6 +149,7 @@ fn run_with(
         root: Value::Object(query.clone()),
         rules,
         checks,
+        page_info: RefCell::new(Map::new()),
     };
     let mut out = Map::new();
     for (etype, sub) in query {
@@ -143,7 +166,10 @@ fn run_with(
         }
         out.insert(etype.clone(), Value::Array(rows));
     }
-    Ok(Value::Object(out))
+    Ok((
+        Value::Object(out),
+        Value::Object(ctx.page_info.into_inner()),
+    ))
 }
 
 struct Ctx<'a> {
@@ -158,6 +184,8 @@ struct Ctx<'a> {
     rules: Option<Value>,
     /// Every `view` check made, when a perms-check request asks for them.
     checks: &'a RefCell<Option<Vec<Value>>>,
+    /// Page info of each top-level namespace (live queries report it).
+    page_info: RefCell<Map<String, Value>>,
 }
 
 /// A parsed `where`.
@@ -988,6 +1016,7 @@ impl Ctx<'_> {
             let ordering = Self::compare_keys(&order, key, &cursor_key);
             if desc { ordering.reverse() } else { ordering }
         };
+        let full: Vec<Uuid> = keyed.iter().map(|(_, eid)| *eid).collect();
         keyed.retain(|(key, _)| {
             let after_ok = opts.after.as_ref().is_none_or(|(cursor, inclusive)| {
                 let ordering = position(key, cursor);
@@ -1011,7 +1040,42 @@ impl Ctx<'_> {
             let skip = ids.len().saturating_sub(last);
             ids.drain(..skip);
         }
+        self.record_page_info(etype, &order, &full, &ids);
         Ok(ids)
+    }
+
+    /// The page info live queries report for a top-level namespace: cursors are join rows
+    /// `[entity id, attr id, value, created_at]` of the first and last entity.
+    fn record_page_info(&self, etype: &str, order: &OrderKey, full: &[Uuid], ids: &[Uuid]) {
+        let cursor = |eid: &Uuid| -> Value {
+            let entity = self.app.data.entity(etype, eid);
+            let created_at = entity.map_or(0, |entity| entity.created_at);
+            match order {
+                OrderKey::Attr(attr, _) => {
+                    let value = entity
+                        .and_then(|entity| entity.values.get(attr).cloned())
+                        .unwrap_or(Value::Null);
+                    json!([eid, attr, value, created_at])
+                }
+                OrderKey::CreatedAt => {
+                    let id_attr = self.app.meta.attrs.by_fwd(etype, "id").map(|attr| attr.id);
+                    json!([eid, id_attr, eid, created_at])
+                }
+            }
+        };
+        let position =
+            |eid: Option<&Uuid>| eid.and_then(|eid| full.iter().position(|id| id == eid));
+        let first = position(ids.first());
+        let last = position(ids.last());
+        self.page_info.borrow_mut().insert(
+            etype.to_owned(),
+            json!({
+                "start-cursor": ids.first().map(cursor),
+                "end-cursor": ids.last().map(cursor),
+                "has-next-page?": last.is_some_and(|last| last + 1 < full.len()),
+                "has-previous-page?": first.is_some_and(|first| first > 0),
+            }),
+        );
     }
 
     fn render(

@@ -896,3 +896,59 @@ async fn storage_upload_download_and_delete() {
         .await
         .err(400, "param-missing");
 }
+
+#[tokio::test]
+async fn live_queries_stream_snapshots_and_refreshes() {
+    let emu = emulator().await;
+    let creds = emu.create_app("live").unwrap();
+    let mut app = AdminApp::new(emu.base_url(), &creds);
+    let first = uuid();
+    app.transact(json!([["update", "goals", first, { "title": "one" }]]))
+        .await
+        .ok();
+    let auth = format!("Bearer {}", creds.admin_token());
+    let app_id = creds.app_id.to_string();
+    let mut live = Client::new(emu.base_url());
+    let (status, mut body) = live
+        .open_stream(
+            "/admin/subscribe-query",
+            &[("app-id", &app_id), ("authorization", &auth)],
+            &json!({ "query": { "goals": {} }, "inference?": false }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut buffer = String::new();
+    let events = crate::support::read_events(&mut body, &mut buffer, 2).await;
+    assert_eq!(events[0]["op"], "sse-init");
+    assert_eq!(events[1]["op"], "add-query-ok");
+    assert_eq!(events[1]["result"]["goals"][0]["id"], first);
+    let page = &events[1]["result-meta"]["page-info"]["goals"];
+    assert_eq!(page["start-cursor"][0], first);
+    assert_eq!(page["has-next-page?"], false);
+
+    // A write to another namespace of the app does not change the result: no event. A write
+    // that does gives one full refresh.
+    app.transact(json!([["update", "other", uuid(), { "x": 1 }]]))
+        .await
+        .ok();
+    let second = uuid();
+    app.transact(json!([["update", "goals", second, { "title": "two" }]]))
+        .await
+        .ok();
+    let events = crate::support::read_events(&mut body, &mut buffer, 1).await;
+    assert_eq!(events[0]["op"], "refresh-ok");
+    let rows = events[0]["computations"][0]["instaql-result"]["goals"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+
+    // Errors before the stream opens are plain HTTP errors.
+    let (status, _) = Client::new(emu.base_url())
+        .open_stream(
+            "/admin/subscribe-query",
+            &[("app-id", &app_id)],
+            &json!({ "query": {} }),
+        )
+        .await;
+    assert_eq!(status, 400);
+}

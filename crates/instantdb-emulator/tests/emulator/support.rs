@@ -103,6 +103,29 @@ impl Client {
         }
     }
 
+    /// Sends a JSON POST and returns the streaming response (status, body) for SSE tests.
+    pub(crate) async fn open_stream(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> (u16, hyper::body::Incoming) {
+        let mut builder = http::Request::builder()
+            .method("POST")
+            .uri(format!("{}{}", self.base, path))
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder
+            .body(Full::new(Bytes::from(body.to_string())))
+            .unwrap();
+        let sender = self.sender().await;
+        sender.ready().await.unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        (response.status().as_u16(), response.into_body())
+    }
+
     pub(crate) async fn json(
         &mut self,
         method: &str,
@@ -227,4 +250,34 @@ impl Platform {
 /// A uuid string.
 pub(crate) fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// Reads SSE `data:` messages from a streaming body until `count` have arrived.
+pub(crate) async fn read_events(
+    body: &mut hyper::body::Incoming,
+    buffer: &mut String,
+    count: usize,
+) -> Vec<Value> {
+    let mut events = Vec::new();
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            for line in block.lines() {
+                if let Some(data) = line.strip_prefix("data: ") {
+                    events.push(serde_json::from_str(data).unwrap());
+                }
+            }
+            if events.len() >= count {
+                return events;
+            }
+        }
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("no event within 5 s")
+            .expect("stream ended")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            buffer.push_str(std::str::from_utf8(&data).unwrap());
+        }
+    }
 }
