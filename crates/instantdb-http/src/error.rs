@@ -82,6 +82,14 @@ enum Kind {
     /// The server answered with a status the endpoint does not define as success.
     #[error("{0}")]
     Status(Box<ApiError>),
+    /// A success response of the wrong media type (an HTML page where events were expected).
+    #[error("HTTP {}: expected a {expected} body, got `{got}`", status.as_u16())]
+    ContentType {
+        expected: &'static str,
+        got: String,
+        status: StatusCode,
+        headers: HeaderMap,
+    },
     /// A success response whose body is not the expected JSON.
     #[error(
         "HTTP {}: could not decode the body as {target}: {message}{} (body starts with: {excerpt:?})",
@@ -182,6 +190,20 @@ impl Error {
         })
     }
 
+    pub(crate) fn content_type(
+        expected: &'static str,
+        got: String,
+        status: StatusCode,
+        headers: HeaderMap,
+    ) -> Error {
+        Error::new(Kind::ContentType {
+            expected,
+            got,
+            status,
+            headers,
+        })
+    }
+
     pub(crate) fn with_endpoint(mut self, endpoint: &str) -> Error {
         if self.inner.endpoint.is_none() {
             self.inner.endpoint = Some(endpoint.to_owned());
@@ -198,7 +220,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match &self.inner.kind {
             Kind::Status(api) => Some(api.status),
-            Kind::Decode { status, .. } => Some(*status),
+            Kind::Decode { status, .. } | Kind::ContentType { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -207,7 +229,7 @@ impl Error {
     pub fn headers(&self) -> Option<&HeaderMap> {
         match &self.inner.kind {
             Kind::Status(api) => Some(&api.headers),
-            Kind::Decode { headers, .. } => Some(headers),
+            Kind::Decode { headers, .. } | Kind::ContentType { headers, .. } => Some(headers),
             _ => None,
         }
     }
@@ -263,9 +285,12 @@ impl Error {
         matches!(&self.inner.kind, Kind::Builder(_))
     }
 
-    /// A success response whose body did not decode.
+    /// A success response whose body did not decode, or was not of the expected media type.
     pub fn is_decode(&self) -> bool {
-        matches!(&self.inner.kind, Kind::Decode { .. })
+        matches!(
+            &self.inner.kind,
+            Kind::Decode { .. } | Kind::ContentType { .. }
+        )
     }
 
     /// A body stream failed (the upload source, or the response mid-download).
@@ -371,6 +396,15 @@ impl fmt::Debug for Error {
             Kind::Transport { source } => s.field("transport", &source_chain(source.as_ref())),
             Kind::Body { source } => s.field("body", &source_chain(source.as_ref())),
             Kind::Status(api) => s.field("api_error", api),
+            Kind::ContentType {
+                expected,
+                got,
+                status,
+                ..
+            } => s
+                .field("expected", expected)
+                .field("content_type", got)
+                .field("status", status),
             Kind::Decode {
                 target,
                 path,

@@ -137,9 +137,26 @@ impl Response {
         self.body.into_stream()
     }
 
-    /// The body as server-sent events (see [`SseStream`]).
+    /// The body as server-sent events (see [`SseStream`]). If the response names a media type
+    /// other than `text/event-stream` (a proxy's HTML page, a JSON answer), the stream yields
+    /// one error and ends, as `EventSource` fails such a connection; a response without a
+    /// `content-type` is read as events.
     pub fn sse(self) -> SseStream {
-        SseStream::new(self.body.into_stream())
+        let media_type = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let wrong = media_type.filter(|value| {
+            let essence = value.split(';').next().unwrap_or_default().trim();
+            !essence.eq_ignore_ascii_case("text/event-stream")
+        });
+        match wrong {
+            Some(got) => SseStream::failed(
+                Error::content_type("text/event-stream", got, self.status, self.headers)
+                    .with_endpoint(&self.endpoint),
+            ),
+            None => SseStream::new(self.body.into_stream()),
+        }
     }
 
     /// The raw body.

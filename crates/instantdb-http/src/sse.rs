@@ -203,6 +203,8 @@ impl fmt::Debug for SseParser {
 pub struct SseStream {
     body: Option<BodyStream>,
     parser: SseParser,
+    /// Reported before anything else (a response that is not an event stream).
+    failure: Option<Error>,
 }
 
 impl SseStream {
@@ -210,6 +212,15 @@ impl SseStream {
         SseStream {
             body: Some(body),
             parser: SseParser::new(),
+            failure: None,
+        }
+    }
+
+    pub(crate) fn failed(error: Error) -> SseStream {
+        SseStream {
+            body: None,
+            parser: SseParser::new(),
+            failure: Some(error),
         }
     }
 
@@ -229,6 +240,9 @@ impl Stream for SseStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if let Some(failure) = this.failure.take() {
+            return Poll::Ready(Some(Err(failure)));
+        }
         loop {
             if let Some(event) = this.parser.next_event() {
                 return Poll::Ready(Some(Ok(event)));

@@ -44,14 +44,16 @@ pub enum Fault {
     Close,
     /// Never answer; the connection stays open until the client gives up.
     Stall,
-    /// Send a `200` head announcing `declared` bytes and the first bytes of `body`, then stall.
+    /// Send a `200` head (no content type) announcing `declared` bytes and the first bytes of
+    /// `body`, then stall.
     StallBody {
         /// The bytes sent before the stall.
         body: Bytes,
         /// The announced `content-length`.
         declared: usize,
     },
-    /// Send a `200` head announcing `declared` bytes, then only `body`, then close.
+    /// Send a `200` head (no content type) announcing `declared` bytes, then only `body`, then
+    /// close.
     Truncated {
         /// The bytes actually sent.
         body: Bytes,

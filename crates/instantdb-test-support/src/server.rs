@@ -245,7 +245,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
 async fn inject(mut stream: TcpStream, fault: Fault) {
     let head = |declared: usize| {
         format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\n\r\n"
+            "HTTP/1.1 200 OK\r\ncontent-length: {declared}\r\n\r\n"
         )
     };
     match fault {

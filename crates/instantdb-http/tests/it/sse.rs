@@ -106,3 +106,18 @@ async fn an_error_status_before_the_stream_is_a_typed_error() {
         .unwrap_err();
     assert_eq!(err.api_error().unwrap().error_type(), Some("param-missing"));
 }
+
+#[tokio::test]
+async fn a_response_that_is_not_an_event_stream_fails_the_stream() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::text(200, "<html>login</html>").header("content-type", "text/html"));
+    let client = client(&server).build().unwrap();
+    let mut stream = client.post("/admin/sse").send().await.unwrap().sse();
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(err.is_decode(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "POST /admin/sse: HTTP 200: expected a text/event-stream body, got `text/html`"
+    );
+    assert!(stream.next().await.is_none());
+}
