@@ -148,6 +148,10 @@ fn perms(args: PermsArgs) -> Result<(), Failure> {
         Value::Null => None,
         value => Some(Rules::from_value(value).map_err(|err| Failure::about(&input, err))?),
     };
-    let text = generate_perms_file(rules.as_ref(), &args.output.module, args.output.style.style());
+    let text = generate_perms_file(
+        rules.as_ref(),
+        &args.output.module,
+        args.output.style.style(),
+    );
     io::print(&text)
 }

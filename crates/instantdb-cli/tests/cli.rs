@@ -45,27 +45,68 @@ const WIRE: &str = r#"{"entities":{"todos":{"attrs":{"text":{"valueType":"string
 fn codegen_schema_from_wire_on_stdin_defaults_to_prettier_style() {
     let out = instant(&["codegen", "schema", "--from", "wire"], WIRE);
     let ts = stdout(&out);
-    assert!(ts.contains("import { i } from \"@instantdb/core\";\n"), "{ts}");
-    assert!(ts.contains("    todos: i.entity({\n      text: i.string(),\n    }),\n"), "{ts}");
-    assert!(ts.ends_with("export type { AppSchema };\nexport default schema;\n"), "{ts}");
+    assert!(
+        ts.contains("import { i } from \"@instantdb/core\";\n"),
+        "{ts}"
+    );
+    assert!(
+        ts.contains("    todos: i.entity({\n      text: i.string(),\n    }),\n"),
+        "{ts}"
+    );
+    assert!(
+        ts.ends_with("export type { AppSchema };\nexport default schema;\n"),
+        "{ts}"
+    );
 
-    let raw = instant(&["codegen", "schema", "--from", "wire", "--style", "raw", "--module", "@instantdb/react", "-"], WIRE);
+    let raw = instant(
+        &[
+            "codegen",
+            "schema",
+            "--from",
+            "wire",
+            "--style",
+            "raw",
+            "--module",
+            "@instantdb/react",
+            "-",
+        ],
+        WIRE,
+    );
     let raw = stdout(&raw);
-    assert!(raw.contains("import { i } from \"@instantdb/react\";\n"), "{raw}");
-    assert!(raw.contains("    \"todos\": i.entity({\n      \"text\": i.string(),\n    }),\n"), "{raw}");
+    assert!(
+        raw.contains("import { i } from \"@instantdb/react\";\n"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("    \"todos\": i.entity({\n      \"text\": i.string(),\n    }),\n"),
+        "{raw}"
+    );
 }
 
 #[test]
 fn codegen_schema_from_api_converts_and_can_print_the_def() {
     let api = r#"{"blobs":{"todos":{"id":{"id":"1","value-type":"blob","cardinality":"one","forward-identity":["f1","todos","id"],"unique?":true,"index?":false,"required?":true,"inferred-types":null,"catalog":"user"},"done":{"id":"2","value-type":"blob","cardinality":"one","forward-identity":["f2","todos","done"],"unique?":false,"index?":false,"required?":false,"inferred-types":["boolean"],"catalog":"user"}}},"refs":{}}"#;
-    let ts = instant(&["codegen", "schema", "--from", "api", "--style", "raw"], api);
-    assert!(stdout(&ts).contains("\"done\": i.any().optional(),"), "{}", stdout(&ts));
+    let ts = instant(
+        &["codegen", "schema", "--from", "api", "--style", "raw"],
+        api,
+    );
+    assert!(
+        stdout(&ts).contains("\"done\": i.any().optional(),"),
+        "{}",
+        stdout(&ts)
+    );
     let def = instant(&["codegen", "schema", "--from", "api", "--print-def"], api);
     let def: serde_json::Value = serde_json::from_str(stdout(&def)).expect("def JSON");
-    assert_eq!(def["entities"]["todos"]["attrs"]["done"]["metadata"]["derivedType"]["type"], "any");
+    assert_eq!(
+        def["entities"]["todos"]["attrs"]["done"]["metadata"]["derivedType"]["type"],
+        "any"
+    );
     // The /dash/apps/:id/schema/pull response shape works too.
     let pulled = format!(r#"{{"schema":{api},"app-title":"x"}}"#);
-    let ts2 = instant(&["codegen", "schema", "--from", "api", "--style", "raw"], &pulled);
+    let ts2 = instant(
+        &["codegen", "schema", "--from", "api", "--style", "raw"],
+        &pulled,
+    );
     assert_eq!(stdout(&ts2), stdout(&ts));
 }
 
@@ -79,7 +120,14 @@ fn prev_supplies_rooms_from_a_typescript_file() {
     )
     .expect("write prev");
     let out = instant(
-        &["codegen", "schema", "--from", "wire", "--prev", prev.to_str().unwrap()],
+        &[
+            "codegen",
+            "schema",
+            "--from",
+            "wire",
+            "--prev",
+            prev.to_str().unwrap(),
+        ],
         WIRE,
     );
     assert!(stdout(&out).contains("  rooms: {\n    chat: {\n      presence: i.entity({\n        name: i.string(),\n      }),\n    },\n  },\n"), "{}", stdout(&out));
@@ -87,7 +135,10 @@ fn prev_supplies_rooms_from_a_typescript_file() {
 
 #[test]
 fn codegen_perms_writes_rules_or_the_placeholder() {
-    let out = instant(&["codegen", "perms"], r#"{"todos":{"allow":{"view":"auth.id != null"}}}"#);
+    let out = instant(
+        &["codegen", "perms"],
+        r#"{"todos":{"allow":{"view":"auth.id != null"}}}"#,
+    );
     assert!(stdout(&out).contains("const rules = {\n  todos: {\n    allow: {\n      view: \"auth.id != null\",\n    },\n  },\n} satisfies InstantRules;\n"), "{}", stdout(&out));
     let placeholder = instant(&["codegen", "perms", "--style", "raw"], "null");
     assert!(stdout(&placeholder).contains("Welcome to Instant's permission system!"));
@@ -99,14 +150,29 @@ fn parse_then_codegen_round_trips_the_example_files() {
     let parsed = instant(&["parse", "schema", &schema_path], "");
     let wire = stdout(&parsed).to_owned();
     assert!(wire.starts_with("{\"entities\":{"), "{wire}");
-    let regenerated = instant(&["codegen", "schema", "--from", "wire", "--prev", &schema_path, "--module", "@instantdb/react"], &wire);
+    let regenerated = instant(
+        &[
+            "codegen",
+            "schema",
+            "--from",
+            "wire",
+            "--prev",
+            &schema_path,
+            "--module",
+            "@instantdb/react",
+        ],
+        &wire,
+    );
     let original = std::fs::read_to_string(&schema_path).expect("example schema");
     assert_eq!(stdout(&regenerated), original);
 
     let perms_path = example("instant.perms.ts");
     let rules = instant(&["parse", "perms", &perms_path], "");
     let rules_json = stdout(&rules).to_owned();
-    let regenerated = instant(&["codegen", "perms", "--module", "@instantdb/react"], &rules_json);
+    let regenerated = instant(
+        &["codegen", "perms", "--module", "@instantdb/react"],
+        &rules_json,
+    );
     let original = std::fs::read_to_string(&perms_path).expect("example perms");
     assert_eq!(stdout(&regenerated), original);
 }
@@ -122,7 +188,10 @@ fn parse_errors_are_located_with_an_excerpt_and_exit_1() {
         stderr.starts_with("<stdin>:2:32: Could not extract `a.x`. Found no call to `i.string()`, `i.number()`, etc.\n"),
         "{stderr}"
     );
-    assert!(stderr.contains("2 |   entities: { a: i.entity({ x: i.text() }) },\n"), "{stderr}");
+    assert!(
+        stderr.contains("2 |   entities: { a: i.entity({ x: i.text() }) },\n"),
+        "{stderr}"
+    );
     let caret = format!("  | {}^\n", " ".repeat(31));
     assert!(stderr.contains(&caret), "{stderr}");
 
@@ -132,11 +201,17 @@ fn parse_errors_are_located_with_an_excerpt_and_exit_1() {
 
     let json = instant(&["codegen", "perms"], "{\n  \"a\": 1,\n}");
     assert_eq!(json.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&json.stderr).starts_with("<stdin>:3:1: trailing comma"), "{}", String::from_utf8_lossy(&json.stderr));
+    assert!(
+        String::from_utf8_lossy(&json.stderr).starts_with("<stdin>:3:1: trailing comma"),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
 
     let missing = instant(&["parse", "schema", "/nonexistent/instant.schema.ts"], "");
     assert_eq!(missing.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("/nonexistent/instant.schema.ts: "));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).starts_with("/nonexistent/instant.schema.ts: ")
+    );
 }
 
 #[test]

@@ -14,19 +14,38 @@ const SCHEMA: &str = include_str!("bench.schema.ts");
 fn benches(c: &mut Criterion) {
     let schema = parse_schema_typescript_file(SCHEMA, "bench.schema.ts").expect("bench schema");
     assert_eq!(schema.entities.len(), 30);
-    assert_eq!(schema.entities.values().map(|e| e.attrs.len()).sum::<usize>(), 360);
+    assert_eq!(
+        schema
+            .entities
+            .values()
+            .map(|e| e.attrs.len())
+            .sum::<usize>(),
+        360
+    );
     assert_eq!(schema.links.len(), 40);
     // The official bench generates from the parsed schema with itself as `prev`; so does this.
-    assert_eq!(generate_schema_typescript_file(Some(&schema), &schema, "@instantdb/core"), SCHEMA);
+    assert_eq!(
+        generate_schema_typescript_file(Some(&schema), &schema, "@instantdb/core"),
+        SCHEMA
+    );
 
     c.bench_function("parse_schema", |b| {
         b.iter(|| parse_schema_typescript_file(black_box(SCHEMA), "bench.schema.ts"))
     });
     c.bench_function("codegen_schema", |b| {
-        b.iter(|| generate_schema_typescript_file(Some(&schema), black_box(&schema), "@instantdb/core"))
+        b.iter(|| {
+            generate_schema_typescript_file(Some(&schema), black_box(&schema), "@instantdb/core")
+        })
     });
     c.bench_function("codegen_schema_prettier", |b| {
-        b.iter(|| generate_schema_file(Some(&schema), black_box(&schema), "@instantdb/core", Style::Prettier))
+        b.iter(|| {
+            generate_schema_file(
+                Some(&schema),
+                black_box(&schema),
+                "@instantdb/core",
+                Style::Prettier,
+            )
+        })
     });
 }
 

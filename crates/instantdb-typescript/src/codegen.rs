@@ -83,7 +83,12 @@ pub(crate) fn read_wire(wire_json: &str) -> Result<(SchemaDef, Value), instantdb
     Ok((schema, links))
 }
 
-fn schema_file(prev: Option<&SchemaDef>, schema: &SchemaDef, links: &Value, module: &str) -> String {
+fn schema_file(
+    prev: Option<&SchemaDef>,
+    schema: &SchemaDef,
+    links: &Value,
+    module: &str,
+) -> String {
     let entities: Vec<String> = sorted(&schema.entities)
         .into_iter()
         .map(|(name, entity)| entity_snippet(name, entity))
@@ -215,7 +220,11 @@ fn rooms_snippet(prev: Option<&SchemaDef>) -> String {
     let mut out = String::from("{");
     if let Some(prev) = prev {
         for (name, room) in js::js_order(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))) {
-            out.push_str(&format!("\n  {}: {},", format_key(name), room_snippet(room)));
+            out.push_str(&format!(
+                "\n  {}: {},",
+                format_key(name),
+                room_snippet(room)
+            ));
         }
     }
     out.push_str(if out == "{" { "}" } else { "\n}" });

@@ -56,9 +56,7 @@ impl ParseError {
     ) -> ParseError {
         let offset = floor_char_boundary(src, offset.min(src.len()));
         let line_start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = src[offset..]
-            .find('\n')
-            .map_or(src.len(), |i| offset + i);
+        let line_end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
         let line = src[..line_start].matches('\n').count() + 1;
         let column = src[line_start..offset].chars().count() + 1;
         let source_line = src[line_start..line_end].trim_end_matches('\r').to_owned();
@@ -168,7 +166,7 @@ fn excerpt(line: &str, column: usize) -> (String, usize) {
     let mut shown: String = chars[start..end].iter().collect();
     let mut caret = column - start;
     if start > 0 {
-        shown.insert_str(0, "…");
+        shown.insert(0, '…');
         caret += 1;
     }
     if end < chars.len() {
@@ -191,7 +189,13 @@ mod tests {
     #[test]
     fn locates_line_and_column_in_characters() {
         let src = "a\nbé c\n";
-        let err = ParseError::at("f.ts", src, src.find('c').unwrap(), ParseErrorKind::Syntax, "m");
+        let err = ParseError::at(
+            "f.ts",
+            src,
+            src.find('c').unwrap(),
+            ParseErrorKind::Syntax,
+            "m",
+        );
         assert_eq!((err.line(), err.column()), (2, 4));
         assert_eq!(err.to_string(), "f.ts:2:4: m");
         assert_eq!(err.render(), "f.ts:2:4: m\n  |\n2 | bé c\n  |    ^\n");
@@ -201,7 +205,10 @@ mod tests {
     fn line_and_column_constructor_agrees_with_offsets() {
         let src = "{\n  \"é\": x\n}";
         let err = ParseError::at_line_column("f.json", src, 2, 8, ParseErrorKind::Json, "m");
-        assert_eq!((err.line(), err.column(), err.source_line()), (2, 8, "  \"é\": x"));
+        assert_eq!(
+            (err.line(), err.column(), err.source_line()),
+            (2, 8, "  \"é\": x")
+        );
         let err = ParseError::at_line_column("f.json", src, 9, 9, ParseErrorKind::Json, "m");
         assert_eq!(err.line(), 3);
     }

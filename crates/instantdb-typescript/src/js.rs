@@ -259,7 +259,16 @@ mod tests {
         for key in ["0", "9", "10", "4294967294"] {
             assert!(array_index(key).is_some(), "{key}");
         }
-        for key in ["", "01", "-1", "1.0", "4294967295", "99999999999", "1a", " 1"] {
+        for key in [
+            "",
+            "01",
+            "-1",
+            "1.0",
+            "4294967295",
+            "99999999999",
+            "1a",
+            " 1",
+        ] {
             assert_eq!(array_index(key), None, "{key}");
         }
     }

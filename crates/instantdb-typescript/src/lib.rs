@@ -66,7 +66,8 @@
 //! substitutions or other expressions; a file without `entities`; `i.graph(...)` (two
 //! arguments). Also rejected, where upstream accepts and passes the value through: links that
 //! are not `{forward: {on, has, label, required?, onDelete?}, reverse: {on, has, label,
-//! onDelete?}}` (the model is typed; unknown keys inside a link are dropped).
+//! onDelete?}}` (the model is typed; a [`SchemaDef`] drops unknown keys inside a link, the wire JSON
+//! of [`parse_schema_typescript_file_to_wire_json`] keeps them).
 //!
 //! ## What the rules parser accepts
 //!
@@ -126,7 +127,9 @@ pub fn generate_schema_file(
 ) -> String {
     match style {
         Style::Raw => generate_schema_typescript_file(prev, schema, module),
-        Style::Prettier => prettier::schema_file(prev, schema, &codegen::links_value(schema), module),
+        Style::Prettier => {
+            prettier::schema_file(prev, schema, &codegen::links_value(schema), module)
+        }
     }
 }
 

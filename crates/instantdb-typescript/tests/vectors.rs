@@ -11,10 +11,16 @@ use instantdb_typescript::{
 use serde_json::Value;
 
 fn vectors(section: &str) -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../conformance/platform-vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../conformance/platform-vectors.json"
+    );
     let text = std::fs::read_to_string(path).expect("conformance/platform-vectors.json");
     let all: Value = serde_json::from_str(&text).expect("vectors are JSON");
-    all[section].as_array().expect("section is an array").clone()
+    all[section]
+        .as_array()
+        .expect("section is an array")
+        .clone()
 }
 
 fn schema(value: &Value) -> Option<SchemaDef> {
@@ -27,7 +33,9 @@ fn codegen_matches_upstream_byte_for_byte() {
     assert!(cases.len() >= 4);
     for case in cases {
         let prev = schema(&case["prevSchema"]);
-        let module = case["instantModuleName"].as_str().unwrap_or("@instantdb/core");
+        let module = case["instantModuleName"]
+            .as_str()
+            .unwrap_or("@instantdb/core");
         let wire = case["newSchema"].to_string();
         let code = generate_schema_typescript_file_from_wire_json(prev.as_ref(), &wire, module)
             .expect("newSchema");
@@ -48,7 +56,12 @@ fn api_schema_codegen_matches_upstream() {
         let def = instantdb_schema::api_schema_to_schema_def(&api).expect("conversion");
         assert_eq!(def.to_wire_value(), case["wireSchema"], "{}", case["name"]);
         let code = generate_schema_typescript_file(None, &def, "@instantdb/core");
-        assert_eq!(code, case["generatedTs"].as_str().unwrap(), "{}", case["name"]);
+        assert_eq!(
+            code,
+            case["generatedTs"].as_str().unwrap(),
+            "{}",
+            case["name"]
+        );
     }
 }
 
@@ -58,7 +71,9 @@ fn perms_codegen_matches_upstream_byte_for_byte() {
     assert!(cases.len() >= 3);
     for case in cases {
         let rules = (!case["perms"].is_null()).then(|| Rules::from_value(&case["perms"]).unwrap());
-        let module = case["instantModuleName"].as_str().unwrap_or("@instantdb/core");
+        let module = case["instantModuleName"]
+            .as_str()
+            .unwrap_or("@instantdb/core");
         let code = generate_perms_typescript_file(rules.as_ref(), module);
         assert_eq!(code, case["output"].as_str().unwrap(), "{}", case["name"]);
     }
@@ -87,8 +102,13 @@ fn schema_parsing_matches_upstream() {
             let parsed = result.unwrap_or_else(|e| panic!("{name}: {}", e.render()));
             let expected = SchemaDef::from_wire_value(&case["wireSchema"]).unwrap();
             assert_eq!(parsed, expected, "{name}");
-            let wire = parse_schema_typescript_file_to_wire_json(input, "instant.schema.ts").unwrap();
-            assert_eq!(wire, serde_json::to_string(&case["wireSchema"]).unwrap(), "{name}");
+            let wire =
+                parse_schema_typescript_file_to_wire_json(input, "instant.schema.ts").unwrap();
+            assert_eq!(
+                wire,
+                serde_json::to_string(&case["wireSchema"]).unwrap(),
+                "{name}"
+            );
             continue;
         }
         if let Some(expected) = accepted_beyond_upstream(name) {
@@ -100,14 +120,25 @@ fn schema_parsing_matches_upstream() {
             // Accepted beyond upstream; the link is incomplete, so the typed model rejects it.
             "links: template literal" | "links: as const" => {
                 let err = result.expect_err(name);
-                assert!(err.message().starts_with("Could not read link `l`"), "{name}: {err}");
+                assert!(
+                    err.message().starts_with("Could not read link `l`"),
+                    "{name}: {err}"
+                );
             }
             "syntax error (raw babel message)" => {
-                assert_eq!(result.expect_err(name).kind(), ParseErrorKind::Syntax, "{name}");
+                assert_eq!(
+                    result.expect_err(name).kind(),
+                    ParseErrorKind::Syntax,
+                    "{name}"
+                );
             }
             _ => {
                 let err = result.expect_err(name);
-                assert_eq!(err.message(), case["errorMessage"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    err.message(),
+                    case["errorMessage"].as_str().unwrap(),
+                    "{name}"
+                );
                 assert_eq!(err.kind(), ParseErrorKind::Unsupported, "{name}");
             }
         }
@@ -146,7 +177,11 @@ fn perms_parsing_matches_upstream() {
             }
             _ => {
                 let err = result.expect_err(name);
-                assert_eq!(err.message(), case["errorMessage"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    err.message(),
+                    case["errorMessage"].as_str().unwrap(),
+                    "{name}"
+                );
             }
         }
     }

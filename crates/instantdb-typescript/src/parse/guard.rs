@@ -97,7 +97,11 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                 }
                 bump(&mut levels, &mut total);
             }
-            Token::Gt | Token::GtEq | Token::RShift | Token::RShiftEq | Token::ZeroFillRShift
+            Token::Gt
+            | Token::GtEq
+            | Token::RShift
+            | Token::RShiftEq
+            | Token::ZeroFillRShift
             | Token::ZeroFillRShiftEq => {
                 let closes = match token {
                     Token::RShift | Token::RShiftEq => 2,
@@ -105,7 +109,9 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                     _ => 1,
                 };
                 for _ in 0..closes {
-                    if levels.len() > 1 && levels.last().is_some_and(|(kind, _)| *kind == Open::Angle) {
+                    if levels.len() > 1
+                        && levels.last().is_some_and(|(kind, _)| *kind == Open::Angle)
+                    {
                         let (_, count) = levels.pop().unwrap_or((Open::Angle, 0));
                         total -= count;
                     }
@@ -129,9 +135,7 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
             });
         }
         previous = Some(token);
-        previous_text = text
-            .get(offset(span.lo)..offset(span.hi))
-            .unwrap_or("");
+        previous_text = text.get(offset(span.lo)..offset(span.hi)).unwrap_or("");
     }
     Ok(())
 }

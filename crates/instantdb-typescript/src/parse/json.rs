@@ -11,8 +11,9 @@ use serde_json::{Map, Number, Value};
 use swc_common::Spanned;
 use swc_ecma_ast::{Expr, Lit, UnaryOp};
 
-use super::{Key, Located, Property, PropValue, WalkResult, babel_type, template_string,
-    unwrap_extensions};
+use super::{
+    Key, Located, PropValue, Property, WalkResult, babel_type, template_string, unwrap_extensions,
+};
 use crate::js;
 
 /// Converts `value` (an `ObjectProperty` value) to JSON.

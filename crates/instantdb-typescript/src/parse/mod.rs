@@ -212,7 +212,10 @@ pub(crate) enum Property<'a> {
         span: Span,
     },
     /// A spread, method, getter or setter.
-    Other { babel_type: &'static str, span: Span },
+    Other {
+        babel_type: &'static str,
+        span: Span,
+    },
 }
 
 /// The value of an `ObjectProperty`: an expression, or the identifier of a shorthand `{ a }`

@@ -17,7 +17,9 @@ const NOT_RULES: &str = "Could not extract rules";
 pub(crate) fn walk(module: &Module, _context: &Context) -> WalkResult<Rules> {
     let (value, span) = rules_value(module)?;
     match &value {
-        Value::Object(_) => Rules::from_value(&value).map_err(|err| Located::new(span, err.to_string())),
+        Value::Object(_) => {
+            Rules::from_value(&value).map_err(|err| Located::new(span, err.to_string()))
+        }
         other => Err(Located::new(
             span,
             format!(

@@ -7,9 +7,8 @@ use swc_ecma_ast::{Callee, Expr, Module, ObjectLit};
 
 use super::json::ast_to_json;
 use super::{
-    Context, Located, Property, PropValue, WalkResult, binding_name, default_export,
-    key_name, member_property_name, properties, top_level_declarations, unparen,
-    unwrap_extensions,
+    Context, Located, PropValue, Property, WalkResult, binding_name, default_export, key_name,
+    member_property_name, properties, top_level_declarations, unparen, unwrap_extensions,
 };
 
 const EXPECTED_SCHEMA_CALL: &str =
@@ -130,7 +129,9 @@ fn read_entities(object: &ObjectLit, context: &Context) -> WalkResult<IndexMap<S
     for property in properties(object) {
         let (key, value) = match property {
             Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => return Err(not_object_property(babel_type, span)),
+            Property::Other { babel_type, span } => {
+                return Err(not_object_property(babel_type, span));
+            }
         };
         let etype = key_name(&key)?;
         let attrs = value
@@ -182,7 +183,12 @@ fn read_entity(etype: &str, object: &ObjectLit, context: &Context) -> WalkResult
 }
 
 /// One attribute: `i.<type>()` followed by modifiers, walked from the outermost call inwards.
-fn read_attr(etype: &str, label: &str, value: PropValue<'_>, context: &Context) -> WalkResult<AttrDef> {
+fn read_attr(
+    etype: &str,
+    label: &str,
+    value: PropValue<'_>,
+    context: &Context,
+) -> WalkResult<AttrDef> {
     let expected_call = |span: Span| {
         Located::new(
             span,
@@ -265,7 +271,9 @@ fn read_rooms(object: &ObjectLit, context: &Context) -> WalkResult<IndexMap<Stri
     for property in properties(object) {
         let (key, value) = match property {
             Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => return Err(not_object_property(babel_type, span)),
+            Property::Other { babel_type, span } => {
+                return Err(not_object_property(babel_type, span));
+            }
         };
         let room_name = key_name(&key)?;
         let Some(room_object) = object_value(value) else {
@@ -291,7 +299,9 @@ fn read_room(room_name: &str, object: &ObjectLit, context: &Context) -> WalkResu
     for property in properties(object) {
         let (key, value) = match property {
             Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => return Err(not_object_property(babel_type, span)),
+            Property::Other { babel_type, span } => {
+                return Err(not_object_property(babel_type, span));
+            }
         };
         let name = key_name(&key)?;
         match name.as_str() {
@@ -388,4 +398,3 @@ fn link_span(object: &ObjectLit, name: &str) -> Option<Span> {
         })
         .last()
 }
-

@@ -295,7 +295,8 @@ pub(super) fn print(doc: &Doc) -> String {
                         let most_expanded = states.last().unwrap_or(&group.contents);
                         let mut chosen = None;
                         if !group.brk {
-                            for state in states.iter().take(states.len().saturating_sub(1)).skip(1) {
+                            for state in states.iter().take(states.len().saturating_sub(1)).skip(1)
+                            {
                                 let candidate = Command {
                                     indent: ind,
                                     mode: Mode::Flat,
@@ -338,7 +339,11 @@ pub(super) fn print(doc: &Doc) -> String {
                 let brk = |doc| command_at(ind, Mode::Break, doc);
                 let content_fits = fits(flat(content), &[], remaining, &modes, true);
                 if parts.len() == 1 {
-                    commands.push(if content_fits { flat(content) } else { brk(content) });
+                    commands.push(if content_fits {
+                        flat(content)
+                    } else {
+                        brk(content)
+                    });
                     continue;
                 }
                 let whitespace = &parts[1];
@@ -353,7 +358,13 @@ pub(super) fn print(doc: &Doc) -> String {
                     continue;
                 }
                 let pair = Doc::Concat(vec![content.clone(), whitespace.clone(), parts[2].clone()]);
-                let pair_fits = fits(command_at(ind, Mode::Flat, &pair), &[], remaining, &modes, true);
+                let pair_fits = fits(
+                    command_at(ind, Mode::Flat, &pair),
+                    &[],
+                    remaining,
+                    &modes,
+                    true,
+                );
                 commands.push(Command {
                     indent: ind,
                     mode,

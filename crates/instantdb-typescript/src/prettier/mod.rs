@@ -18,8 +18,8 @@ use serde_json::Value;
 use crate::codegen::{EMPTY_RULES_PLACEHOLDER, format_key};
 use crate::js;
 use doc::{
-    Doc, Ids, can_break, concat, conditional_group, fill, group, group_with_id, hardline,
-    if_break, indent, indent_if_break, join, line, softline, text, will_break,
+    Doc, Ids, can_break, concat, conditional_group, fill, group, group_with_id, hardline, if_break,
+    indent, indent_if_break, join, line, softline, text, will_break,
 };
 
 /// The schema file in prettier style; `links` is the links JSON to print (see
@@ -52,7 +52,12 @@ pub(crate) fn schema_file(
         }
     }
     let sections = vec![
-        property("entities", "entities", Rhs::Object(object(entities)), &mut ids),
+        property(
+            "entities",
+            "entities",
+            Rhs::Object(object(entities)),
+            &mut ids,
+        ),
         property("links", "links", json_rhs(links, &mut ids), &mut ids),
         property("rooms", "rooms", Rhs::Object(object(rooms)), &mut ids),
     ];
@@ -164,7 +169,12 @@ fn property(raw_key: &str, key: &str, value: Rhs, ids: &mut Ids) -> Doc {
     let never_break = !can_break(&left) && (short_key || matches!(value, Rhs::Keyword(_)));
     if never_break {
         return group(
-            concat(vec![group(left, false), text(":"), text(" "), value.into_doc()]),
+            concat(vec![
+                group(left, false),
+                text(":"),
+                text(" "),
+                value.into_doc(),
+            ]),
             false,
         );
     }
@@ -222,14 +232,15 @@ fn member_call(names: &[&str], arg: Option<Doc>, ids: &mut Ids) -> Call {
         Some(object) => call_arguments(object),
         None => text("()"),
     };
-    let poorly_breakable_first = match &first_args {
-        Doc::Text(_) => true,
-        _ => false,
-    };
+    let poorly_breakable_first = matches!(first_args, Doc::Text(_));
     // Printed groups after the first node `i`: `.name` followed by its arguments.
     let mut groups = Vec::with_capacity(names.len());
     for (index, name) in names.iter().enumerate() {
-        let args = if index == 0 { first_args.clone() } else { text("()") };
+        let args = if index == 0 {
+            first_args.clone()
+        } else {
+            text("()")
+        };
         groups.push(concat(vec![text(format!(".{name}")), args]));
     }
     // With one call (`i.x()`) the chain has two groups: printed on one line, not as a chain.
@@ -255,7 +266,10 @@ fn member_call(names: &[&str], arg: Option<Doc>, ids: &mut Ids) -> Call {
         text("")
     };
     Call {
-        doc: concat(vec![break_parent, conditional_group(vec![one_line, expanded])]),
+        doc: concat(vec![
+            break_parent,
+            conditional_group(vec![one_line, expanded]),
+        ]),
         poorly_breakable: false,
     }
 }
@@ -313,7 +327,12 @@ fn call_arguments(object: Doc) -> Doc {
 fn entity_call(entity: &EntityDef, ids: &mut Ids) -> Rhs {
     let mut attrs = Vec::new();
     for (label, attr) in sorted(&entity.attrs) {
-        attrs.push(property(&format_key(label), label, attr_chain(attr, ids), ids));
+        attrs.push(property(
+            &format_key(label),
+            label,
+            attr_chain(attr, ids),
+            ids,
+        ));
     }
     Rhs::Call(member_call(&["entity"], Some(object(attrs)), ids))
 }
@@ -345,9 +364,19 @@ fn room_object(room: &RoomDef, ids: &mut Ids) -> Doc {
     if let Some(topics) = &room.topics {
         let mut entries = Vec::new();
         for (name, topic) in js::js_order(topics.iter().map(|(k, v)| (k.as_str(), v))) {
-            entries.push(property(&format_key(name), name, entity_call(topic, ids), ids));
+            entries.push(property(
+                &format_key(name),
+                name,
+                entity_call(topic, ids),
+                ids,
+            ));
         }
-        properties.push(property("\"topics\"", "topics", Rhs::Object(object(entries)), ids));
+        properties.push(property(
+            "\"topics\"",
+            "topics",
+            Rhs::Object(object(entries)),
+            ids,
+        ));
     }
     object(properties)
 }
@@ -407,7 +436,10 @@ fn array(items: &[Value], ids: &mut Ids) -> Doc {
         let mut parts = Vec::with_capacity(elements.len() * 2);
         for (index, element) in elements.into_iter().enumerate() {
             if index == last {
-                parts.push(concat(vec![element, if_break(text(","), text(""), Some(id))]));
+                parts.push(concat(vec![
+                    element,
+                    if_break(text(","), text(""), Some(id)),
+                ]));
             } else {
                 parts.push(concat(vec![element, text(",")]));
                 parts.push(line());
@@ -417,7 +449,10 @@ fn array(items: &[Value], ids: &mut Ids) -> Doc {
     } else {
         let separator = concat(vec![text(","), line()]);
         let elements = elements.into_iter().map(|e| group(e, false)).collect();
-        concat(vec![join(&separator, elements), if_break(text(","), text(""), None)])
+        concat(vec![
+            join(&separator, elements),
+            if_break(text(","), text(""), None),
+        ])
     };
     group_with_id(
         concat(vec![
@@ -446,7 +481,8 @@ fn print_key(raw: &str, key: &str) -> String {
         return raw.to_owned();
     }
     let printed = print_string(raw);
-    let unquotable = printed.get(1..printed.len() - 1) == Some(key) && width::is_es5_identifier_name(key);
+    let unquotable =
+        printed.get(1..printed.len() - 1) == Some(key) && width::is_es5_identifier_name(key);
     if unquotable { key.to_owned() } else { printed }
 }
 

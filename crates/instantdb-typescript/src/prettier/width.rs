@@ -47,7 +47,9 @@ fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
 /// prettier's `isEs5IdentifierName` (reserved words included: they are valid property names).
 pub(super) fn is_es5_identifier_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|first| in_ranges(ES5_START, first))
+    chars
+        .next()
+        .is_some_and(|first| in_ranges(ES5_START, first))
         && chars.all(|c| in_ranges(ES5_PART, c))
 }
 

@@ -1,0 +1,221 @@
+//! The forms the parsers accept beyond upstream, their errors, and the nesting guard.
+
+use instantdb_schema::{SchemaDef, i};
+use instantdb_typescript::{
+    ParseErrorKind, Style, generate_perms_file, generate_schema_file,
+    generate_schema_file_from_wire_json, parse_perms_typescript_file, parse_schema_typescript_file,
+    parse_schema_typescript_file_to_wire_json, rules_to_json,
+};
+
+fn schema(src: &str) -> SchemaDef {
+    parse_schema_typescript_file(src, "instant.schema.ts")
+        .unwrap_or_else(|e| panic!("{}", e.render()))
+}
+
+fn todos() -> SchemaDef {
+    i::schema().entities([("todos", i::entity([("title", i::string().indexed())]))])
+}
+
+#[test]
+fn accepts_the_documented_extensions() {
+    let forms = [
+        "export const _schema = i.schema({ entities: { todos: i.entity({ title: i.string().indexed() }) } });",
+        "import { i as b } from '@instantdb/core';\nconst _schema = b.schema({ entities: { todos: b.entity({ title: b.string().indexed() }) } });",
+        "import * as db from '@instantdb/core';\nconst _schema = db.i.schema({ entities: { todos: db.i.entity({ title: db.i.string().indexed() }) } });",
+        "const _schema = i.schema({ entities: { todos: i.entity({ title: i.string().indexed() }) } as const }) satisfies object;",
+        "export default i.schema({ entities: { todos: i.entity({ title: i.string().indexed() }) } });",
+        "const graph = i.schema({ entities: { todos: i.entity({ title: i.string().indexed() }) } });\nconst typed: unknown = graph;\nexport default typed;",
+        "const s = i.schema({ entities: { [`todos`]: i.entity({ title: i.string<'a' | 'b'>().indexed() }) } });\nexport { s as default };",
+        "const _schema = (i.schema)(({ entities: ({ todos: (i.entity({ title: ((i).string()).indexed() })) }) }));",
+    ];
+    for src in forms {
+        assert_eq!(schema(src), todos(), "{src}");
+    }
+}
+
+#[test]
+fn upstream_rejections_keep_upstream_messages_and_point_at_the_code() {
+    let cases = [
+        (
+            "const _schema = i.schema({ entities: { a: i.entity({ x: i.string() as any }) } });",
+            "Could not extract `a.x`. Expected a call to `i.string()`, `i.number()`, etc. Got something else.",
+            (1, 57),
+        ),
+        (
+            "const schema = i.schema({ entities: {} });",
+            "Could not extract schema, did not find any entities.",
+            (1, 1),
+        ),
+        (
+            "const _schema = i.schema({\n  entities: {},\n  links: { l: { forward: { on: A } } },\n});",
+            "Unsupported AST node type for JSON conversion: Identifier",
+            (3, 32),
+        ),
+        (
+            "const _schema = i.schema({ entities: {}, rooms: { r: { topics: 1 } } });",
+            "Could not exxtract `rooms.r.topics`. Expected an object, got `NumericLiteral`.",
+            (1, 64),
+        ),
+        (
+            "const _schema = i.schema({ ...x, entities: {} });",
+            "Could not extra schema property, expected an `ObjectProperty`, got `SpreadElement'.",
+            (1, 28),
+        ),
+    ];
+    for (src, message, (line, column)) in cases {
+        let err = parse_schema_typescript_file(src, "s.ts").expect_err(src);
+        assert_eq!(err.message(), message, "{src}");
+        assert_eq!((err.line(), err.column()), (line, column), "{src}");
+        assert_eq!(err.kind(), ParseErrorKind::Unsupported);
+        assert_eq!(err.file(), "s.ts");
+    }
+}
+
+#[test]
+fn malformed_links_are_reported_at_the_link() {
+    let src = "const _schema = i.schema({ entities: {}, links: {\n  bad: { forward: { on: 'a', has: 'few', label: 'b' }, reverse: { on: 'a', has: 'one', label: 'c' } },\n} });";
+    let err = parse_schema_typescript_file(src, "s.ts").expect_err("has: few");
+    assert_eq!((err.line(), err.column()), (2, 3));
+    assert!(
+        err.message().starts_with("Could not read link `bad`"),
+        "{}",
+        err.message()
+    );
+}
+
+#[test]
+fn wire_json_keeps_hand_written_link_order_and_round_trips_through_codegen() {
+    let src = "const _schema = i.schema({ entities: { a: i.entity({}) }, links: { l: { reverse: { label: 'c', on: 'a', has: 'many' }, forward: { label: 'b', on: 'a', has: 'one' } } } });";
+    let wire = parse_schema_typescript_file_to_wire_json(src, "s.ts").unwrap();
+    assert!(wire.contains(r#""links":{"l":{"reverse":{"label":"c","on":"a","has":"many"},"forward":{"label":"b","on":"a","has":"one"}}}"#), "{wire}");
+    let ts =
+        generate_schema_file_from_wire_json(None, &wire, "@instantdb/core", Style::Raw).unwrap();
+    assert!(
+        ts.contains("      \"reverse\": {\n        \"label\": \"c\","),
+        "{ts}"
+    );
+    assert_eq!(
+        parse_schema_typescript_file_to_wire_json(&ts, "g.ts").unwrap(),
+        wire
+    );
+}
+
+#[test]
+fn perms_extensions() {
+    let forms = [
+        "const rules: InstantRules = { a: { allow: { view: 'true' } } };",
+        "const rules = { a: { allow: { view: `true` } } } as const;",
+        "export const rules = { a: { allow: { view: 'true' } } } satisfies InstantRules;",
+        "export default { a: { allow: { view: 'true' } } } satisfies InstantRules;",
+        "const perms = { a: { allow: { view: 'true' } } };\nexport default perms;",
+    ];
+    for src in forms {
+        let rules = parse_perms_typescript_file(src, "p.ts")
+            .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
+        assert_eq!(
+            rules_to_json(&rules),
+            r#"{"a":{"allow":{"view":"true"}}}"#,
+            "{src}"
+        );
+    }
+    let err = parse_perms_typescript_file("const rules = 'x' satisfies InstantRules;", "p.ts")
+        .unwrap_err();
+    assert!(
+        err.message().contains("must be an object, got a string"),
+        "{}",
+        err.message()
+    );
+    let err = parse_perms_typescript_file("const rules = {} as InstantRules;", "p.ts").unwrap_err();
+    assert_eq!(err.message(), "Could not extract rules");
+}
+
+#[test]
+fn deep_nesting_is_refused_before_it_can_overflow_the_stack() {
+    for (open, close) in [
+        ("(", ")"),
+        ("[", "]"),
+        ("{a:", "}"),
+        ("-", ""),
+        ("a?b:", "c"),
+        ("x=>", "1"),
+        ("A<", ">"),
+    ] {
+        let depth = 100_000;
+        let src = format!("const x = {}1{};", open.repeat(depth), close.repeat(depth));
+        let err = parse_schema_typescript_file(&src, "deep.ts").expect_err(open);
+        assert_eq!(err.kind(), ParseErrorKind::TooDeep, "{open}");
+        let err = parse_perms_typescript_file(&src, "deep.ts").expect_err(open);
+        assert_eq!(err.kind(), ParseErrorKind::TooDeep, "{open}");
+    }
+    // A regular expression hides brackets from the lexer: everything after it counts.
+    let src = format!(
+        "const x = /\"/ + {}1{};",
+        "(".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    let err = parse_schema_typescript_file(&src, "deep.ts").expect_err("regex");
+    assert_eq!(err.kind(), ParseErrorKind::TooDeep);
+    let src = format!(
+        "const x = `${{{}1{}}}`;",
+        "(".repeat(5_000),
+        ")".repeat(5_000)
+    );
+    let err = parse_schema_typescript_file(&src, "deep.ts").expect_err("template");
+    assert_eq!(err.kind(), ParseErrorKind::TooDeep);
+}
+
+#[test]
+fn nesting_below_the_limit_parses_on_the_grown_stack() {
+    let depth = 400;
+    let src = format!(
+        "const x = {}1{};\nconst _schema = i.schema({{ entities: {{}} }});",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    assert_eq!(schema(&src), SchemaDef::default());
+    let src = format!(
+        "const rules = {{ a: {}1{} }} satisfies X;",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let rules = parse_perms_typescript_file(&src, "p.ts").unwrap();
+    assert!(rules_to_json(&rules).contains("[[[[1]]]]"));
+}
+
+#[test]
+fn syntax_errors_carry_swc_messages_and_positions() {
+    let err = parse_schema_typescript_file("const a = 1;\nconst bad = ;\n", "s.ts").unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::Syntax);
+    assert_eq!((err.line(), err.column()), (2, 13));
+    assert_eq!(err.source_line(), "const bad = ;");
+    // Errors swc recovers from are still errors, as with Babel's `errorRecovery: false`.
+    assert!(
+        parse_schema_typescript_file(
+            "const _schema = i.schema({ entities: {} }); const _schema = 1;",
+            "s.ts"
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn prettier_style_matches_real_prettier_goldens() {
+    // Outputs of prettier 3.10.1 on the raw generator output (long names break lines).
+    let long = "x".repeat(70);
+    let wire = format!(
+        r#"{{"entities":{{"{long}":{{"attrs":{{"{long}":{{"valueType":"string","required":false,"isIndexed":true,"config":{{"indexed":true,"unique":true}},"metadata":{{}}}},"short":{{"valueType":"string","required":true,"isIndexed":false,"config":{{"indexed":false,"unique":false}},"metadata":{{}}}},"{long}2":{{"valueType":"string","required":true,"isIndexed":false,"config":{{"indexed":false,"unique":false}},"metadata":{{}}}}}},"links":{{}}}},"{long}e":{{"attrs":{{}},"links":{{}}}}}},"links":{{}},"rooms":{{}}}}"#
+    );
+    let ts = generate_schema_file_from_wire_json(None, &wire, "@instantdb/core", Style::Prettier)
+        .unwrap();
+    assert_eq!(ts, include_str!("long-names.prettier.ts"));
+
+    let rules_json = r#"{"a":{"bind":["isOwner","auth.id != null && auth.id == data.ownerId && auth.email == \"x\"", "b"], "allow": {"view": "auth.id != null && auth.id == data.ownerId && auth.email == data.email && 1 == 1", "create": "auth.id != null && auth.id == data.ownerId && auth.email == data.email && 1 == 1"}}, "$rateLimits": {"x": {"limits": [{"capacity": 1, "refill": {"amount": 2}}, {"capacity": 3, "refill": {}}]}}, "n": [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,-5, 1e21], "10": null, "x-y": [[1,2],[3,4]], "s": ["a"]}"#;
+    let rules = instantdb_schema::perms::Rules::from_json(rules_json).unwrap();
+    assert_eq!(
+        generate_perms_file(Some(&rules), "@instantdb/core", Style::Prettier),
+        include_str!("rules.prettier.ts")
+    );
+    // The raw style of the same schema parses back to it.
+    let raw = generate_schema_file(None, &todos(), "@instantdb/core", Style::Raw);
+    assert_eq!(schema(&raw), todos());
+}
