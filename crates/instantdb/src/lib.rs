@@ -17,3 +17,8 @@ pub use instantdb_http as http;
 #[cfg(feature = "emulator")]
 #[doc(inline)]
 pub use instantdb_emulator as emulator;
+
+/// `instant.schema.ts` / `instant.perms.ts` code generation and parsing (feature `typescript`).
+#[cfg(feature = "typescript")]
+#[doc(inline)]
+pub use instantdb_typescript as typescript;
