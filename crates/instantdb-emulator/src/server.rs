@@ -258,6 +258,15 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("GET", ["superadmin", "apps", app_id, "perms"]) => {
             platform::routes::get_perms(shared, req, app_id)
         }
+        ("POST", ["dash", "apps", app_id, "rules"]) => {
+            platform::routes::push_perms(shared, req, app_id)
+        }
+        ("GET", ["dash", "apps", "ephemeral", app_id]) => {
+            platform::routes::get_ephemeral(shared, app_id)
+        }
+        ("GET", ["admin", "soft_deleted_attrs"]) => {
+            platform::routes::soft_deleted_attrs(shared, req)
+        }
         ("POST", ["superadmin", "apps", app_id, "perms"]) => {
             platform::routes::push_perms(shared, req, app_id)
         }

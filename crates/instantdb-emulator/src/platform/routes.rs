@@ -584,3 +584,24 @@ pub(crate) fn token_info(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
         "scopes": record.scopes.join(" "),
     })))
 }
+
+/// `GET /dash/apps/ephemeral/:app_id` (no auth): a temporary app and its expiry.
+pub(crate) fn get_ephemeral(shared: &Arc<Shared>, app_id: &str) -> ApiResult<Reply> {
+    let app_id = path_uuid(app_id, "app_id")?;
+    let state = shared.read();
+    let app = app_or_not_found(&state, &app_id)?;
+    if !app.meta.ephemeral {
+        return Err(ApiError::permission_denied("ephemeral-app?", json!(app_id)));
+    }
+    Ok(Reply::Json(json!({
+        "app": app_row(app),
+        "expires_ms": app.meta.created_at + EPHEMERAL_LIFETIME_MS,
+    })))
+}
+
+/// `GET /admin/soft_deleted_attrs`: always empty, since the emulator deletes attributes for good.
+pub(crate) fn soft_deleted_attrs(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
+    let state = shared.read();
+    auth::app_id_authed(&state, req, Scope::DataRead)?;
+    Ok(Reply::Json(json!({ "attrs": [], "grace-period-days": 2 })))
+}

@@ -154,6 +154,28 @@ async fn tokens_scopes_and_roles() {
     assert!(temp["app"]["admin-token"].is_string());
     let fourteen_days = 14 * 24 * 3600 * 1000;
     assert!(temp["expires_ms"].as_i64().unwrap() > fourteen_days);
+    let temp_id = temp["app"]["id"].as_str().unwrap();
+    let fetched = Client::new(emu.base_url())
+        .get(&format!("/dash/apps/ephemeral/{temp_id}"), &[])
+        .await
+        .ok();
+    assert_eq!(fetched["app"]["title"], "tmp");
+    // The CLI pushes rules through `/dash/apps/:id/rules`.
+    let other_id = other.app_id.to_string();
+    let pushed = owner
+        .call(
+            "POST",
+            &format!("/dash/apps/{other_id}/rules"),
+            Some(json!({ "code": { "x": { "allow": { "view": "false" } } } })),
+        )
+        .await
+        .ok();
+    assert_eq!(pushed["rules"]["code"]["x"]["allow"]["view"], "false");
+    let pulled = owner
+        .call("GET", &format!("/dash/apps/{other_id}/perms/pull"), None)
+        .await
+        .ok();
+    assert_eq!(pulled["perms"], pushed["rules"]["code"]);
 }
 
 fn goals_schema(title_unique: bool, cascade_many: bool) -> Value {
