@@ -16,12 +16,12 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use tokio::net::TcpStream;
 
+use crate::proxy::ProxyMatcher;
 use crate::transport::{BoxFuture, Transport};
 use crate::{Body, Error};
 
@@ -55,7 +55,7 @@ impl Default for HyperConfig {
 
 pub(crate) struct HyperTransport {
     client: HyperClient<Connector, Body>,
-    proxy: Option<Arc<Matcher>>,
+    proxy: Option<Arc<ProxyMatcher>>,
 }
 
 impl HyperTransport {
@@ -194,7 +194,7 @@ struct Connector {
     direct: HttpsConnector<HttpConnector>,
     http: HttpConnector,
     tls: Arc<rustls::ClientConfig>,
-    proxy: Option<Arc<Matcher>>,
+    proxy: Option<Arc<ProxyMatcher>>,
     https_only: bool,
 }
 

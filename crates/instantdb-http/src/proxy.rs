@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 
 /// Proxy settings of a [`Client`](crate::Client).
 ///
@@ -98,9 +98,12 @@ impl Proxy {
         }
     }
 
-    pub(crate) fn matcher(&self) -> Option<Matcher> {
+    pub(crate) fn matcher(&self) -> Option<ProxyMatcher> {
         match &self.kind {
-            Kind::Env => Some(Matcher::from_env()),
+            Kind::Env => Some(ProxyMatcher {
+                matcher: Matcher::from_env(),
+                bypass_loopback: true,
+            }),
             Kind::None => None,
             Kind::Custom {
                 http,
@@ -117,10 +120,36 @@ impl Proxy {
                 if let Some(no_proxy) = no_proxy {
                     builder = builder.no(no_proxy.as_str());
                 }
-                Some(builder.build())
+                Some(ProxyMatcher {
+                    matcher: builder.build(),
+                    bypass_loopback: false,
+                })
             }
         }
     }
+}
+
+/// Decides, per destination, which proxy (if any) to use.
+pub(crate) struct ProxyMatcher {
+    matcher: Matcher,
+    bypass_loopback: bool,
+}
+
+impl ProxyMatcher {
+    pub(crate) fn intercept(&self, dst: &http::Uri) -> Option<Intercept> {
+        if self.bypass_loopback && dst.host().is_some_and(is_loopback) {
+            return None;
+        }
+        self.matcher.intercept(dst)
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl fmt::Debug for Proxy {
@@ -183,5 +212,38 @@ mod tests {
         );
         assert!(!format!("{proxy:?}").contains("hunter2"));
         assert!(Proxy::none().matcher().is_none());
+        // Explicit settings apply to loopback too (the proxy tests rely on it)...
+        let custom = Proxy::custom()
+            .with_http("http://127.0.0.1:3128")
+            .matcher()
+            .unwrap();
+        assert!(
+            custom
+                .intercept(&"http://127.0.0.1:8888/x".parse().unwrap())
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn environment_proxies_never_take_loopback_traffic() {
+        let env = ProxyMatcher {
+            matcher: Matcher::builder()
+                .http("http://proxy.example:3128")
+                .https("http://proxy.example:3128")
+                .build(),
+            bypass_loopback: true,
+        };
+        for url in [
+            "http://localhost:8888/x",
+            "https://127.0.0.1/x",
+            "http://127.1.2.3/x",
+            "http://[::1]:8888/x",
+        ] {
+            assert!(env.intercept(&url.parse().unwrap()).is_none(), "{url}");
+        }
+        assert!(
+            env.intercept(&"https://api.example.com/x".parse().unwrap())
+                .is_some()
+        );
     }
 }
