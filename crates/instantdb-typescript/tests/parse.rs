@@ -183,6 +183,15 @@ fn nesting_below_the_limit_parses_on_the_grown_stack() {
 }
 
 #[test]
+fn divisions_do_not_make_the_guard_give_up() {
+    let attrs: String = (0..400).map(|n| format!("a{n}: i.number(), ")).collect();
+    let src = format!(
+        "const half = (1 + 2) / 2 / half;\nconst _schema = i.schema({{ entities: {{ e: i.entity({{ {attrs} }}) }} }});"
+    );
+    assert_eq!(schema(&src).entities["e"].attrs.len(), 400);
+}
+
+#[test]
 fn syntax_errors_carry_swc_messages_and_positions() {
     let err = parse_schema_typescript_file("const a = 1;\nconst bad = ;\n", "s.ts").unwrap_err();
     assert_eq!(err.kind(), ParseErrorKind::Syntax);

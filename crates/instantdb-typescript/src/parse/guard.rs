@@ -14,8 +14,8 @@
 //!
 //! The lexer alone cannot tell a regular expression from a division, nor where a template
 //! substitution ends (swc's parser tells it), so after a `/` that could start a regular
-//! expression or a `${`, the guard stops trusting tokens and counts every remaining
-//! non-whitespace byte as one more level. Schema and rules files contain neither, so this only
+//! expression or a `${`, the guard stops trusting tokens and counts every remaining word and
+//! punctuation character as one more level (a bound on the number of tokens left). Schema and rules files contain neither, so this only
 //! costs files that could not be read anyway.
 
 use swc_common::{BytePos, SourceFile};
@@ -37,6 +37,8 @@ pub(crate) struct TooDeep {
 #[derive(Clone, Copy, PartialEq)]
 enum Open {
     Bracket,
+    /// A `(` right after `if`, `while`, `for` or `with`: a `/` after its `)` starts a regex.
+    StatementParen,
     Angle,
 }
 
@@ -50,6 +52,8 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
     let mut total = 0usize;
     let mut previous: Option<Token> = None;
     let mut previous_text = "";
+    // Whether the last `)` closed the condition of `if`/`while`/`for`/`with`.
+    let mut closed_statement_paren = false;
     let text: &str = &fm.src;
 
     for token_and_span in lexer {
@@ -57,19 +61,21 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
         let span = token_and_span.span;
         let untrusted = match token {
             Token::DollarLBrace | Token::TemplateHead | Token::Error => true,
-            Token::Slash | Token::DivEq => !ends_expression(previous, previous_text),
+            Token::Slash | Token::DivEq => {
+                !ends_expression(previous, previous_text, closed_statement_paren)
+            }
             _ => false,
         };
         if untrusted {
             let rest = text.get(offset(span.lo)..).unwrap_or("");
-            let remaining = rest.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+            let remaining = units(rest);
             if total + remaining > MAX_NESTING {
                 return Err(TooDeep {
                     offset: offset(span.lo),
                     message: format!(
                         "The file is too complex to read safely after this point \
                          (a regular expression or template substitution followed by more than \
-                         {MAX_NESTING} characters)."
+                         {MAX_NESTING} tokens)."
                     ),
                 });
             }
@@ -77,6 +83,15 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
         }
 
         match token {
+            Token::LParen
+                if matches!(
+                    previous,
+                    Some(Token::If | Token::While | Token::For | Token::With)
+                ) =>
+            {
+                bump(&mut levels, &mut total);
+                levels.push((Open::StatementParen, 0));
+            }
             Token::LParen | Token::LBracket | Token::LBrace => {
                 bump(&mut levels, &mut total);
                 levels.push((Open::Bracket, 0));
@@ -88,10 +103,12 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
             Token::RParen | Token::RBracket | Token::RBrace => {
                 // Close up to and including the nearest bracket; `<` that were comparisons
                 // close with it.
+                closed_statement_paren = false;
                 while levels.len() > 1 {
                     let (kind, count) = levels.pop().unwrap_or((Open::Bracket, 0));
                     total -= count;
-                    if kind == Open::Bracket {
+                    if kind != Open::Angle {
+                        closed_statement_paren = kind == Open::StatementParen;
                         break;
                     }
                 }
@@ -140,6 +157,25 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
     Ok(())
 }
 
+/// An upper bound on the number of tokens in `text`: each run of identifier characters counts
+/// once, every other non-whitespace character once (a token is at least one of those).
+fn units(text: &str) -> usize {
+    let mut count = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        let word = c.is_alphanumeric() || c == '_' || c == '$';
+        if word {
+            if !in_word {
+                count += 1;
+            }
+        } else if !c.is_whitespace() {
+            count += 1;
+        }
+        in_word = word;
+    }
+    count
+}
+
 fn bump(levels: &mut [(Open, usize)], total: &mut usize) {
     if let Some((_, count)) = levels.last_mut() {
         *count += 1;
@@ -148,11 +184,16 @@ fn bump(levels: &mut [(Open, usize)], total: &mut usize) {
 }
 
 /// Whether a `/` after `previous` is certainly a division: only after tokens that end an
-/// expression and cannot be followed by a regular expression. Anything else (`)`, `}`,
-/// keywords, contextual keywords such as `of`) is treated as a possible regex start.
-fn ends_expression(previous: Option<Token>, previous_text: &str) -> bool {
+/// expression and cannot be followed by a regular expression. Anything else (`}`, the `)` of an
+/// `if (...)`, keywords, contextual keywords such as `of`) is treated as a possible regex start.
+fn ends_expression(
+    previous: Option<Token>,
+    previous_text: &str,
+    closed_statement_paren: bool,
+) -> bool {
     match previous {
         Some(Token::Num | Token::Str | Token::BigInt | Token::RBracket) => true,
+        Some(Token::RParen) => !closed_statement_paren,
         Some(Token::NoSubstitutionTemplateLiteral) => true,
         Some(Token::Ident) => !matches!(previous_text, "of" | "yield" | "await" | "async" | "as"),
         _ => false,
