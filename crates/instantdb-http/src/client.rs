@@ -96,6 +96,21 @@ impl Client {
     /// Starts a request to an absolute URL, such as a presigned storage URL handed out by the
     /// server. The client's default headers are **not** sent (they carry the Instant token,
     /// which must not reach a third-party host); only `user-agent` is.
+    ///
+    /// ```no_run
+    /// # async fn example(client: instantdb_http::Client) -> Result<(), instantdb_http::Error> {
+    /// let presigned = url::Url::parse("https://bucket.s3.amazonaws.com/a.png?X-Amz-Signature=…")
+    ///     .expect("a URL");
+    /// client
+    ///     .request_url(http::Method::PUT, presigned)
+    ///     .header("content-type", "image/png")
+    ///     .body(std::fs::read("a.png").expect("the file"))
+    ///     .expect_any_success()
+    ///     .send()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn request_url(&self, method: Method, url: url::Url) -> RequestBuilder {
         RequestBuilder::new_absolute(self.clone(), method, url)
     }

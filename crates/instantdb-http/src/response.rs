@@ -34,6 +34,28 @@ pub(crate) struct Deadline {
 /// [`text`](Response::text) (bounded by the total timeout), or streamed with
 /// [`bytes_stream`](Response::bytes_stream) or [`sse`](Response::sse) (bounded by the idle-read
 /// timeout between chunks).
+///
+/// ```
+/// # async fn example(client: instantdb_http::Client) -> Result<(), instantdb_http::Error> {
+/// use futures_util::StreamExt;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Apps {
+///     apps: Vec<serde_json::Value>,
+/// }
+///
+/// let response = client.get("/superadmin/apps").send().await?;
+/// println!("{} over {:?}", response.status(), response.version());
+/// let apps: Apps = response.json().await?; // errors name `apps[3].id` and quote the body
+///
+/// // A large download, chunk by chunk.
+/// let mut chunks = client.get("/dash/apps/x/backups/y/file").send().await?.bytes_stream();
+/// while let Some(chunk) = chunks.next().await {
+///     let chunk = chunk?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct Response {
     status: StatusCode,
     version: Version,

@@ -160,6 +160,17 @@ fn random_unit() -> f64 {
 /// Each request deposits `ratio` of a token (default 0.2, i.e. retries add at most 20 % to the
 /// traffic) and each retry spends one; the balance starts at, and never exceeds, `reserve`
 /// (default 10), which lets a quiet client retry a short burst of failures.
+///
+/// ```
+/// use instantdb_http::{Client, RetryBudget};
+///
+/// // A batch job that may retry up to 50 % extra requests, with a reserve of 20.
+/// let client = Client::builder()
+///     .base_url("http://localhost:8888")
+///     .retry_budget(RetryBudget::new(0.5, 20))
+///     .build()?;
+/// # Ok::<(), instantdb_http::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct RetryBudget {
     ratio: f64,
