@@ -209,6 +209,13 @@ impl ApiPath {
         if path == "/" {
             return Ok("");
         }
+        if path.contains(['?', '#']) {
+            return Err(Error::builder(format!(
+                "request path `{}` contains `?` or `#`; add query parameters with \
+                 `RequestBuilder::query`",
+                path.escape_debug()
+            )));
+        }
         for segment in path[1..].split('/') {
             if segment.is_empty() {
                 return Err(Error::builder(format!(
@@ -343,6 +350,8 @@ mod tests {
                 Err(err) => assert!(err.to_string().contains("segment"), "{err}"),
             }
         }
+        let err = b.join(&ApiPath::new("/apps?include=schema")).unwrap_err();
+        assert!(err.to_string().contains("RequestBuilder::query"), "{err}");
         let url = b.join(&ApiPath::new("/apps").segment("a/b")).unwrap();
         assert_eq!(url.as_str(), "https://example.com/instant/apps/a%2Fb");
     }
