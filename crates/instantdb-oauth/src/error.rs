@@ -33,8 +33,9 @@ pub enum ErrorKind {
     MissingCode,
     /// No callback reached the loopback listener in time.
     Timeout,
-    /// The loopback listener could not bind or failed.
-    Listener,
+    /// The loopback listener could not bind or failed, or the operating system's random number
+    /// generator did.
+    Io,
     /// A setting is invalid (redirect URI, scopes, a refresh without a client secret, a
     /// loopback flow on a non-loopback redirect URI); nothing was sent.
     Config,
@@ -64,8 +65,6 @@ pub struct Error {
     inner: Box<Repr>,
 }
 
-// The login-flow variants are built by the loopback listener (next step of this crate).
-#[allow(dead_code)]
 enum Repr {
     Http(instantdb_http::Error),
     Status {
@@ -86,14 +85,13 @@ enum Repr {
     StateMismatch,
     MissingCode,
     Timeout(Duration),
-    Listener {
+    Io {
         message: String,
         source: Option<std::io::Error>,
     },
     Config(String),
 }
 
-#[allow(dead_code)]
 impl Error {
     fn new(repr: Repr) -> Error {
         Error {
@@ -117,8 +115,8 @@ impl Error {
         Error::new(Repr::Timeout(after))
     }
 
-    pub(crate) fn listener(message: impl Into<String>, source: Option<std::io::Error>) -> Error {
-        Error::new(Repr::Listener {
+    pub(crate) fn io(message: impl Into<String>, source: Option<std::io::Error>) -> Error {
+        Error::new(Repr::Io {
             message: message.into(),
             source,
         })
@@ -176,7 +174,7 @@ impl Error {
             Repr::StateMismatch => ErrorKind::StateMismatch,
             Repr::MissingCode => ErrorKind::MissingCode,
             Repr::Timeout(_) => ErrorKind::Timeout,
-            Repr::Listener { .. } => ErrorKind::Listener,
+            Repr::Io { .. } => ErrorKind::Io,
             Repr::Config(_) => ErrorKind::Config,
         }
     }
@@ -346,7 +344,7 @@ impl fmt::Display for Error {
                 f,
                 "no OAuth callback reached the loopback listener within {after:?}"
             ),
-            Repr::Listener { message, source } => {
+            Repr::Io { message, source } => {
                 f.write_str(message)?;
                 if let Some(source) = source {
                     write!(f, ": {source}")?;
@@ -384,7 +382,7 @@ impl fmt::Debug for Error {
                 .field("description", description)
                 .field("uri", uri),
             Repr::Timeout(after) => s.field("after", after),
-            Repr::Listener { message, source } => {
+            Repr::Io { message, source } => {
                 s.field("message", message).field("source", source)
             }
             Repr::Config(message) => s.field("message", message),
@@ -399,7 +397,7 @@ impl std::error::Error for Error {
         match &*self.inner {
             Repr::Http(err) => Some(err),
             Repr::Status { api, .. } => Some(&**api),
-            Repr::Listener {
+            Repr::Io {
                 source: Some(source),
                 ..
             } => Some(source),

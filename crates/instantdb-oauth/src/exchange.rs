@@ -26,7 +26,6 @@ pub const REVOKE_PATH: &str = "/platform/oauth/revoke";
 /// The value of the `instant-platform-version` and `instant-core-version` headers the PKCE
 /// exchange sends (upstream's `OAuthHandler` sends its package versions; the server only
 /// records them).
-#[allow(dead_code)] // Used by `OAuthClient` (next step of this crate).
 pub(crate) const SDK_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 
 /// An OAuth client's id and secret, for the confidential grants a server makes.
@@ -62,7 +61,6 @@ struct ConfidentialCodeGrant<'a> {
     client_secret: &'a str,
 }
 
-#[allow(dead_code)] // Used by `OAuthClient` (next step of this crate).
 #[derive(Serialize)]
 struct PkceCodeGrant<'a> {
     grant_type: &'static str,
@@ -170,7 +168,6 @@ pub async fn exchange_refresh_token(
 /// `{grant_type: "authorization_code", code, redirect_uri, client_id, code_verifier}` with
 /// `content-type`, `instant-platform-version` and `instant-core-version`. No refresh token
 /// comes back from this grant.
-#[allow(dead_code)] // Used by `OAuthClient` (next step of this crate).
 pub(crate) async fn exchange_code_with_verifier(
     http: &Client,
     client_id: &str,

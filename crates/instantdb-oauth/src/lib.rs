@@ -14,15 +14,20 @@
 //! report HTTP errors as [`Error`]s; [`token_info`] and [`revoke_token`] complete the set.
 #![doc = include_str!("../README.md")]
 
+mod client;
 mod error;
 mod exchange;
+mod loopback;
+mod pkce;
 mod scope;
 mod token;
 
+pub use client::{AUTHORIZE_PATH, OAuthClient, OAuthClientBuilder, PendingAuthorization};
 pub use error::{Error, ErrorKind};
 pub use exchange::{
     ClientCredentials, REVOKE_PATH, TOKEN_INFO_PATH, TOKEN_PATH, exchange_code_for_token,
     exchange_refresh_token, revoke_token, token_info,
 };
+pub use loopback::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener, LoopbackLogin};
 pub use scope::{Scope, Scopes};
 pub use token::{TOKEN_EXPIRY_MARGIN, TokenInfo, TokenSet};
