@@ -170,8 +170,13 @@ impl OAuthClient {
         match &self.client_secret {
             Some(secret) => {
                 let credentials = ClientCredentials::new(self.client_id.clone(), secret.clone());
-                crate::exchange_code_for_token(&self.http, &credentials, code, &pending.redirect_uri)
-                    .await
+                crate::exchange_code_for_token(
+                    &self.http,
+                    &credentials,
+                    code,
+                    &pending.redirect_uri,
+                )
+                .await
             }
             None => {
                 exchange_code_with_verifier(

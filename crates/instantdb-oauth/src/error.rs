@@ -382,9 +382,7 @@ impl fmt::Debug for Error {
                 .field("description", description)
                 .field("uri", uri),
             Repr::Timeout(after) => s.field("after", after),
-            Repr::Io { message, source } => {
-                s.field("message", message).field("source", source)
-            }
+            Repr::Io { message, source } => s.field("message", message).field("source", source),
             Repr::Config(message) => s.field("message", message),
             Repr::StateMismatch | Repr::MissingCode => &mut s,
         };

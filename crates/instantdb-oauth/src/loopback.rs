@@ -538,7 +538,11 @@ impl CallbackParams {
                 &*key,
                 "state" | "code" | "error" | "error_description" | "error_uri"
             );
-            if known && params.insert(key.into_owned(), value.into_owned()).is_some() {
+            if known
+                && params
+                    .insert(key.into_owned(), value.into_owned())
+                    .is_some()
+            {
                 return None;
             }
         }

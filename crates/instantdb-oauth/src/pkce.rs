@@ -34,9 +34,12 @@ pub(crate) fn s256_challenge(verifier: &Secret) -> String {
 
 fn random_token(len: usize) -> Result<Secret, Error> {
     let mut bytes = vec![0u8; len];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| Error::io("the operating system's random number generator failed", None))?;
+    SystemRandom::new().fill(&mut bytes).map_err(|_| {
+        Error::io(
+            "the operating system's random number generator failed",
+            None,
+        )
+    })?;
     Ok(Secret::new(URL_SAFE_NO_PAD.encode(&bytes)))
 }
 

@@ -151,7 +151,10 @@ async fn answer(
                         verifier.as_str().unwrap_or_default().as_bytes(),
                     );
                     let challenge = URL_SAFE_NO_PAD.encode(digest.as_ref());
-                    (record.challenge.as_deref() == Some(challenge.as_str()), false)
+                    (
+                        record.challenge.as_deref() == Some(challenge.as_str()),
+                        false,
+                    )
                 }
                 None => (body["client_secret"] == CLIENT_SECRET, true),
             };
@@ -254,13 +257,33 @@ async fn pkce_login_through_a_real_redirect() {
         .await
         .unwrap();
     assert_eq!(tokens.access_token.expose(), ACCESS_TOKEN);
-    assert!(tokens.refresh_token.is_none(), "PKCE grants no refresh token");
-    assert_eq!(tokens.scopes, Scopes::from([Scope::AppsRead, Scope::DataWrite]));
+    assert!(
+        tokens.refresh_token.is_none(),
+        "PKCE grants no refresh token"
+    );
+    assert_eq!(
+        tokens.scopes,
+        Scopes::from([Scope::AppsRead, Scope::DataWrite])
+    );
 
     let (status, page) = page_rx.await.unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("You can close this window"), "{page}");
 
+    let redirect_uri = check_recorded_pkce_login(&server);
+
+    // The listener is gone.
+    let addr: SocketAddr = redirect_uri["http://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(connection_refused(addr).await);
+}
+
+/// Checks what the stand-in saw of a PKCE login; returns the redirect URI sent.
+fn check_recorded_pkce_login(server: &AuthServer) -> String {
     let record = server.record();
     let keys: Vec<&str> = record.start_query.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
@@ -283,18 +306,16 @@ async fn pkce_login_through_a_real_redirect() {
     let keys: Vec<&String> = token_request.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["grant_type", "code", "redirect_uri", "client_id", "code_verifier"]
+        [
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "client_id",
+            "code_verifier"
+        ]
     );
     assert_eq!(token_request["redirect_uri"], redirect_uri.as_str());
-
-    // The listener is gone.
-    let addr: SocketAddr = redirect_uri["http://".len()..]
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(connection_refused(addr).await);
+    redirect_uri
 }
 
 #[tokio::test]
@@ -408,7 +429,10 @@ async fn error_callbacks_become_typed_errors() {
     ))
     .await;
     assert_eq!(status, 200);
-    assert!(page.contains("&lt;b&gt;bad&lt;/b&gt;") && !page.contains("<b>"), "{page}");
+    assert!(
+        page.contains("&lt;b&gt;bad&lt;/b&gt;") && !page.contains("<b>"),
+        "{page}"
+    );
     let err = waiting.await.unwrap().unwrap_err();
     assert_eq!(err.oauth_error(), Some("invalid_request"));
     assert_eq!(err.error_description(), Some("<b>bad</b>"));
@@ -431,7 +455,10 @@ async fn the_login_times_out_and_closes_the_listener() {
     let elapsed = started.elapsed();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(err.is_timeout());
-    assert!(elapsed >= Duration::from_millis(150) && elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(150) && elapsed < Duration::from_secs(2),
+        "{elapsed:?}"
+    );
     assert!(connection_refused(addr).await);
 }
 
@@ -505,7 +532,10 @@ async fn a_taken_port_is_a_clear_error() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io);
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
 }
 
 fn state_of(url: &url::Url) -> String {
@@ -567,7 +597,12 @@ async fn secrets_stay_out_of_debug_display_and_tracing() {
     let url = listener.authorization_url().clone();
     let waiting = tokio::spawn(listener.finish());
     // A forged callback (logged as a warning) and the real one.
-    assert_eq!(get(&format!("{base}?code=forged-code-1&state=forged")).await.0, 400);
+    assert_eq!(
+        get(&format!("{base}?code=forged-code-1&state=forged"))
+            .await
+            .0,
+        400
+    );
     assert_eq!(browse(url).await.0, 200);
     let tokens = waiting.await.unwrap().unwrap();
     // A refresh the server refuses, echoing the refresh token in its hint.
@@ -576,7 +611,9 @@ async fn secrets_stay_out_of_debug_display_and_tracing() {
         .await
         .unwrap_err();
     assert!(
-        server.record().token_requests[0].get("code_verifier").is_none(),
+        server.record().token_requests[0]
+            .get("code_verifier")
+            .is_none(),
         "a confidential client sends its secret, not a verifier"
     );
 
@@ -591,7 +628,14 @@ async fn secrets_stay_out_of_debug_display_and_tracing() {
         "{logs}\n{tokens:?}\n{client:?}\n{listener_debug}\n{err}\n{err:?}\n{:?}",
         err.api_error().map(|api| api.hint().to_string())
     );
-    for secret in [ACCESS_TOKEN, REFRESH_TOKEN, CLIENT_SECRET, CODE, &state, &verifier] {
+    for secret in [
+        ACCESS_TOKEN,
+        REFRESH_TOKEN,
+        CLIENT_SECRET,
+        CODE,
+        &state,
+        &verifier,
+    ] {
         assert!(!shown.contains(secret), "`{secret}` leaked:\n{shown}");
     }
 }
