@@ -1,0 +1,59 @@
+//! The admin API of InstantDB: InstaQL queries (raw JSON or the typed [`instaql`] builder),
+//! InstaML transactions with the [`tx`] builder, auth, storage, room presence, live queries
+//! over server-sent events, and the permission debuggers. The Rust counterpart of
+//! `@instantdb/admin`, sending the same requests as its version 1.0.67.
+//!
+//! This crate knows the admin endpoints and their JSON; it must not depend on hyper, rustls or
+//! any other transport crate directly (only on `instantdb-http`), nor on the platform, OAuth or
+//! emulator crates. It does no IO besides HTTP and reading upload files.
+//!
+//! [`AdminClient`] is the entry point: [`AdminClient::query`], [`AdminClient::transact`],
+//! [`AdminClient::subscribe_query`], [`AdminClient::auth`], [`AdminClient::storage`],
+//! [`AdminClient::rooms`], and [`AdminClient::as_user`] to act as a user. Requests are owned
+//! builders that end in `.send().await`; every failure is one [`Error`]. The transport is
+//! `instantdb-http`; an optional [`instantdb_schema::SchemaDef`] switches on local validation
+//! and the schema-dependent flags. `instantdb-emulator` serves the same API locally.
+#![doc = include_str!("../README.md")]
+
+mod auth;
+mod call;
+mod client;
+mod cookie;
+mod debug;
+mod error;
+pub mod instaql;
+mod js;
+mod query;
+mod rooms;
+mod storage;
+mod subscribe;
+mod transact;
+mod tx;
+mod user;
+mod validate;
+mod wire;
+
+pub use auth::{
+    Auth, CreateTokenRequest, SignedIn, UserFromRequest, UserRef, VerifyMagicCodeRequest,
+};
+pub use call::Call;
+pub use client::{AdminClient, AdminClientBuilder, Impersonate, PROTOCOL_VERSION};
+pub use cookie::{InstantRouteHandler, RouteResponse};
+pub use debug::{
+    QueryPermsCheck, QueryPermsCheckRequest, TransactPermsCheck, TransactPermsCheckRequest,
+};
+pub use error::Error;
+pub use query::{Query, QueryRequest};
+pub use rooms::{PresenceSession, Rooms};
+pub use storage::{FileInfo, Storage, StorageObject, UploadBody, UploadRequest, UploadedFile};
+pub use subscribe::{
+    PageInfo, QueryUpdate, Reconnect, SessionInfo, SubscribeRequest, Subscription,
+};
+pub use transact::{TransactRequest, TxId};
+pub use tx::{
+    Chunks, EntityId, Lookup, TransactionChunk, UpdateOpts, date, id, lookup, raw_step, tx,
+};
+pub use user::User;
+
+/// Tokens are [`Secret`]s: never shown by `Debug` or `Display`.
+pub use instantdb_http::Secret;

@@ -1,0 +1,155 @@
+//! `POST /admin/query`.
+
+use http::{HeaderMap, Method};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::instaql::InstaQl;
+use crate::wire::QueryBody;
+use crate::{AdminClient, Error, js, validate};
+
+/// A query: a `serde_json::Value` in InstaQL form (`{"goals": {"$": {...}, "todos": {}}}`) or
+/// a typed [`InstaQl`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query(QueryKind);
+
+#[derive(Debug, Clone, PartialEq)]
+enum QueryKind {
+    Json(Value),
+    Built(InstaQl),
+}
+
+impl From<Value> for Query {
+    fn from(query: Value) -> Query {
+        Query(QueryKind::Json(query))
+    }
+}
+
+impl From<InstaQl> for Query {
+    fn from(query: InstaQl) -> Query {
+        Query(QueryKind::Built(query))
+    }
+}
+
+impl From<&InstaQl> for Query {
+    fn from(query: &InstaQl) -> Query {
+        Query(QueryKind::Built(query.clone()))
+    }
+}
+
+impl Query {
+    /// The JSON to send: rule params prepended as upstream's `{$$ruleParams, ...query}` does,
+    /// JS key order and number spelling, then upstream's local validation when `validate`.
+    pub(crate) fn prepare(
+        self,
+        client: &AdminClient,
+        rule_params: Option<Value>,
+        validate: bool,
+    ) -> Result<Value, Error> {
+        let mut query = match self.0 {
+            QueryKind::Json(query) => query,
+            QueryKind::Built(query) => query.build()?,
+        };
+        if let (Some(params), Value::Object(map)) = (rule_params, &mut query) {
+            // `{ $$ruleParams: params, ...query }`: first position; a `$$ruleParams` already in
+            // the query keeps its value.
+            let existing = map.shift_remove("$$ruleParams");
+            let mut with_params = Map::new();
+            with_params.insert("$$ruleParams".to_owned(), existing.unwrap_or(params));
+            with_params.extend(std::mem::take(map));
+            *map = with_params;
+        }
+        js::normalize(&mut query);
+        if validate && client.inner.validate {
+            validate::validate_query(&query, client.inner.schema.as_deref())?;
+        }
+        Ok(query)
+    }
+}
+
+/// A query being built; see [`AdminClient::query`]. Ends with [`send`](QueryRequest::send) or
+/// [`send_as`](QueryRequest::send_as).
+///
+/// The body is `{"query": …, "inference?": …}` with `$$ruleParams` inside the query (the
+/// server ignores it beside the query, where the HTTP docs put it). The query is validated
+/// locally first as upstream's `validateQuery` does (with the client's schema, if any). The
+/// result is the server's object tree, untouched: `{"goals": [{…}, …]}`.
+///
+/// Queries are idempotent, so the client's retry policy may retry them on 429/502/503/504.
+#[derive(Debug)]
+#[must_use = "a request does nothing until `send` is awaited"]
+pub struct QueryRequest {
+    client: AdminClient,
+    query: Query,
+    rule_params: Option<Value>,
+    headers: HeaderMap,
+    error: Option<Error>,
+}
+
+impl QueryRequest {
+    pub(crate) fn new(client: AdminClient, query: Query) -> QueryRequest {
+        QueryRequest {
+            client,
+            query,
+            rule_params: None,
+            headers: HeaderMap::new(),
+            error: None,
+        }
+    }
+
+    /// `$$ruleParams`: values the permission rules see as `ruleParams` (impersonated requests
+    /// only; admins bypass rules).
+    pub fn rule_params(mut self, params: impl serde::Serialize) -> QueryRequest {
+        match serde_json::to_value(params) {
+            Ok(params) => self.rule_params = Some(params),
+            Err(err) => {
+                self.error = Some(Error::invalid_input(format!(
+                    "the rule params do not serialize: {err}"
+                )));
+            }
+        }
+        self
+    }
+
+    /// An extra header (upstream's `fetchOpts.headers`, e.g. a request id). The client's own
+    /// headers (`app-id`, `authorization`…) win over one of the same name.
+    pub fn header(mut self, name: &str, value: &str) -> QueryRequest {
+        match (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            _ => {
+                self.error = Some(Error::invalid_input(format!(
+                    "`{name}` is not a valid header name and value"
+                )));
+            }
+        }
+        self
+    }
+
+    /// Sends the query and returns the result tree.
+    pub async fn send(self) -> Result<Value, Error> {
+        self.send_as().await
+    }
+
+    /// Sends the query and deserializes the result into `T`; a result that does not match
+    /// reports the failing field's path and the start of the body.
+    pub async fn send_as<T: DeserializeOwned>(self) -> Result<T, Error> {
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        let client = self.client;
+        let query = self.query.prepare(&client, self.rule_params, true)?;
+        let request = client
+            .admin_request_with(Method::POST, "/admin/query", true, self.headers)?
+            .idempotent(true);
+        let body = QueryBody {
+            query: &query,
+            inference: client.inner.inference,
+        };
+        Ok(request.json(&body).send_json().await?)
+    }
+}
