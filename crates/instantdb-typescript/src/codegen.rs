@@ -89,41 +89,39 @@ fn schema_file(
     links: &Value,
     module: &str,
 ) -> String {
-    let entities: Vec<String> = sorted(&schema.entities)
-        .into_iter()
-        .map(|(name, entity)| entity_snippet(name, entity))
-        .collect();
-    let entities_code = format!(
-        "{{\n{}\n}}",
-        indent_lines(&join_with_trailing_sep(&entities, ",\n", ","), 2)
-    );
-    let links_code = js::stringify_pretty(links);
-    let rooms_code = rooms_snippet(prev);
-    let kv = |key: &str, value: &str| indent_lines(&format!("{key}: {value}"), 2);
-    format!(
-        "// Docs: https://www.instantdb.com/docs/modeling-data
-
-import {{ i }} from {module};
-
-const _schema = i.schema({{
-{entities},
-{links},
-{rooms}
-}});
+    // The text is written in one pass at its final indentation, which is what upstream's nested
+    // `indentLines` calls produce: entity lines at 4 spaces, attribute lines at 6, every line
+    // after the first of the links JSON and of the rooms block shifted by 2.
+    let mut out = String::with_capacity(4096);
+    out.push_str("// Docs: https://www.instantdb.com/docs/modeling-data\n\nimport { i } from ");
+    write_key(&mut out, module);
+    out.push_str(";\n\nconst _schema = i.schema({\n  entities: {\n");
+    let entities = sorted(&schema.entities);
+    if entities.is_empty() {
+        // `indentLines` indents the empty middle line of `{\n\n}` too.
+        out.push_str("  \n");
+    }
+    for (name, entity) in entities {
+        write_entity(&mut out, name, entity, 4);
+        out.push_str(",\n");
+    }
+    out.push_str("  },\n  links: ");
+    js::write_pretty(links, 1, &mut out);
+    out.push_str(",\n  rooms: ");
+    write_rooms(&mut out, prev);
+    out.push_str(
+        "\n});
 
 // This helps TypeScript display nicer intellisense
 type _AppSchema = typeof _schema;
-interface AppSchema extends _AppSchema {{}}
+interface AppSchema extends _AppSchema {}
 const schema: AppSchema = _schema;
 
-export type {{ AppSchema }}
+export type { AppSchema }
 export default schema;
 ",
-        module = format_key(module),
-        entities = kv("entities", &entities_code),
-        links = kv("links", &links_code),
-        rooms = kv("rooms", &rooms_code),
-    )
+    );
+    out
 }
 
 /// `generatePermsTypescriptFile(rules, module)`: the `instant.perms.ts` upstream writes before
@@ -165,11 +163,8 @@ fn has_own_keys(value: &Value) -> bool {
 
 /// The schema's `links` as `JSON.stringify` sees them (JS key order, absent options omitted).
 pub(crate) fn links_value(schema: &SchemaDef) -> Value {
-    schema
-        .to_wire_value()
-        .get_mut("links")
-        .map(Value::take)
-        .unwrap_or_else(|| Value::Object(serde_json::Map::new()))
+    // Only the links, not the whole wire JSON; `JSON.stringify` order is applied when printing.
+    serde_json::to_value(&schema.links).unwrap_or_else(|_| Value::Object(serde_json::Map::new()))
 }
 
 /// `Object.entries(map).sort(([a], [b]) => a.localeCompare(b))`.
@@ -179,29 +174,39 @@ fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
     entries
 }
 
-fn entity_snippet(name: &str, entity: &EntityDef) -> String {
-    let attrs: Vec<String> = sorted(&entity.attrs)
-        .into_iter()
-        .map(|(label, attr)| attr_snippet(label, attr))
-        .collect();
-    let block = join_with_trailing_sep(&attrs, ",\n", ",");
-    let newline = if block.is_empty() { "" } else { "\n" };
-    format!(
-        "{}: i.entity({{{newline}{}{newline}}})",
-        format_key(name),
-        indent_lines(&block, 2)
-    )
-}
-
-fn attr_snippet(label: &str, attr: &AttrDef) -> String {
-    let type_name = attr_type_name(attr);
-    format!(
-        "{}: i.{type_name}(){}{}{}",
-        format_key(label),
-        if attr.unique { ".unique()" } else { "" },
-        if attr.indexed { ".indexed()" } else { "" },
-        if attr.required { "" } else { ".optional()" },
-    )
+/// `entityDefToCodeStr`, its first line indented by `indent` spaces.
+fn write_entity(out: &mut String, name: &str, entity: &EntityDef, indent: usize) {
+    push_spaces(out, indent);
+    write_key(out, name);
+    out.push_str(": i.entity({");
+    let attrs = sorted(&entity.attrs);
+    if !attrs.is_empty() {
+        out.push('\n');
+        for (label, attr) in attrs {
+            push_spaces(out, indent + 2);
+            write_key(out, label);
+            out.push_str(": i.");
+            match derived_type(attr) {
+                // A type name with line breaks gets every later line indented, as upstream's
+                // `indentLines` over the whole snippet does.
+                Some(type_name) => push_indented(out, &type_name, indent + 2),
+                None => out.push_str(attr.value_type.as_str()),
+            }
+            out.push_str("()");
+            if attr.unique {
+                out.push_str(".unique()");
+            }
+            if attr.indexed {
+                out.push_str(".indexed()");
+            }
+            if !attr.required {
+                out.push_str(".optional()");
+            }
+            out.push_str(",\n");
+        }
+        push_spaces(out, indent);
+    }
+    out.push_str("})");
 }
 
 /// `attr.metadata.derivedType?.type || attr.valueType`: the builder an attribute prints as.
@@ -216,45 +221,70 @@ fn derived_type(attr: &AttrDef) -> Option<String> {
     js::is_truthy(value).then(|| js::to_js_string(value))
 }
 
-fn rooms_snippet(prev: Option<&SchemaDef>) -> String {
-    let mut out = String::from("{");
-    if let Some(prev) = prev {
-        for (name, room) in js::js_order(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))) {
-            out.push_str(&format!(
-                "\n  {}: {},",
-                format_key(name),
-                room_snippet(room)
-            ));
-        }
+/// `roomsCodeStr(prev?.rooms ?? {})`, after `rooms: `.
+fn write_rooms(out: &mut String, prev: Option<&SchemaDef>) {
+    out.push('{');
+    let rooms = prev
+        .map(|prev| js::js_order(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))))
+        .unwrap_or_default();
+    if rooms.is_empty() {
+        out.push('}');
+        return;
     }
-    out.push_str(if out == "{" { "}" } else { "\n}" });
-    out
+    for (name, room) in rooms {
+        out.push_str("\n    ");
+        write_key(out, name);
+        out.push_str(": ");
+        write_room(out, room);
+        out.push(',');
+    }
+    out.push_str("\n  }");
 }
 
-fn room_snippet(room: &RoomDef) -> String {
-    let mut out = String::from("{");
-    out.push_str(&format!(
-        "\n{},",
-        indent_lines(&entity_snippet("presence", &room.presence), 4)
-    ));
+/// `roomDefToCodeStr`: presence at 6 spaces, topics at 8, their attributes 2 deeper.
+fn write_room(out: &mut String, room: &RoomDef) {
+    out.push_str("{\n");
+    write_entity(out, "presence", &room.presence, 6);
+    out.push(',');
     if let Some(topics) = &room.topics {
-        out.push_str("\n    \"topics\": {");
+        out.push_str("\n      \"topics\": {");
         for (name, topic) in js::js_order(topics.iter().map(|(k, v)| (k.as_str(), v))) {
-            out.push_str(&format!(
-                "\n{},",
-                indent_lines(&entity_snippet(name, topic), 6)
-            ));
+            out.push('\n');
+            write_entity(out, name, topic, 8);
+            out.push(',');
         }
-        out.push_str("\n    }");
+        out.push_str("\n      }");
     }
-    out.push_str(if out == "{" { "}" } else { "\n  }" });
-    out
+    out.push_str("\n    }");
+}
+
+fn push_spaces(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+/// Writes `text`, indenting every line after the first by `indent` spaces.
+fn push_indented(out: &mut String, text: &str, indent: usize) {
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            push_spaces(out, indent);
+        }
+        out.push_str(line);
+    }
 }
 
 /// `formatKey`: `"` + key + `"`, escaping only what would otherwise break the string literal
 /// (upstream escapes nothing).
 pub(crate) fn format_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 2);
+    write_key(&mut out, key);
+    out
+}
+
+/// [`format_key`] into `out`.
+pub(crate) fn write_key(out: &mut String, key: &str) {
     out.push('"');
     for c in key.chars() {
         match c {
@@ -266,29 +296,6 @@ pub(crate) fn format_key(key: &str) -> String {
         }
     }
     out.push('"');
-    out
-}
-
-/// `indentLines`: prefixes every line, empty ones included, with `n` spaces; an empty string
-/// stays empty.
-fn indent_lines(s: &str, n: usize) -> String {
-    if s.is_empty() {
-        return String::new();
-    }
-    let space = " ".repeat(n);
-    s.split('\n')
-        .map(|line| format!("{space}{line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// `joinWithTrailingSep`.
-fn join_with_trailing_sep(items: &[String], sep: &str, trailing: &str) -> String {
-    let mut joined = items.join(sep);
-    if !items.is_empty() {
-        joined.push_str(trailing);
-    }
-    joined
 }
 
 #[cfg(test)]
@@ -303,9 +310,13 @@ mod tests {
     }
 
     #[test]
-    fn indent_lines_indents_empty_lines_but_not_empty_strings() {
-        assert_eq!(indent_lines("", 2), "");
-        assert_eq!(indent_lines("a\n\nb", 2), "  a\n  \n  b");
+    fn derived_type_names_with_line_breaks_are_indented_like_upstream() {
+        let mut attr = i::string();
+        attr.metadata
+            .insert("derivedType".into(), serde_json::json!({"type": "a\nb"}));
+        let schema = i::schema().entities([("e", i::entity([("x", attr)]))]);
+        let code = generate_schema_typescript_file(None, &schema, DEFAULT_MODULE);
+        assert!(code.contains("      \"x\": i.a\n      b(),\n"), "{code}");
     }
 
     #[test]

@@ -111,7 +111,9 @@ pub(crate) fn object_entries(map: &Map<String, Value>) -> Vec<(&str, &Value)> {
     js_order(map.iter().map(|(key, value)| (key.as_str(), value)))
 }
 
-fn write_pretty(value: &Value, depth: usize, out: &mut String) {
+/// `JSON.stringify(value, null, 2)` into `out`, every line after the first indented by `depth`
+/// more levels.
+pub(crate) fn write_pretty(value: &Value, depth: usize, out: &mut String) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('{');

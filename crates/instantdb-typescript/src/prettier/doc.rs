@@ -8,6 +8,8 @@
 //! ones. Where prettier computes break propagation in a pass over the finished document, the
 //! constructors here compute it bottom-up, which gives the same flags.
 
+use std::rc::Rc;
+
 use super::width::string_width;
 
 /// A document: text and layout commands.
@@ -31,6 +33,9 @@ pub(super) enum Doc {
     },
     LineSuffixBoundary,
     Fill(Vec<Doc>),
+    /// A sub-document used in several places (conditional groups list the same content in
+    /// each of their states), shared instead of copied.
+    Shared(Rc<Doc>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +135,14 @@ pub(super) fn indent_if_break(contents: Doc, group_id: GroupId) -> Doc {
     }
 }
 
+/// Wraps `doc` so that clones share it.
+pub(super) fn shared(doc: Doc) -> Doc {
+    match doc {
+        Doc::Shared(_) | Doc::Text(_) => doc,
+        doc => Doc::Shared(Rc::new(doc)),
+    }
+}
+
 pub(super) fn fill(parts: Vec<Doc>) -> Doc {
     Doc::Fill(parts)
 }
@@ -160,6 +173,7 @@ fn propagates_break(doc: &Doc) -> bool {
         } => propagates_break(break_contents) || propagates_break(flat_contents),
         // A conditional group only propagates its own `shouldBreak` (never set here).
         Doc::Group(group) => group.brk,
+        Doc::Shared(doc) => propagates_break(doc),
     }
 }
 
@@ -177,6 +191,7 @@ pub(super) fn will_break(doc: &Doc) -> bool {
             ..
         } => will_break(break_contents) || will_break(flat_contents),
         Doc::Group(group) => group.brk || will_break(&group.contents),
+        Doc::Shared(doc) => will_break(doc),
     }
 }
 
@@ -196,6 +211,7 @@ pub(super) fn can_break(doc: &Doc) -> bool {
             Some(states) => states.iter().any(can_break),
             None => can_break(&group.contents),
         },
+        Doc::Shared(doc) => can_break(doc),
     }
 }
 
@@ -418,6 +434,12 @@ pub(super) fn print(doc: &Doc) -> String {
                 None => {}
             },
             Doc::LineSuffixBoundary | Doc::BreakParent => {}
+            Doc::Shared(inner) => commands.push(Command {
+                indent: ind,
+                mode,
+                doc: inner,
+                fill_offset,
+            }),
             Doc::Line(kind) => {
                 if mode == Mode::Flat && *kind != LineKind::Hard {
                     if *kind == LineKind::Line {
@@ -534,6 +556,7 @@ fn fits(
                 }
             }
             Doc::LineSuffixBoundary | Doc::BreakParent => {}
+            Doc::Shared(inner) => stack.push((mode, inner, fill_offset)),
         }
     }
     false

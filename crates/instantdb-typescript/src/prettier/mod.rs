@@ -19,7 +19,7 @@ use crate::codegen::{EMPTY_RULES_PLACEHOLDER, format_key};
 use crate::js;
 use doc::{
     Doc, Ids, can_break, concat, conditional_group, fill, group, group_with_id, hardline, if_break,
-    indent, indent_if_break, join, line, softline, text, will_break,
+    indent, indent_if_break, join, line, shared, softline, text, will_break,
 };
 
 /// The schema file in prettier style; `links` is the links JSON to print (see
@@ -241,7 +241,7 @@ fn member_call(names: &[&str], arg: Option<Doc>, ids: &mut Ids) -> Call {
         } else {
             text("()")
         };
-        groups.push(concat(vec![text(format!(".{name}")), args]));
+        groups.push(shared(concat(vec![text(format!(".{name}")), args])));
     }
     // With one call (`i.x()`) the chain has two groups: printed on one line, not as a chain.
     if groups.len() == 1 {
@@ -276,6 +276,7 @@ fn member_call(names: &[&str], arg: Option<Doc>, ids: &mut Ids) -> Call {
 
 /// `printCallArguments` for a single object argument.
 fn call_arguments(object: Doc) -> Doc {
+    let object = shared(object);
     let trailing_comma = if_break(text(","), text(""), None);
     match object {
         // An empty object cannot be hugged: the arguments are a plain group.
