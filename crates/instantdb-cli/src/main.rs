@@ -9,6 +9,7 @@
 //! known), 2 on usage errors (clap's convention).
 
 mod codegen;
+mod dev;
 mod io;
 mod parse;
 
@@ -33,6 +34,8 @@ enum Command {
     /// Read `instant.schema.ts` or `instant.perms.ts` and print its JSON.
     #[command(subcommand)]
     Parse(parse::Parse),
+    /// Run a local InstantDB-compatible server (the emulator) until Ctrl-C.
+    Dev(dev::DevArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen(command) => codegen::run(command),
         Command::Parse(command) => parse::run(command),
+        Command::Dev(args) => dev::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
