@@ -22,3 +22,8 @@ pub use instantdb_emulator as emulator;
 #[cfg(feature = "typescript")]
 #[doc(inline)]
 pub use instantdb_typescript as typescript;
+
+/// OAuth: scopes, tokens, the token endpoint and the loopback login (feature `oauth`).
+#[cfg(feature = "oauth")]
+#[doc(inline)]
+pub use instantdb_oauth as oauth;
