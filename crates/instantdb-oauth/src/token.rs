@@ -87,33 +87,24 @@ impl TokenSet {
         received_at: SystemTime,
         secrets: &[&Secret],
     ) -> Result<TokenSet, Error> {
-        let object = json_object(endpoint, status, body, secrets)?;
-        let invalid = |message: String| {
-            Error::invalid_response(
-                endpoint,
-                status,
-                message,
-                redacted_excerpt(&object, secrets),
-            )
-        };
-        let access_token = match object.get("access_token") {
+        let response = ResponseBody::parse(endpoint, status, body, secrets)?;
+        let access_token = match response.object.get("access_token") {
             Some(Value::String(token)) if !token.is_empty() => Secret::new(token.as_str()),
-            Some(Value::String(_)) => return Err(invalid("`access_token` is empty".into())),
-            Some(_) => return Err(invalid("`access_token` is not a string".into())),
-            None => return Err(invalid("`access_token` is missing".into())),
+            Some(Value::String(_)) => return Err(response.invalid("`access_token` is empty")),
+            Some(_) => return Err(response.invalid("`access_token` is not a string")),
+            None => return Err(response.invalid("`access_token` is missing")),
         };
-        let refresh_token = match object.get("refresh_token") {
+        let refresh_token = match response.object.get("refresh_token") {
             None | Some(Value::Null) => None,
             Some(Value::String(token)) if !token.is_empty() => Some(Secret::new(token.as_str())),
-            Some(_) => return Err(invalid("`refresh_token` is not a non-empty string".into())),
+            Some(_) => return Err(response.invalid("`refresh_token` is not a non-empty string")),
         };
-        let expires_in = read_expires_in(&object).map_err(invalid)?;
         Ok(TokenSet {
             access_token,
             refresh_token,
-            token_type: read_token_type(&object).map_err(invalid)?,
-            expires_at: expires_in.map(|secs| expiry(received_at, secs, TOKEN_EXPIRY_MARGIN)),
-            scopes: read_scopes(&object).map_err(invalid)?,
+            token_type: response.token_type()?,
+            expires_at: response.expires_at(received_at, TOKEN_EXPIRY_MARGIN)?,
+            scopes: response.scopes()?,
         })
     }
 }
@@ -139,20 +130,11 @@ impl TokenInfo {
         received_at: SystemTime,
         secrets: &[&Secret],
     ) -> Result<TokenInfo, Error> {
-        let object = json_object(endpoint, status, body, secrets)?;
-        let invalid = |message: String| {
-            Error::invalid_response(
-                endpoint,
-                status,
-                message,
-                redacted_excerpt(&object, secrets),
-            )
-        };
-        let expires_in = read_expires_in(&object).map_err(invalid)?;
+        let response = ResponseBody::parse(endpoint, status, body, secrets)?;
         Ok(TokenInfo {
-            token_type: read_token_type(&object).map_err(invalid)?,
-            scopes: read_scopes(&object).map_err(invalid)?,
-            expires_at: expires_in.map(|secs| expiry(received_at, secs, TOKEN_INFO_EXPIRY_MARGIN)),
+            token_type: response.token_type()?,
+            scopes: response.scopes()?,
+            expires_at: response.expires_at(received_at, TOKEN_INFO_EXPIRY_MARGIN)?,
         })
     }
 }
@@ -164,75 +146,98 @@ fn expiry(received_at: SystemTime, expires_in: f64, margin: Duration) -> SystemT
     received_at + lifetime.saturating_sub(margin)
 }
 
-fn json_object(
-    endpoint: &str,
+/// A success body being read, with what an error about it must show.
+struct ResponseBody<'a> {
+    endpoint: &'a str,
     status: StatusCode,
-    body: &[u8],
-    secrets: &[&Secret],
-) -> Result<Map<String, Value>, Error> {
-    let shown = || excerpt(&scrub(&String::from_utf8_lossy(body), secrets));
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        // No excerpt: a bare JSON string or array could be nothing but a token.
-        Ok(_) => Err(Error::invalid_response(
-            endpoint,
-            status,
-            "the body is not a JSON object",
-            String::new(),
-        )),
-        // serde_json's syntax errors name positions, never values, so they are safe to show.
-        Err(err) => Err(Error::invalid_response(
-            endpoint,
-            status,
-            format!("the body is not JSON: {err}"),
-            shown(),
-        )),
-    }
+    secrets: &'a [&'a Secret],
+    object: Map<String, Value>,
 }
 
-/// The body with token fields replaced by `***`, for error messages.
-fn redacted_excerpt(object: &Map<String, Value>, secrets: &[&Secret]) -> String {
-    let mut object = object.clone();
-    for key in ["access_token", "refresh_token"] {
-        if let Some(value) = object.get_mut(key) {
-            *value = Value::String("***".to_owned());
+impl<'a> ResponseBody<'a> {
+    fn parse(
+        endpoint: &'a str,
+        status: StatusCode,
+        body: &[u8],
+        secrets: &'a [&'a Secret],
+    ) -> Result<ResponseBody<'a>, Error> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(object)) => Ok(ResponseBody {
+                endpoint,
+                status,
+                secrets,
+                object,
+            }),
+            // No excerpt: a bare JSON string or array could be nothing but a token.
+            Ok(_) => Err(Error::invalid_response(
+                endpoint,
+                status,
+                "the body is not a JSON object",
+                String::new(),
+            )),
+            // serde_json's syntax errors name positions, never values, so they are safe to show.
+            Err(err) => Err(Error::invalid_response(
+                endpoint,
+                status,
+                format!("the body is not JSON: {err}"),
+                excerpt(&scrub(&String::from_utf8_lossy(body), secrets)),
+            )),
         }
     }
-    excerpt(&scrub(&Value::Object(object).to_string(), secrets))
-}
 
-fn read_expires_in(object: &Map<String, Value>) -> Result<Option<f64>, String> {
-    match object.get("expires_in") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(number)) => match number.as_f64() {
-            Some(secs) if secs.is_finite() => Ok(Some(secs.max(0.0))),
-            _ => Err("`expires_in` is not a finite number".to_owned()),
-        },
-        Some(_) => Err("`expires_in` is not a number".to_owned()),
-    }
-}
-
-fn read_token_type(object: &Map<String, Value>) -> Result<String, String> {
-    match object.get("token_type") {
-        None | Some(Value::Null) => Ok("Bearer".to_owned()),
-        Some(Value::String(kind)) => Ok(kind.clone()),
-        Some(_) => Err("`token_type` is not a string".to_owned()),
-    }
-}
-
-/// The code exchange answers `scopes`, the refresh grant `scope` (upstream reads only `scopes`
-/// and so loses them on refresh); both are accepted, `scopes` first.
-fn read_scopes(object: &Map<String, Value>) -> Result<Scopes, String> {
-    for key in ["scopes", "scope"] {
-        match object.get(key) {
-            None | Some(Value::Null) => continue,
-            Some(value) => {
-                return serde_json::from_value::<Scopes>(value.clone())
-                    .map_err(|_| format!("`{key}` is neither a string nor a list of strings"));
+    /// An error naming the problem, with the body's start (token fields and the request's
+    /// secrets replaced by `***`).
+    fn invalid(&self, message: impl Into<String>) -> Error {
+        let mut object = self.object.clone();
+        for key in ["access_token", "refresh_token"] {
+            if let Some(value) = object.get_mut(key) {
+                *value = Value::String("***".to_owned());
             }
         }
+        let shown = excerpt(&scrub(&Value::Object(object).to_string(), self.secrets));
+        Error::invalid_response(self.endpoint, self.status, message, shown)
     }
-    Ok(Scopes::new())
+
+    /// `received_at + expires_in - margin`; `None` without `expires_in`.
+    fn expires_at(
+        &self,
+        received_at: SystemTime,
+        margin: Duration,
+    ) -> Result<Option<SystemTime>, Error> {
+        let expires_in = match self.object.get("expires_in") {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Number(number)) => number.as_f64().filter(|secs| secs.is_finite()),
+            Some(_) => return Err(self.invalid("`expires_in` is not a number")),
+        };
+        let Some(expires_in) = expires_in else {
+            return Err(self.invalid("`expires_in` is not a finite number"));
+        };
+        Ok(Some(expiry(received_at, expires_in.max(0.0), margin)))
+    }
+
+    fn token_type(&self) -> Result<String, Error> {
+        match self.object.get("token_type") {
+            None | Some(Value::Null) => Ok("Bearer".to_owned()),
+            Some(Value::String(kind)) => Ok(kind.clone()),
+            Some(_) => Err(self.invalid("`token_type` is not a string")),
+        }
+    }
+
+    /// The code exchange answers `scopes`, the refresh grant `scope` (upstream reads only
+    /// `scopes` and so loses them on refresh); both are accepted, `scopes` first.
+    fn scopes(&self) -> Result<Scopes, Error> {
+        for key in ["scopes", "scope"] {
+            match self.object.get(key) {
+                None | Some(Value::Null) => continue,
+                Some(value) => {
+                    return serde_json::from_value::<Scopes>(value.clone()).map_err(|_| {
+                        self.invalid(format!("`{key}` is neither a string nor a list of strings"))
+                    });
+                }
+            }
+        }
+        Ok(Scopes::new())
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use instantdb_http::Client;
 use instantdb_http::http::Method;
-use instantdb_oauth::{ErrorKind, OAuthClient, Scope, Scopes};
+use instantdb_oauth::{ErrorKind, LoopbackListener, OAuthClient, Scope, Scopes};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -221,6 +221,23 @@ fn client(server: &AuthServer, redirect_uri: &str) -> OAuthClient {
         .unwrap()
 }
 
+fn confidential_client(server: &AuthServer, redirect_uri: &str) -> OAuthClient {
+    OAuthClient::builder("test-client", redirect_uri)
+        .api_uri(&server.url)
+        .client_secret(CLIENT_SECRET)
+        .build()
+        .unwrap()
+}
+
+/// A public client's listener on a random port, asking for `apps-read`.
+async fn listen(server: &AuthServer) -> LoopbackListener {
+    client(server, "http://127.0.0.1:0/cb")
+        .loopback_login(Scope::AppsRead)
+        .start()
+        .await
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -323,11 +340,7 @@ async fn confidential_login_at_the_registered_port() {
     let server = AuthServer::start(Consent::Grant).await;
     let port = free_port();
     let redirect_uri = format!("http://127.0.0.1:{port}/cb");
-    let client = OAuthClient::builder("test-client", redirect_uri.as_str())
-        .api_uri(&server.url)
-        .client_secret(CLIENT_SECRET)
-        .build()
-        .unwrap();
+    let client = confidential_client(&server, &redirect_uri);
     let listener = client
         .loopback_login(Scope::AppsRead)
         .start()
@@ -382,11 +395,7 @@ async fn a_mismatched_state_is_rejected_and_the_listener_keeps_waiting() {
 #[tokio::test]
 async fn a_matching_callback_without_code_fails_the_login() {
     let server = AuthServer::start(Consent::Grant).await;
-    let listener = client(&server, "http://127.0.0.1:0/cb")
-        .loopback_login(Scope::AppsRead)
-        .start()
-        .await
-        .unwrap();
+    let listener = listen(&server).await;
     let state = state_of(listener.authorization_url());
     let base = listener.redirect_uri().to_owned();
     let waiting = tokio::spawn(listener.finish());
@@ -401,11 +410,7 @@ async fn a_matching_callback_without_code_fails_the_login() {
 async fn error_callbacks_become_typed_errors() {
     // Instant's deny redirect has no `state`.
     let server = AuthServer::start(Consent::Deny).await;
-    let listener = client(&server, "http://127.0.0.1:0/cb")
-        .loopback_login(Scope::AppsRead)
-        .start()
-        .await
-        .unwrap();
+    let listener = listen(&server).await;
     let url = listener.authorization_url().clone();
     let waiting = tokio::spawn(listener.finish());
     let (status, page) = browse(url).await;
@@ -416,11 +421,7 @@ async fn error_callbacks_become_typed_errors() {
     assert!(err.is_access_denied());
 
     // An RFC-style error with a state, a description and HTML to escape.
-    let listener = client(&server, "http://127.0.0.1:0/cb")
-        .loopback_login(Scope::AppsRead)
-        .start()
-        .await
-        .unwrap();
+    let listener = listen(&server).await;
     let state = state_of(listener.authorization_url());
     let base = listener.redirect_uri().to_owned();
     let waiting = tokio::spawn(listener.finish());
@@ -465,11 +466,7 @@ async fn the_login_times_out_and_closes_the_listener() {
 #[tokio::test]
 async fn a_second_callback_after_completion_is_rejected() {
     let server = AuthServer::start(Consent::Grant).await;
-    let listener = client(&server, "http://127.0.0.1:0/cb")
-        .loopback_login(Scope::AppsRead)
-        .start()
-        .await
-        .unwrap();
+    let listener = listen(&server).await;
     let state = state_of(listener.authorization_url());
     let addr = listener.local_addr();
     let base = listener.redirect_uri().to_owned();
@@ -581,11 +578,7 @@ async fn secrets_stay_out_of_debug_display_and_tracing() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let server = AuthServer::start(Consent::Grant).await;
-    let client = OAuthClient::builder("test-client", "http://127.0.0.1:0/cb")
-        .api_uri(&server.url)
-        .client_secret(CLIENT_SECRET)
-        .build()
-        .unwrap();
+    let client = confidential_client(&server, "http://127.0.0.1:0/cb");
     let listener = client
         .loopback_login(Scope::AppsRead)
         .start()
