@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::clock;
@@ -78,18 +78,16 @@ fn iso_or_null(ms: Option<i64>) -> Value {
     ms.map_or(Value::Null, |ms| json!(clock::iso(ms)))
 }
 
-/// The raw row the apply endpoints return (no `attr_name`, no samples).
-pub(crate) fn raw_row(app_id: &Uuid, job: &Job) -> Value {
-    json!({
+/// The columns both job formats share.
+fn common_row(app_id: &Uuid, job: &Job) -> Map<String, Value> {
+    let row = json!({
         "id": job.id,
         "app_id": app_id,
         "group_id": job.group_id,
         "attr_id": job.attr_id,
-        "job_serial_key": serial_key(&job.job_type),
         "job_type": job.job_type,
         "job_status": job.status,
         "job_stage": job.stage,
-        "job_dependency": null,
         "work_estimate": job.work_estimate,
         "work_completed": job.work_completed,
         "error": job.error,
@@ -98,33 +96,32 @@ pub(crate) fn raw_row(app_id: &Uuid, job: &Job) -> Value {
         "updated_at": clock::iso(job.updated_at),
         "done_at": iso_or_null(job.done_at),
         "invalid_unique_value": job.invalid_unique_value,
-        "invalid_entity_id": null,
         "error_data": job.error_data,
-    })
+    });
+    match row {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The raw row the apply endpoints return (no `attr_name`, no samples).
+pub(crate) fn raw_row(app_id: &Uuid, job: &Job) -> Value {
+    let mut row = common_row(app_id, job);
+    row.insert("job_serial_key".into(), json!(serial_key(&job.job_type)));
+    row.insert("job_dependency".into(), Value::Null);
+    row.insert("invalid_entity_id".into(), Value::Null);
+    Value::Object(row)
 }
 
 /// The client format the polling endpoints return (`job->client-format`).
 pub(crate) fn client_row(app_id: &Uuid, job: &Job) -> Value {
-    json!({
-        "id": job.id,
-        "app_id": app_id,
-        "group_id": job.group_id,
-        "attr_id": job.attr_id,
-        "attr_name": job.attr_name,
-        "job_type": job.job_type,
-        "job_status": job.status,
-        "job_stage": job.stage,
-        "work_estimate": job.work_estimate,
-        "work_completed": job.work_completed,
-        "error": job.error,
-        "checked_data_type": job.checked_data_type,
-        "created_at": clock::iso(job.created_at),
-        "updated_at": clock::iso(job.updated_at),
-        "done_at": iso_or_null(job.done_at),
-        "invalid_unique_value": job.invalid_unique_value,
-        "invalid_triples_sample": job.invalid_triples_sample,
-        "error_data": job.error_data,
-    })
+    let mut row = common_row(app_id, job);
+    row.insert("attr_name".into(), json!(job.attr_name));
+    row.insert(
+        "invalid_triples_sample".into(),
+        job.invalid_triples_sample.clone().unwrap_or(Value::Null),
+    );
+    Value::Object(row)
 }
 
 /// Runs the unfinished jobs of `group_id` in the background.

@@ -185,6 +185,30 @@ impl Request {
     pub(crate) fn body_field<'a>(body: &'a Value, key: &str) -> Option<&'a Value> {
         body.get(key).filter(|value| !value.is_null())
     }
+
+    /// A required object in the body (`ex/get-param!` with `map?`).
+    pub(crate) fn object_param(body: &Value, key: &str) -> ApiResult<Map<String, Value>> {
+        match Request::body_field(body, key) {
+            None => Err(ApiError::param_missing(&["body", key])),
+            Some(Value::Object(object)) => Ok(object.clone()),
+            Some(other) => Err(ApiError::param_malformed(&["body", key], other.clone())),
+        }
+    }
+
+    /// A required array in the body (`ex/get-param!` with `coll?`).
+    pub(crate) fn array_param(body: &Value, key: &str) -> ApiResult<Vec<Value>> {
+        match Request::body_field(body, key) {
+            None => Err(ApiError::param_missing(&["body", key])),
+            Some(Value::Array(items)) => Ok(items.clone()),
+            Some(other) => Err(ApiError::param_malformed(&["body", key], other.clone())),
+        }
+    }
+
+    /// A body flag with Clojure truthiness: anything but absent, `null` or `false` is on.
+    pub(crate) fn flag(body: &Value, key: &str) -> bool {
+        body.get(key)
+            .is_some_and(|value| !matches!(value, Value::Null | Value::Bool(false)))
+    }
 }
 
 /// A successful response.

@@ -87,9 +87,7 @@ pub(crate) fn upload(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         let content_type = non_blank_header(req, "content-type").map(str::to_owned);
         let content_disposition = non_blank_header(req, "content-disposition").map(str::to_owned);
         let app_id = perms.app_id;
-        let app = state
-            .app_mut(&app_id)
-            .ok_or_else(|| ApiError::record_not_found("app", None))?;
+        let app = state.require_app_mut(&app_id)?;
         let existing = file_by_path(app, &path);
         let action = if existing.is_some() {
             "update"
@@ -149,9 +147,7 @@ fn delete_path(
     base_url: &str,
 ) -> ApiResult<Option<Uuid>> {
     let app_id = perms.app_id;
-    let app = state
-        .app_mut(&app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app_mut(&app_id)?;
     let Some(id) = file_by_path(app, path) else {
         return Ok(None);
     };
@@ -188,16 +184,7 @@ pub(crate) fn delete_many(shared: &Arc<Shared>, req: &Request) -> ApiResult<Repl
     let body = req.json()?;
     shared.write(|state| {
         let perms = auth::perms(state, req, Scope::StorageWrite)?;
-        let names = match Request::body_field(&body, "filenames") {
-            None => return Err(ApiError::param_missing(&["body", "filenames"])),
-            Some(Value::Array(items)) => items.clone(),
-            Some(other) => {
-                return Err(ApiError::param_malformed(
-                    &["body", "filenames"],
-                    other.clone(),
-                ));
-            }
-        };
+        let names = Request::array_param(&body, "filenames")?;
         let mut ids = Vec::new();
         for name in &names {
             if let Some(path) = name.as_str() {
@@ -225,9 +212,7 @@ fn required_filename(req: &Request) -> ApiResult<String> {
 pub(crate) fn list_legacy(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let state = shared.read();
     let app_id = auth::app_id_authed(&state, req, Scope::StorageWrite)?;
-    let app = state
-        .app(&app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app(&app_id)?;
     let mut rows: Vec<(i64, Value)> = app
         .data
         .entities_of("$files")
@@ -258,9 +243,7 @@ pub(crate) fn signed_download_url(shared: &Arc<Shared>, req: &Request) -> ApiRes
     let state = shared.read();
     let app_id = auth::app_id_authed(&state, req, Scope::StorageRead)?;
     let filename = required_filename(req)?;
-    let app = state
-        .app(&app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app(&app_id)?;
     let url = file_by_path(app, &filename)
         .and_then(|id| app.data.entity("$files", &id))
         .and_then(|entity| label_value(app, entity, "location-id"))

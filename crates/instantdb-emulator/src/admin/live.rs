@@ -41,19 +41,11 @@ pub(crate) struct LiveQuery {
 /// Validates the request and computes the first result.
 pub(crate) fn handle(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let body = req.json()?;
-    let query = match Request::body_field(&body, "query") {
-        None => return Err(ApiError::param_missing(&["body", "query"])),
-        Some(Value::Object(query)) => query.clone(),
-        Some(other) => return Err(ApiError::param_malformed(&["body", "query"], other.clone())),
-    };
-    let inference = body
-        .get("inference?")
-        .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)));
+    let query = Request::object_param(&body, "query")?;
+    let inference = Request::flag(&body, "inference?");
     let state = shared.read();
     let perms = auth::perms(&state, req, Scope::DataRead)?;
-    let app = state
-        .app(&perms.app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app(&perms.app_id)?;
     let first = query::run_with_page_info(app, &perms, &query, inference, &shared.base_url)?;
     Ok(Reply::Live(LiveQuery {
         perms,
@@ -169,9 +161,7 @@ async fn refresh(shared: &Arc<Shared>, live: &LiveQuery, last: &mut Value) -> Re
     let inference = live.inference;
     let computed = tokio::task::spawn_blocking(move || {
         let state = shared.read();
-        let app = state
-            .app(&perms.app_id)
-            .ok_or_else(|| ApiError::record_not_found("app", None))?;
+        let app = state.require_app(&perms.app_id)?;
         query::run_with_page_info(app, &perms, &query, inference, &shared.base_url)
             .map(|(result, page_info)| (result, page_info, state.tx_seq))
     })

@@ -25,19 +25,11 @@ use crate::store::attrs::{Attr, Cardinality, DataType, LinkSide, json_type};
 
 pub(crate) fn handle(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let body = req.json()?;
-    let query = match Request::body_field(&body, "query") {
-        None => return Err(ApiError::param_missing(&["body", "query"])),
-        Some(Value::Object(query)) => query.clone(),
-        Some(other) => return Err(ApiError::param_malformed(&["body", "query"], other.clone())),
-    };
-    let inference = body
-        .get("inference?")
-        .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)));
+    let query = Request::object_param(&body, "query")?;
+    let inference = Request::flag(&body, "inference?");
     let state = shared.read();
     let perms = auth::perms(&state, req, Scope::DataRead)?;
-    let app = state
-        .app(&perms.app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app(&perms.app_id)?;
     run(app, &perms, &query, inference, &shared.base_url).map(Reply::Json)
 }
 
@@ -47,17 +39,9 @@ pub(crate) fn handle_perms_check(shared: &Arc<Shared>, req: &Request) -> ApiResu
     let state = shared.read();
     let (perms, rules_override) =
         crate::admin::transact::debug_perms(&state, req, Scope::DataRead, &body)?;
-    let query = match Request::body_field(&body, "query") {
-        None => return Err(ApiError::param_missing(&["body", "query"])),
-        Some(Value::Object(query)) => query.clone(),
-        Some(other) => return Err(ApiError::param_malformed(&["body", "query"], other.clone())),
-    };
-    let inference = body
-        .get("inference?")
-        .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)));
-    let app = state
-        .app(&perms.app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let query = Request::object_param(&body, "query")?;
+    let inference = Request::flag(&body, "inference?");
+    let app = state.require_app(&perms.app_id)?;
     let checks = RefCell::new(Some(Vec::new()));
     let rules = rules_override.or_else(|| app.meta.perms.clone());
     let result = run_with(
@@ -85,17 +69,7 @@ pub(crate) fn run(
     inference: bool,
     base_url: &str,
 ) -> ApiResult<Value> {
-    let no_checks = RefCell::new(None);
-    run_with(
-        app,
-        perms,
-        query,
-        inference,
-        base_url,
-        app.meta.perms.clone(),
-        &no_checks,
-    )
-    .map(|(result, _)| result)
+    run_with_page_info(app, perms, query, inference, base_url).map(|(result, _)| result)
 }
 
 /// A query's result and its `result-meta.page-info`, for live queries.
@@ -429,31 +403,7 @@ impl Ctx<'_> {
             .ok_or_else(|| {
                 self.invalid(path, format!("There is no `{key}` attribute for {etype}."))
             })?;
-        let name = attr.fwd_name();
-        let problem = if attr.checking_data_type {
-            Some(format!(
-                "The `{name}` attribute is still in the process of validating its type. It must finish before ordering by the attribute."
-            ))
-        } else if attr.indexing {
-            Some(format!(
-                "The `{name}` attribute is still in the process of indexing. It must finish before ordering by the attribute."
-            ))
-        } else if !attr.index {
-            Some(format!(
-                "The `{name}` attribute is not indexed. Only indexed and typed attributes can be used to order by."
-            ))
-        } else if attr.checked_data_type.is_none() {
-            Some(format!(
-                "The `{name}` attribute is not typed. Only typed and indexed attributes can be used to order by."
-            ))
-        } else if attr.cardinality != Cardinality::One {
-            Some(format!(
-                "The `{name}` attribute has cardinality `many`. Only attributes with cardinality `one` can be used to order by."
-            ))
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
+        if let Some(problem) = attr_unusable(attr, Purpose::Order) {
             return Err(self.invalid(path, problem));
         }
         Ok((OrderKey::Attr(attr.id, attr.checked_data_type), desc))
@@ -702,27 +652,7 @@ impl Ctx<'_> {
         let Some(attr) = attr else {
             return Err(self.invalid(path, "Comparison operators need a data attribute."));
         };
-        let name = attr.fwd_name();
-        let problem = if attr.checking_data_type {
-            Some(format!(
-                "The `{name}` attribute is still in the process of checking its data type. It must finish before using comparison operators."
-            ))
-        } else if attr.indexing {
-            Some(format!(
-                "The `{name}` attribute is still in the process of indexing. It must finish before using comparison operators."
-            ))
-        } else if !attr.index {
-            Some(format!(
-                "The `{name}` attribute must be indexed to use comparison operators."
-            ))
-        } else if attr.checked_data_type.is_none() {
-            Some(format!(
-                "The `{name}` attribute must have an enforced type to use comparison operators."
-            ))
-        } else {
-            None
-        };
-        match problem {
+        match attr_unusable(attr, Purpose::Compare) {
             Some(problem) => Err(self.invalid(path, problem)),
             None => Ok(attr),
         }
@@ -1124,6 +1054,52 @@ impl Ctx<'_> {
             object.insert(label.clone(), value);
         }
         Ok(Value::Object(object))
+    }
+}
+
+/// What an attribute is used for in a query, which decides the requirements and their wording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Purpose {
+    Order,
+    Compare,
+}
+
+/// Why `attr` cannot be used for `purpose`, in upstream's words (`instaql.clj`,
+/// `attr_pat.clj`): it needs an index and a checked type that no job is still building.
+fn attr_unusable(attr: &Attr, purpose: Purpose) -> Option<String> {
+    let name = attr.fwd_name();
+    let (checking, indexing, unindexed, untyped) = match purpose {
+        Purpose::Order => (
+            "validating its type. It must finish before ordering by the attribute.",
+            "indexing. It must finish before ordering by the attribute.",
+            "is not indexed. Only indexed and typed attributes can be used to order by.",
+            "is not typed. Only typed and indexed attributes can be used to order by.",
+        ),
+        Purpose::Compare => (
+            "checking its data type. It must finish before using comparison operators.",
+            "indexing. It must finish before using comparison operators.",
+            "must be indexed to use comparison operators.",
+            "must have an enforced type to use comparison operators.",
+        ),
+    };
+    if attr.checking_data_type {
+        Some(format!(
+            "The `{name}` attribute is still in the process of {checking}"
+        ))
+    } else if attr.indexing {
+        Some(format!(
+            "The `{name}` attribute is still in the process of {indexing}"
+        ))
+    } else if !attr.index {
+        Some(format!("The `{name}` attribute {unindexed}"))
+    } else if attr.checked_data_type.is_none() {
+        Some(format!("The `{name}` attribute {untyped}"))
+    } else if purpose == Purpose::Order && attr.cardinality != Cardinality::One {
+        Some(format!(
+            "The `{name}` attribute has cardinality `many`. Only attributes with cardinality `one` can be used to order by."
+        ))
+    } else {
+        None
     }
 }
 

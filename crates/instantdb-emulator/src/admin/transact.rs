@@ -82,14 +82,8 @@ impl Op {
 
 pub(crate) fn handle(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let body = req.json()?;
-    let steps = match Request::body_field(&body, "steps") {
-        None => return Err(ApiError::param_missing(&["body", "steps"])),
-        Some(Value::Array(steps)) => steps.clone(),
-        Some(other) => return Err(ApiError::param_malformed(&["body", "steps"], other.clone())),
-    };
-    let throw_on_missing = body
-        .get("throw-on-missing-attrs?")
-        .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)));
+    let steps = Request::array_param(&body, "steps")?;
+    let throw_on_missing = Request::flag(&body, "throw-on-missing-attrs?");
     shared.write(|state| {
         let perms = auth::perms(state, req, Scope::DataWrite)?;
         let options = TxOptions {
@@ -192,23 +186,13 @@ pub(crate) fn handle_perms_check(shared: &Arc<Shared>, req: &Request) -> ApiResu
     let body = req.json()?;
     shared.write(|state| {
         let (perms, rules_override) = debug_perms(state, req, Scope::DataWrite, &body)?;
-        let steps = match Request::body_field(&body, "steps") {
-            None => return Err(ApiError::param_missing(&["body", "steps"])),
-            Some(Value::Array(steps)) => steps.clone(),
-            Some(other) => {
-                return Err(ApiError::param_malformed(&["body", "steps"], other.clone()));
-            }
-        };
-        let truthy = |key: &str| {
-            body.get(key)
-                .is_some_and(|flag| !matches!(flag, Value::Null | Value::Bool(false)))
-        };
+        let steps = Request::array_param(&body, "steps")?;
         let options = TxOptions {
-            throw_on_missing: truthy("throw-on-missing-attrs?"),
+            throw_on_missing: Request::flag(&body, "throw-on-missing-attrs?"),
             base_url: &shared.base_url,
             debug: Some(DebugOptions {
                 rules_override,
-                commit: truthy("dangerously-commit-tx"),
+                commit: Request::flag(&body, "dangerously-commit-tx"),
             }),
         };
         let outcome = transact(state, &perms, &steps, &options)?;
@@ -234,9 +218,7 @@ pub(crate) fn transact(
         ref debug,
     } = *options;
     let ops = parse_steps(steps)?;
-    let app = state
-        .app_mut(&perms.app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app_mut(&perms.app_id)?;
     let input = Value::Array(steps.to_vec());
     let mut journal = Journal::default();
     journal.save_attrs(&app.meta.attrs);

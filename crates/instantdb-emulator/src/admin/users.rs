@@ -174,9 +174,7 @@ fn new_refresh_token(app: &mut App, user: Uuid) -> Uuid {
 
 fn authed_app<'s>(state: &'s mut State, req: &Request, scope: Scope) -> ApiResult<&'s mut App> {
     let app_id = auth::app_id_authed(state, req, scope)?;
-    state
-        .app_mut(&app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))
+    state.require_app_mut(&app_id)
 }
 
 /// `POST /admin/refresh_tokens`: a token for the user with `email` or `id`, created if needed.
@@ -396,9 +394,7 @@ fn user_from_params(app: &App, req: &Request) -> ApiResult<Option<Uuid>> {
 pub(crate) fn get_user(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let state = shared.read();
     let app_id = auth::app_id_authed(&state, req, Scope::DataRead)?;
-    let app = state
-        .app(&app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app(&app_id)?;
     let user = user_from_params(app, req)?.and_then(|id| user_json(app, &id));
     Ok(Reply::Json(json!({ "user": user })))
 }

@@ -333,6 +333,15 @@ fn ident_json(id: Option<Uuid>, etype: &str, label: &str) -> Value {
     json!([id, etype, label])
 }
 
+/// `kind` when a constraint is being added, `remove-kind` when it is being dropped.
+fn toggled(on: bool, kind: &str) -> String {
+    if on {
+        kind.to_owned()
+    } else {
+        format!("remove-{kind}")
+    }
+}
+
 fn job_step(kind: &str, attr: &Attr) -> Step {
     (
         kind.to_owned(),
@@ -415,30 +424,13 @@ fn schemas_to_ops(
             }
             if background {
                 if changed_index {
-                    steps.push(job_step(
-                        if new.index { "index" } else { "remove-index" },
-                        current,
-                    ));
+                    steps.push(job_step(&toggled(new.index, "index"), current));
                 }
                 if changed_unique {
-                    steps.push(job_step(
-                        if new.unique {
-                            "unique"
-                        } else {
-                            "remove-unique"
-                        },
-                        current,
-                    ));
+                    steps.push(job_step(&toggled(new.unique, "unique"), current));
                 }
                 if changed_required {
-                    steps.push(job_step(
-                        if new.required {
-                            "required"
-                        } else {
-                            "remove-required"
-                        },
-                        current,
-                    ));
+                    steps.push(job_step(&toggled(new.required, "required"), current));
                 }
             }
             if changed_type && !current.system {
@@ -490,14 +482,7 @@ fn schemas_to_ops(
             continue;
         }
         if changed_required && background {
-            steps.push(job_step(
-                if new.required {
-                    "required"
-                } else {
-                    "remove-required"
-                },
-                current,
-            ));
+            steps.push(job_step(&toggled(new.required, "required"), current));
         }
         if changed_updatable || !background {
             steps.push((

@@ -49,12 +49,6 @@ fn non_blank_title(body: &Value) -> ApiResult<String> {
         .ok_or_else(|| ApiError::param_malformed(&["body", "title"], raw.clone()))
 }
 
-fn app_or_not_found<'s>(state: &'s State, app_id: &Uuid) -> ApiResult<&'s App> {
-    state
-        .app(app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))
-}
-
 /// `?include=perms,schema` on app listings.
 fn enhance(app: &App, row: &mut Map<String, Value>, req: &Request) {
     let includes: Vec<&str> = req
@@ -194,7 +188,7 @@ pub(crate) fn create_app(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
         let perms = validated_perms(body.get("perms"), "perms")?;
         let creator = if org_id.is_some() { None } else { Some(user) };
         let app_id = create_app_with(state, &title, creator, org_id, perms, body.get("schema"))?;
-        let app = app_or_not_found(state, &app_id)?;
+        let app = state.require_app(&app_id)?;
         let mut row = app_row(app);
         row.insert("admin-token".into(), json!(app.meta.admin_token));
         row.insert(
@@ -235,9 +229,7 @@ pub(crate) fn create_ephemeral(shared: &Arc<Shared>, req: &Request) -> ApiResult
             perms,
             body.get("schema"),
         )?;
-        let app = state
-            .app_mut(&app_id)
-            .ok_or_else(|| ApiError::record_not_found("app", None))?;
+        let app = state.require_app_mut(&app_id)?;
         app.meta.ephemeral = true;
         let mut row = app_row(app);
         row.insert("admin-token".into(), json!(app.meta.admin_token));
@@ -253,7 +245,7 @@ pub(crate) fn get_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiR
     let app_id = path_uuid(app_id, "app_id")?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     Ok(Reply::Json(json!({ "app": app_row(app) })))
 }
 
@@ -264,9 +256,7 @@ pub(crate) fn update_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     shared.write(|state| {
         let app_id = auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Admin)?;
         let title = non_blank_title(&body)?;
-        let app = state
-            .app_mut(&app_id)
-            .ok_or_else(|| ApiError::record_not_found("app", None))?;
+        let app = state.require_app_mut(&app_id)?;
         app.meta.title = title;
         Ok(Reply::Json(json!({ "app": app_row(app) })))
     })
@@ -278,9 +268,7 @@ pub(crate) fn delete_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     shared.write(|state| {
         let user = auth::superadmin_user(state, req, Scope::AppsWrite)?;
         auth::app_with_role(state, user, app_id, Role::Admin)?;
-        let app = state
-            .app_mut(&app_id)
-            .ok_or_else(|| ApiError::record_not_found("app", None))?;
+        let app = state.require_app_mut(&app_id)?;
         if app.meta.creator_id.is_some_and(|creator| creator != user) {
             return Err(ApiError::permission_denied(
                 "allowed-member-role?",
@@ -297,7 +285,7 @@ pub(crate) fn get_schema(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     let app_id = path_uuid(app_id, "app_id")?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     Ok(Reply::Json(
         json!({ "schema": plan::api_schema(&app.meta.attrs, false) }),
     ))
@@ -307,7 +295,7 @@ pub(crate) fn get_schema(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
 pub(crate) fn admin_schema(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let state = shared.read();
     let app_id = auth::app_id_authed(&state, req, Scope::AppsRead)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     Ok(Reply::Json(
         json!({ "schema": plan::api_schema(&app.meta.attrs, true) }),
     ))
@@ -318,7 +306,7 @@ pub(crate) fn schema_pull(shared: &Arc<Shared>, req: &Request, app_id: &str) -> 
     let app_id = path_uuid(app_id, "app_id")?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     let attrs: Vec<Value> = app.meta.attrs.iter().map(|a| a.to_api_json()).collect();
     Ok(Reply::Json(json!({
         "schema": plan::api_schema(&app.meta.attrs, false),
@@ -332,7 +320,7 @@ pub(crate) fn get_perms(shared: &Arc<Shared>, req: &Request, app_id: &str) -> Ap
     let app_id = path_uuid(app_id, "app_id")?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     Ok(Reply::Json(json!({ "perms": app.meta.perms })))
 }
 
@@ -341,7 +329,7 @@ pub(crate) fn perms_pull(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     let app_id = path_uuid(app_id, "app_id")?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     Ok(Reply::Json(json!({ "perms": app.meta.perms })))
 }
 
@@ -355,9 +343,7 @@ pub(crate) fn push_perms(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
         let code = Request::body_field(&body, "code")
             .ok_or_else(|| ApiError::param_missing(&["body", "code"]))?;
         let code = validated_perms(Some(code), "rule")?.unwrap_or(Value::Null);
-        let app = state
-            .app_mut(&app_id)
-            .ok_or_else(|| ApiError::record_not_found("app", None))?;
+        let app = state.require_app_mut(&app_id)?;
         app.meta.perms = Some(code.clone());
         Ok(Reply::Json(
             json!({ "rules": { "app_id": app_id, "code": code } }),
@@ -366,11 +352,10 @@ pub(crate) fn push_perms(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
 }
 
 fn push_flags(body: &Value) -> (bool, bool) {
-    let truthy = |key: &str| {
-        body.get(key)
-            .is_some_and(|v| !matches!(v, Value::Null | Value::Bool(false)))
-    };
-    (truthy("check_types"), truthy("supports_background_updates"))
+    (
+        Request::flag(body, "check_types"),
+        Request::flag(body, "supports_background_updates"),
+    )
 }
 
 /// `POST …/schema/push/plan`.
@@ -379,7 +364,7 @@ pub(crate) fn plan(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiResu
     let body = req.json()?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     let (check_types, background) = push_flags(&body);
     let schema = body.get("schema").cloned().unwrap_or(Value::Null);
     let planned = plan::plan(app, &schema, check_types, background)?;
@@ -395,9 +380,7 @@ fn apply_and_schedule(
     allow_deletes: bool,
 ) -> ApiResult<(Map<String, Value>, Option<Uuid>)> {
     let tx_id = state.next_tx_id();
-    let app = state
-        .app_mut(&app_id)
-        .ok_or_else(|| ApiError::record_not_found("app", None))?;
+    let app = state.require_app_mut(&app_id)?;
     plan::apply_steps(app, &steps, allow_deletes)?;
     let group_id = Uuid::new_v4();
     let mut out_steps = Vec::with_capacity(steps.len());
@@ -456,7 +439,7 @@ pub(crate) fn apply(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiRes
         let (check_types, background) = push_flags(&body);
         let schema = body.get("schema").cloned().unwrap_or(Value::Null);
         let planned = plan::plan(
-            app_or_not_found(state, &app_id)?,
+            state.require_app(&app_id)?,
             &schema,
             check_types,
             background,
@@ -477,11 +460,7 @@ pub(crate) fn apply(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiRes
 pub(crate) fn steps_apply(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiResult<Reply> {
     let app_id = path_uuid(app_id, "app_id")?;
     let body = req.json()?;
-    let raw = match Request::body_field(&body, "steps") {
-        None => return Err(ApiError::param_missing(&["body", "steps"])),
-        Some(Value::Array(steps)) => steps.clone(),
-        Some(other) => return Err(ApiError::param_malformed(&["body", "steps"], other.clone())),
-    };
+    let raw = Request::array_param(&body, "steps")?;
     let mut steps = Vec::with_capacity(raw.len());
     for step in &raw {
         match step.as_array().map(Vec::as_slice) {
@@ -520,7 +499,7 @@ pub(crate) fn jobs_group(
     let group_id = path_uuid(group_id, "group_id")?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     let rows: Vec<Value> = app
         .meta
         .jobs
@@ -542,7 +521,7 @@ pub(crate) fn job_get(
     let job_id = path_uuid(job_id, "job_id")?;
     let state = shared.read();
     let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     let job = app
         .meta
         .jobs
@@ -589,7 +568,7 @@ pub(crate) fn token_info(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
 pub(crate) fn get_ephemeral(shared: &Arc<Shared>, app_id: &str) -> ApiResult<Reply> {
     let app_id = path_uuid(app_id, "app_id")?;
     let state = shared.read();
-    let app = app_or_not_found(&state, &app_id)?;
+    let app = state.require_app(&app_id)?;
     if !app.meta.ephemeral {
         return Err(ApiError::permission_denied("ephemeral-app?", json!(app_id)));
     }

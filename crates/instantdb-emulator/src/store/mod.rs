@@ -19,6 +19,7 @@ use uuid::Uuid;
 use self::attrs::Attrs;
 use self::data::AppData;
 use crate::clock;
+use crate::error::{ApiError, ApiResult};
 
 /// A dashboard user: owns apps and personal access tokens.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -187,6 +188,18 @@ impl State {
         let app = self.apps.get_mut(id).filter(|app| app.is_live())?;
         self.dirty.apps.insert(*id);
         Some(app)
+    }
+
+    /// A live app, or the server's `record-not-found` for `app`.
+    pub(crate) fn require_app(&self, id: &Uuid) -> ApiResult<&App> {
+        self.app(id)
+            .ok_or_else(|| ApiError::record_not_found("app", None))
+    }
+
+    /// A live app for writing, or the server's `record-not-found` for `app`.
+    pub(crate) fn require_app_mut(&mut self, id: &Uuid) -> ApiResult<&mut App> {
+        self.app_mut(id)
+            .ok_or_else(|| ApiError::record_not_found("app", None))
     }
 
     pub(crate) fn app_by_admin_token(&self, token: &Uuid) -> Option<&App> {

@@ -122,25 +122,11 @@ async fn a_restart_keeps_everything() {
     );
 
     // A schema push's job history survives too.
-    let body = json!({
-        "schema": { "entities": { "notes": { "attrs": { "n": {
-            "valueType": "number", "required": false, "isIndexed": true,
-            "config": { "indexed": true, "unique": false }, "metadata": {},
-        } } } }, "links": {} },
-        "check_types": true, "supports_background_updates": true,
-    });
-    let applied = platform
-        .call(
-            "POST",
-            &format!("/superadmin/apps/{app_id}/schema/push/apply"),
-            Some(body),
-        )
-        .await
-        .ok();
-    let group = applied["indexing-jobs"]["group-id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let schema = json!({ "entities": { "notes": { "attrs": {
+        "n": crate::admin::attr("number", false, true, false),
+    } } }, "links": {} });
+    let body = crate::support::push_body(schema);
+    let (_, group) = platform.push_apply(&app_id, body).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     emu.shutdown().await;
 

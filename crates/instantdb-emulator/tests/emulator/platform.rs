@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::admin::attr;
-use crate::support::{AdminApp, Client, Platform, emulator, uuid};
+use crate::support::{AdminApp, Client, Platform, emulator, push_body, uuid};
 
 #[tokio::test]
 async fn tokens_scopes_and_roles() {
@@ -265,8 +265,7 @@ async fn additive_push_plans_applies_and_runs_jobs_against_the_data() {
     // Plan: a unique change is a background step; the plan never deletes.
     let mut smaller = goals_schema(true, false);
     smaller["entities"].as_object_mut().unwrap().remove("todos");
-    let body =
-        json!({ "schema": smaller, "check_types": true, "supports_background_updates": true });
+    let body = push_body(smaller);
     let plan = platform
         .call(
             "POST",
@@ -281,18 +280,7 @@ async fn additive_push_plans_applies_and_runs_jobs_against_the_data() {
     assert!(plan["current-attrs"].as_array().unwrap().len() > 10);
 
     // Apply: the job moves waiting → processing → errored, with the offending value and sample.
-    let applied = platform
-        .call(
-            "POST",
-            &format!("/superadmin/apps/{app_id}/schema/push/apply"),
-            Some(body),
-        )
-        .await
-        .ok();
-    let group = applied["indexing-jobs"]["group-id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (applied, group) = platform.push_apply(&app_id, body).await;
     let raw_job = &applied["indexing-jobs"]["jobs"][0];
     assert_eq!(raw_job["job_status"], "waiting");
     assert!(raw_job.get("attr_name").is_none(), "apply returns raw rows");
@@ -324,18 +312,9 @@ async fn additive_push_plans_applies_and_runs_jobs_against_the_data() {
         .transact(json!([["update", "goals", dup_id, { "title": "fixed" }]]))
         .await
         .ok();
-    let applied = platform
-        .call(
-            "POST",
-            &format!("/superadmin/apps/{app_id}/schema/push/apply"),
-            Some(json!({ "schema": goals_schema(true, false), "check_types": true, "supports_background_updates": true })),
-        )
-        .await
-        .ok();
-    let group = applied["indexing-jobs"]["group-id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, group) = platform
+        .push_apply(&app_id, push_body(goals_schema(true, false)))
+        .await;
     let (statuses, _) = wait_for_jobs(&mut platform, &app_id, &group).await;
     assert_eq!(statuses.last().unwrap(), "completed");
     admin
@@ -348,7 +327,7 @@ async fn additive_push_plans_applies_and_runs_jobs_against_the_data() {
         .call(
             "POST",
             &format!("/superadmin/apps/{app_id}/schema/push/plan"),
-            Some(json!({ "schema": goals_schema(true, true), "check_types": true, "supports_background_updates": true })),
+            Some(push_body(goals_schema(true, true))),
         )
         .await
         .err(400, "validation-failed");
@@ -394,14 +373,7 @@ async fn overwrite_steps_rename_delete_and_clear_cascades() {
         ["index", { "attr-id": new_attr, "forward-identity": [new_attr, "goals", "rank"] }],
         ["update-attr", { "id": link_id, "cardinality": "many", "on-delete-reverse": "cascade" }],
     ]);
-    let applied = platform
-        .call(
-            "POST",
-            &format!("/dash/apps/{app_id}/schema/steps/apply"),
-            Some(json!({ "steps": steps })),
-        )
-        .await
-        .ok();
+    let applied = platform.steps_apply(&app_id, steps).await.ok();
     assert!(applied["transaction"]["id"].is_i64());
     let group = applied["indexing-jobs"]["group-id"]
         .as_str()
@@ -429,10 +401,9 @@ async fn overwrite_steps_rename_delete_and_clear_cascades() {
         json!({ "todos": [] })
     );
     platform
-        .call(
-            "POST",
-            &format!("/dash/apps/{app_id}/schema/steps/apply"),
-            Some(json!({ "steps": [["update-attr", { "id": link_id, "cardinality": "many" }]] })),
+        .steps_apply(
+            &app_id,
+            json!([["update-attr", { "id": link_id, "cardinality": "many" }]]),
         )
         .await
         .ok();
@@ -444,19 +415,11 @@ async fn overwrite_steps_rename_delete_and_clear_cascades() {
 
     // Bad steps are refused and leave nothing behind.
     platform
-        .call(
-            "POST",
-            &format!("/dash/apps/{app_id}/schema/steps/apply"),
-            Some(json!({ "steps": [["add-attr", { "id": uuid() }]] })),
-        )
+        .steps_apply(&app_id, json!([["add-attr", { "id": uuid() }]]))
         .await
         .err(400, "validation-failed");
     platform
-        .call(
-            "POST",
-            &format!("/dash/apps/{app_id}/schema/steps/apply"),
-            Some(json!({ "steps": [["unique", { "attr-id": uuid() }]] })),
-        )
+        .steps_apply(&app_id, json!([["unique", { "attr-id": uuid() }]]))
         .await
         .err(400, "record-not-found");
 }

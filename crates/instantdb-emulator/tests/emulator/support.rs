@@ -247,6 +247,31 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Applies an additive schema push; returns the response and its job group id.
+    pub(crate) async fn push_apply(&mut self, app_id: &str, body: Value) -> (Value, String) {
+        let path = format!("/superadmin/apps/{app_id}/schema/push/apply");
+        let applied = self.call("POST", &path, Some(body)).await.ok();
+        let group = applied["indexing-jobs"]["group-id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        (applied, group)
+    }
+
+    /// Posts overwrite-mode steps to `/dash/apps/:id/schema/steps/apply`.
+    pub(crate) async fn steps_apply(&mut self, app_id: &str, steps: Value) -> Reply {
+        let path = format!("/dash/apps/{app_id}/schema/steps/apply");
+        self.call("POST", &path, Some(json!({ "steps": steps })))
+            .await
+    }
+}
+
+/// A schema push body as `@instantdb/platform` sends it.
+pub(crate) fn push_body(schema: Value) -> Value {
+    json!({ "schema": schema, "check_types": true, "supports_background_updates": true })
+}
+
 /// A uuid string.
 pub(crate) fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
