@@ -4,3 +4,5 @@
 
 mod exchange;
 mod loopback;
+#[path = "../support/mod.rs"]
+mod support;
