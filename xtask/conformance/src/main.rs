@@ -11,6 +11,7 @@ mod emulator;
 mod http;
 mod node;
 mod schema;
+mod tx;
 mod typescript;
 mod wire;
 
@@ -27,6 +28,7 @@ const SUITES: &[Suite] = &[
     ("emulator", emulator::run),
     ("wire", wire::run),
     ("typescript", typescript::run),
+    ("tx", tx::run),
 ];
 
 /// A benchmark: its name and the function that runs it with the remaining arguments.
