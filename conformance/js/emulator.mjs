@@ -653,6 +653,36 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
     assert.equal(goals[0].color, undefined);
   });
 
+  // ---- Webhook management (registrations only; the emulator never delivers) ------------------
+  await check('platform.webhooks.crud', async () => {
+    const manager = api.webhooks(appId).manager;
+    const created = await manager.create({ url: 'https://hooks.example.com/instant', namespaces: ['goals'], actions: ['create', 'update'] });
+    assert.equal(created.status, 'active');
+    assert.ok(created.createdAt instanceof Date);
+    const updated = await manager.update(created.id, { actions: ['delete'] });
+    assert.deepEqual(updated.actions, ['delete']);
+    const disabled = await manager.disable(created.id, { reason: 'maintenance' });
+    assert.deepEqual([disabled.status, disabled.disabledReason], ['disabled', 'maintenance']);
+    const enabled = await manager.enable(created.id);
+    assert.deepEqual([enabled.status, enabled.disabledReason], ['active', null]);
+    const page = await manager.listEvents(created.id);
+    assert.deepEqual(page.events, []);
+    assert.equal(page.pageInfo.hasNextPage, false);
+    assert.deepEqual((await manager.list()).map((w) => w.id), [created.id]);
+    await manager.delete(created.id);
+    assert.deepEqual(await manager.list(), []);
+  });
+  await check('admin.webhooks.validation', async () => {
+    await expectApiError(
+      db.webhooks.manager.create({ url: 'http://localhost:3000/hook', namespaces: ['goals'], actions: ['create'] }),
+      { type: 'validation-failed', message: /must be https/ },
+    );
+    await expectApiError(
+      db.webhooks.manager.create({ url: 'https://hooks.example.com/x', namespaces: ['nope'], actions: ['create'] }),
+      { type: 'validation-failed', message: /Could not find matching table for nope/ },
+    );
+  });
+
   // ---- Raw HTTP details the SDKs do not expose ------------------------------------------------
   await check('http.unknownRoute404', async () => {
     const res = await fetch(`${apiURI}/admin/nope`);

@@ -333,6 +333,15 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
             platform::routes::job_get(shared, req, app_id, job_id)
         }
         ("GET", ["platform", "oauth", "token-info"]) => platform::routes::token_info(shared, req),
+        ("GET", ["dash", "apps", app_id, "webhooks"]) => {
+            platform::webhooks::list(shared, req, app_id)
+        }
+        ("POST", ["dash", "apps", app_id, "webhooks"]) => {
+            platform::webhooks::create(shared, req, app_id)
+        }
+        (_, ["dash", "apps", app_id, "webhooks", webhook_id, rest @ ..]) => {
+            platform::webhooks::one(shared, req, app_id, webhook_id, rest)
+        }
         ("GET", ["health", "system"]) => Ok(Reply::Json(serde_json::json!({"wal": "ok"}))),
         _ => Err(ApiError::route_not_found()),
     }

@@ -87,6 +87,19 @@ impl Job {
     }
 }
 
+/// A webhook registration (no deliveries: the emulator never calls out).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Webhook {
+    pub(crate) id: Uuid,
+    pub(crate) url: String,
+    pub(crate) namespaces: Vec<String>,
+    pub(crate) actions: Vec<String>,
+    pub(crate) enabled: bool,
+    pub(crate) disabled_reason: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+}
+
 /// A pending magic code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct MagicCode {
@@ -116,6 +129,8 @@ pub(crate) struct AppMeta {
     /// Stored files: location id → size (the bytes live in [`App::files`]).
     #[serde(default)]
     pub(crate) file_sizes: IndexMap<String, usize>,
+    #[serde(default)]
+    pub(crate) webhooks: Vec<Webhook>,
 }
 
 /// One app.
@@ -145,6 +160,7 @@ impl App {
                 refresh_tokens: IndexMap::new(),
                 magic_codes: Vec::new(),
                 file_sizes: IndexMap::new(),
+                webhooks: Vec::new(),
             },
             data: AppData::default(),
             files: HashMap::new(),
