@@ -65,31 +65,76 @@ pub struct Error {
     inner: Box<Repr>,
 }
 
+#[derive(Debug, thiserror::Error)]
 enum Repr {
+    #[error(transparent)]
     Http(instantdb_http::Error),
+    #[error("{}", status_message(endpoint, api))]
     Status {
         endpoint: String,
         api: Box<ApiError>,
     },
+    #[error(
+        "{endpoint}: HTTP {}: not a valid response: {message}{}",
+        status.as_u16(),
+        if excerpt.is_empty() { String::new() } else { format!(" (body starts with: {excerpt:?})") }
+    )]
     InvalidResponse {
         endpoint: String,
         status: StatusCode,
         message: String,
         excerpt: String,
     },
+    #[error(
+        "the authorization server answered OAuth error {error}{}",
+        description.as_deref().map(|text| format!(": {text}")).unwrap_or_default()
+    )]
     Authorization {
         error: String,
         description: Option<String>,
         uri: Option<String>,
     },
+    #[error(
+        "the OAuth `state` returned to the redirect URI does not match this login's; the \
+         callback was not started by this login"
+    )]
     StateMismatch,
+    #[error("the OAuth redirect carried neither a `code` nor an `error` parameter")]
     MissingCode,
+    #[error("no OAuth callback reached the loopback listener within {0:?}")]
     Timeout(Duration),
+    #[error(
+        "{message}{}",
+        source.as_ref().map(|err| format!(": {err}")).unwrap_or_default()
+    )]
     Io {
         message: String,
         source: Option<std::io::Error>,
     },
+    #[error("{0}")]
     Config(String),
+}
+
+/// `METHOD /path: HTTP 400 OAuth error invalid_grant: …` for RFC 6749 bodies, else the
+/// envelope's own display (`HTTP 400 record-not-found: …`).
+fn status_message(endpoint: &str, api: &ApiError) -> String {
+    let prefix = if endpoint.is_empty() {
+        String::new()
+    } else {
+        format!("{endpoint}: ")
+    };
+    match body_str(api, "error") {
+        Some(code) => {
+            let description = body_str(api, "error_description")
+                .map(|text| format!(": {text}"))
+                .unwrap_or_default();
+            format!(
+                "{prefix}HTTP {} OAuth error {code}{description}",
+                api.status().as_u16()
+            )
+        }
+        None => format!("{prefix}{api}"),
+    }
 }
 
 impl Error {
@@ -291,116 +336,22 @@ impl From<instantdb_http::Error> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.inner {
-            Repr::Http(err) => write!(f, "{err}"),
-            Repr::Status { endpoint, api } => {
-                if !endpoint.is_empty() {
-                    write!(f, "{endpoint}: ")?;
-                }
-                match body_str(api, "error") {
-                    Some(code) => {
-                        write!(f, "HTTP {} OAuth error {code}", api.status().as_u16())?;
-                        if let Some(description) = body_str(api, "error_description") {
-                            write!(f, ": {description}")?;
-                        }
-                        Ok(())
-                    }
-                    None => write!(f, "{api}"),
-                }
-            }
-            Repr::InvalidResponse {
-                endpoint,
-                status,
-                message,
-                excerpt,
-            } => {
-                write!(
-                    f,
-                    "{endpoint}: HTTP {}: not a valid response: {message}",
-                    status.as_u16()
-                )?;
-                if !excerpt.is_empty() {
-                    write!(f, " (body starts with: {excerpt:?})")?;
-                }
-                Ok(())
-            }
-            Repr::Authorization {
-                error, description, ..
-            } => {
-                write!(f, "the authorization server answered OAuth error {error}")?;
-                if let Some(description) = description {
-                    write!(f, ": {description}")?;
-                }
-                Ok(())
-            }
-            Repr::StateMismatch => f.write_str(
-                "the OAuth `state` returned to the redirect URI does not match this login's; \
-                 the callback was not started by this login",
-            ),
-            Repr::MissingCode => {
-                f.write_str("the OAuth redirect carried neither a `code` nor an `error` parameter")
-            }
-            Repr::Timeout(after) => write!(
-                f,
-                "no OAuth callback reached the loopback listener within {after:?}"
-            ),
-            Repr::Io { message, source } => {
-                f.write_str(message)?;
-                if let Some(source) = source {
-                    write!(f, ": {source}")?;
-                }
-                Ok(())
-            }
-            Repr::Config(message) => f.write_str(message),
-        }
+        fmt::Display::fmt(&self.inner, f)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = f.debug_struct("Error");
-        s.field("kind", &self.kind());
-        match &*self.inner {
-            Repr::Http(err) => s.field("http", err),
-            Repr::Status { endpoint, api } => s.field("endpoint", endpoint).field("api", api),
-            Repr::InvalidResponse {
-                endpoint,
-                status,
-                message,
-                excerpt,
-            } => s
-                .field("endpoint", endpoint)
-                .field("status", status)
-                .field("message", message)
-                .field("excerpt", excerpt),
-            Repr::Authorization {
-                error,
-                description,
-                uri,
-            } => s
-                .field("error", error)
-                .field("description", description)
-                .field("uri", uri),
-            Repr::Timeout(after) => s.field("after", after),
-            Repr::Io { message, source } => s.field("message", message).field("source", source),
-            Repr::Config(message) => s.field("message", message),
-            Repr::StateMismatch | Repr::MissingCode => &mut s,
-        };
-        s.finish()
+        f.debug_struct("Error")
+            .field("kind", &self.kind())
+            .field("details", &self.inner)
+            .finish()
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.inner {
-            Repr::Http(err) => Some(err),
-            Repr::Status { api, .. } => Some(&**api),
-            Repr::Io {
-                source: Some(source),
-                ..
-            } => Some(source),
-            _ => None,
-        }
+        std::error::Error::source(&*self.inner)
     }
 }
 
