@@ -7,7 +7,9 @@
 //! object order, which is what `Object.entries(o).sort(...)` does.
 
 use instantdb_schema::perms::Rules;
-use instantdb_schema::{AttrDef, EntityDef, RoomDef, SchemaDef, locale_compare};
+use instantdb_schema::{
+    AttrDef, EntityDef, Has, IndexMap, LinkDef, RoomDef, SchemaDef, locale_compare,
+};
 use serde_json::Value;
 
 use crate::js;
@@ -56,7 +58,7 @@ pub fn generate_schema_typescript_file(
     schema: &SchemaDef,
     module: &str,
 ) -> String {
-    schema_file(prev, schema, &links_value(schema), module)
+    schema_file(prev, schema, Links::Model(&schema.links), module)
 }
 
 /// [`generate_schema_typescript_file`] for a schema given as wire JSON
@@ -68,7 +70,7 @@ pub fn generate_schema_typescript_file_from_wire_json(
     module: &str,
 ) -> Result<String, instantdb_schema::Error> {
     let (schema, links) = read_wire(wire_json)?;
-    Ok(schema_file(prev, &schema, &links, module))
+    Ok(schema_file(prev, &schema, Links::Json(&links), module))
 }
 
 /// The schema in `wire_json` and its `links` as given (`{}` when absent).
@@ -83,10 +85,18 @@ pub(crate) fn read_wire(wire_json: &str) -> Result<(SchemaDef, Value), instantdb
     Ok((schema, links))
 }
 
+/// Where the links JSON comes from.
+enum Links<'a> {
+    /// The model, printed in its key order.
+    Model(&'a IndexMap<String, LinkDef>),
+    /// JSON as given.
+    Json(&'a Value),
+}
+
 fn schema_file(
     prev: Option<&SchemaDef>,
     schema: &SchemaDef,
-    links: &Value,
+    links: Links<'_>,
     module: &str,
 ) -> String {
     // The text is written in one pass at its final indentation, which is what upstream's nested
@@ -106,7 +116,10 @@ fn schema_file(
         out.push_str(",\n");
     }
     out.push_str("  },\n  links: ");
-    js::write_pretty(links, 1, &mut out);
+    match links {
+        Links::Model(links) => write_links(&mut out, links),
+        Links::Json(links) => js::write_pretty(links, 1, &mut out),
+    }
     out.push_str(",\n  rooms: ");
     write_rooms(&mut out, prev);
     out.push_str(
@@ -221,6 +234,55 @@ fn derived_type(attr: &AttrDef) -> Option<String> {
     js::is_truthy(value).then(|| js::to_js_string(value))
 }
 
+/// `JSON.stringify(links, null, 2)` of the model's links (key order `on, has, label, required,
+/// onDelete`, absent options omitted), every line after the first shifted by 2 spaces.
+fn write_links(out: &mut String, links: &IndexMap<String, LinkDef>) {
+    if links.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    out.push('{');
+    for (i, (name, link)) in js::js_order(links.iter().map(|(k, v)| (k.as_str(), v)))
+        .into_iter()
+        .enumerate()
+    {
+        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+        js::quote_json_string(name, out);
+        out.push_str(": {\n      \"forward\": {");
+        let forward = &link.forward;
+        write_link_side(out, &forward.on, forward.has, &forward.label);
+        if let Some(required) = forward.required {
+            out.push_str(if required {
+                ",\n        \"required\": true"
+            } else {
+                ",\n        \"required\": false"
+            });
+        }
+        if let Some(on_delete) = forward.on_delete {
+            out.push_str(",\n        \"onDelete\": ");
+            js::quote_json_string(on_delete.as_str(), out);
+        }
+        out.push_str("\n      },\n      \"reverse\": {");
+        let reverse = &link.reverse;
+        write_link_side(out, &reverse.on, reverse.has, &reverse.label);
+        if let Some(on_delete) = reverse.on_delete {
+            out.push_str(",\n        \"onDelete\": ");
+            js::quote_json_string(on_delete.as_str(), out);
+        }
+        out.push_str("\n      }\n    }");
+    }
+    out.push_str("\n  }");
+}
+
+fn write_link_side(out: &mut String, on: &str, has: Has, label: &str) {
+    out.push_str("\n        \"on\": ");
+    js::quote_json_string(on, out);
+    out.push_str(",\n        \"has\": ");
+    js::quote_json_string(has.as_str(), out);
+    out.push_str(",\n        \"label\": ");
+    js::quote_json_string(label, out);
+}
+
 /// `roomsCodeStr(prev?.rooms ?? {})`, after `rooms: `.
 fn write_rooms(out: &mut String, prev: Option<&SchemaDef>) {
     out.push('{');
@@ -286,6 +348,14 @@ pub(crate) fn format_key(key: &str) -> String {
 /// [`format_key`] into `out`.
 pub(crate) fn write_key(out: &mut String, key: &str) {
     out.push('"');
+    if !key
+        .bytes()
+        .any(|b| matches!(b, b'"' | b'\\' | b'\n' | b'\r'))
+    {
+        out.push_str(key);
+        out.push('"');
+        return;
+    }
     for c in key.chars() {
         match c {
             '"' => out.push_str("\\\""),

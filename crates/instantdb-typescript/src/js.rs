@@ -76,6 +76,11 @@ fn json_number(number: &serde_json::Number) -> String {
 /// `JSON.stringify(s)`: a double-quoted JSON string.
 pub(crate) fn quote_json_string(s: &str, out: &mut String) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

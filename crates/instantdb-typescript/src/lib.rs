@@ -23,7 +23,9 @@
 //! [`parse_schema_typescript_file`] and [`parse_perms_typescript_file`] read a file with swc and
 //! walk it the way upstream's `schemaTypescriptFileToInstantSchema` / `permsTypescriptFileToCode`
 //! walk Babel's tree: every file upstream accepts gives the same schema or rules, and a file both
-//! reject gives upstream's message (syntax errors give swc's). Errors are [`ParseError`]s with
+//! reject gives upstream's message (syntax errors give swc's). Files in the shape the generators
+//! write take a fast path that builds the same syntax tree without running swc's general parser;
+//! everything else, and every error, goes through swc. Errors are [`ParseError`]s with
 //! file, line, column and a source excerpt. Nothing panics, whatever the input: nesting is
 //! bounded before swc runs (see [`ParseErrorKind::TooDeep`]) and the parser runs on a grown
 //! stack.
@@ -172,17 +174,41 @@ pub fn parse_schema_typescript_file_to_wire_json(
     file_name: &str,
 ) -> Result<String, ParseError> {
     let (schema, links) = parse::with_module(src, file_name, parse::schema::walk)?;
-    let mut wire = schema.to_wire_value();
-    if let Some(slot) = wire.get_mut("links") {
-        *slot = links;
-    }
-    Ok(js::stringify(&wire))
+    Ok(schema_wire_json(&schema, links))
 }
 
 /// `permsTypescriptFileToCode(src, file_name)`: the rules an `instant.perms.ts` declares. See
 /// the crate documentation for the accepted forms.
 pub fn parse_perms_typescript_file(src: &str, file_name: &str) -> Result<Rules, ParseError> {
     parse::with_module(src, file_name, parse::perms::walk)
+}
+
+/// Entry points for the fuzz targets in `fuzz/`: the parsers without their fast path, to
+/// check that both paths agree. Not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// [`parse_schema_typescript_file_to_wire_json`] through swc only.
+    pub fn parse_schema_with_swc(src: &str, file_name: &str) -> Result<String, ParseError> {
+        let (schema, links) = parse::with_swc_module(src, file_name, parse::schema::walk)?;
+        Ok(schema_wire_json(&schema, links))
+    }
+
+    /// [`parse_perms_typescript_file`] through swc only, as JSON.
+    pub fn parse_perms_with_swc(src: &str, file_name: &str) -> Result<String, ParseError> {
+        parse::with_swc_module(src, file_name, parse::perms::walk)
+            .map(|rules| rules_to_json(&rules))
+    }
+}
+
+/// The wire JSON of a parsed schema with its links as written.
+fn schema_wire_json(schema: &SchemaDef, links: serde_json::Value) -> String {
+    let mut wire = schema.to_wire_value();
+    if let Some(slot) = wire.get_mut("links") {
+        *slot = links;
+    }
+    js::stringify(&wire)
 }
 
 /// `JSON.stringify(rules)`: the rules as compact JSON, keys in JavaScript's order (array-index

@@ -228,3 +228,35 @@ fn prettier_style_matches_real_prettier_goldens() {
     let raw = generate_schema_file(None, &todos(), "@instantdb/core", Style::Raw);
     assert_eq!(schema(&raw), todos());
 }
+
+#[test]
+fn the_fast_path_and_swc_agree() {
+    use instantdb_typescript::fuzzing::{parse_perms_with_swc, parse_schema_with_swc};
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../../../conformance/platform-vectors.json")).unwrap();
+    let mut inputs: Vec<String> = Vec::new();
+    for section in ["parseSchema", "parsePerms"] {
+        for case in vectors[section].as_array().unwrap() {
+            inputs.push(case["input"].as_str().unwrap().to_owned());
+        }
+    }
+    for section in ["codegen", "permsCodegen"] {
+        for case in vectors[section].as_array().unwrap() {
+            inputs.push(case["output"].as_str().unwrap().to_owned());
+        }
+    }
+    inputs.push(include_str!("../benches/bench.schema.ts").to_owned());
+    inputs.push(include_str!("long-names.prettier.ts").to_owned());
+    inputs.push(include_str!("rules.prettier.ts").to_owned());
+    for src in &inputs {
+        let both =
+            parse_schema_typescript_file_to_wire_json(src, "f.ts").map_err(|e| e.to_string());
+        let swc = parse_schema_with_swc(src, "f.ts").map_err(|e| e.to_string());
+        assert_eq!(both, swc, "{src}");
+        let both = parse_perms_typescript_file(src, "f.ts")
+            .map(|r| rules_to_json(&r))
+            .map_err(|e| e.to_string());
+        let swc = parse_perms_with_swc(src, "f.ts").map_err(|e| e.to_string());
+        assert_eq!(both, swc, "{src}");
+    }
+}

@@ -6,6 +6,7 @@
 //! Babel node type names in those messages (`SpreadElement`, `TSAsExpression`, ...) come from
 //! [`babel_type`]. Parentheses are transparent, as in Babel's AST.
 
+mod fast;
 mod guard;
 mod json;
 pub(crate) mod perms;
@@ -42,13 +43,29 @@ impl Located {
 
 pub(crate) type WalkResult<T> = Result<T, Located>;
 
-/// Parses `src` as a TypeScript module and hands it to `walk`, everything on a grown stack.
+/// Parses `src` as a TypeScript module and hands it to `walk`: through the fast path when the
+/// file is in its subset and reads without error, else through swc on a grown stack.
 pub(crate) fn with_module<T>(
     src: &str,
     file_name: &str,
-    walk: impl FnOnce(&Module, &Context) -> WalkResult<T>,
+    walk: impl Fn(&Module, &Context) -> WalkResult<T>,
 ) -> Result<T, ParseError> {
     // swc drops a byte-order mark; do it first so offsets index `src`.
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if let Some(module) = fast::parse(src) {
+        if let Ok(value) = walk(&module, &Context::new(&module)) {
+            return Ok(value);
+        }
+    }
+    with_swc_module(src, file_name, walk)
+}
+
+/// [`with_module`] without the fast path (for the fuzz targets, which compare both paths).
+pub(crate) fn with_swc_module<T>(
+    src: &str,
+    file_name: &str,
+    walk: impl Fn(&Module, &Context) -> WalkResult<T>,
+) -> Result<T, ParseError> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     stacker::maybe_grow(guard::STACK_SIZE / 2, guard::STACK_SIZE, || {
         let cm: Lrc<SourceMap> = Lrc::default();
@@ -509,5 +526,16 @@ pub(crate) fn member_property_name(prop: &MemberProp) -> Option<String> {
             _ => None,
         },
         MemberProp::PrivateName(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bench_file_is_read_by_the_fast_path() {
+        let src = include_str!("../../benches/bench.schema.ts");
+        let module = super::fast::parse(src).expect("fast path");
+        let result = super::schema::walk(&module, &super::Context::new(&module));
+        assert!(result.is_ok(), "{:?}", result.err());
     }
 }

@@ -1,0 +1,930 @@
+//! A fast path for the common case: files in the shape the generators write (raw or prettier
+//! style) and close variants of it.
+//!
+//! swc spends most of its time on generality this crate does not need, and parsing must be
+//! well over an order of magnitude faster than upstream's Babel walk. This module recognises a
+//! small, strict subset of TypeScript (imports, `const`/`let`/`var` declarations, `export`
+//! forms, the generated `type`/`interface` footer, object and array literals, strings, numbers,
+//! `i.x(...)` call chains, `satisfies T` and `as const`) and builds the same swc syntax tree swc
+//! would build for it, so the same walkers read it. Anything outside the subset, including any
+//! input whose validity would need a real parser to decide, makes it return `None`, and the file
+//! goes through swc. Errors always come from the swc path (the walkers' result on this tree is
+//! discarded when it is an error), so positions and messages do not depend on the path taken.
+//! The fuzz targets check that both paths agree on every input.
+
+use std::collections::HashSet;
+
+use swc_common::{DUMMY_SP, SyntaxContext};
+use swc_ecma_ast::{
+    ArrayLit, BindingIdent, Bool, CallExpr, Callee, Decl, ExportDecl, ExportDefaultExpr,
+    ExportNamedSpecifier, ExportSpecifier, Expr, ExprOrSpread, Ident, IdentName, ImportDecl,
+    ImportNamedSpecifier, ImportPhase, ImportSpecifier, ImportStarAsSpecifier, KeyValueProp, Lit,
+    MemberExpr, MemberProp, Module, ModuleDecl, ModuleExportName, ModuleItem, NamedExport, Null,
+    Number, ObjectLit, ParenExpr, Pat, Prop, PropName, PropOrSpread, Stmt, Str, TsConstAssertion,
+    TsEntityName, TsSatisfiesExpr, TsType, TsTypeAnn, TsTypeRef, UnaryExpr, UnaryOp, VarDecl,
+    VarDeclKind, VarDeclarator,
+};
+
+/// Deeper literals go through swc (and its nesting guard).
+const MAX_DEPTH: usize = 64;
+
+/// Parses `src` if it is within the subset.
+pub(crate) fn parse(src: &str) -> Option<Module> {
+    let mut parser = Parser {
+        lexer: Lexer {
+            src: src.as_bytes(),
+            text: src,
+            pos: 0,
+        },
+        peeked: None,
+        depth: 0,
+        bindings: HashSet::new(),
+        exported_locals: Vec::new(),
+        exported_names: HashSet::new(),
+    };
+    parser.module()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Token<'a> {
+    Word(&'a str),
+    /// A string literal's source between the quotes (escapes already checked).
+    Str(&'a str),
+    Num(f64),
+    Punct(u8),
+    Eof,
+}
+
+struct Lexer<'a> {
+    src: &'a [u8],
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    /// The next token and whether a line break preceded it; `None` outside the subset.
+    fn next(&mut self) -> Option<(Token<'a>, bool)> {
+        let newline = self.skip_trivia()?;
+        let Some(&byte) = self.src.get(self.pos) else {
+            return Some((Token::Eof, newline));
+        };
+        let token = match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'$' => {
+                let start = self.pos;
+                while self
+                    .src
+                    .get(self.pos)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+                {
+                    self.pos += 1;
+                }
+                Token::Word(&self.text[start..self.pos])
+            }
+            b'0'..=b'9' => Token::Num(self.number()?),
+            b'"' | b'\'' => Token::Str(self.string(byte)?),
+            b'{' | b'}' | b'(' | b')' | b'[' | b']' | b',' | b';' | b':' | b'=' | b'-' | b'*' => {
+                self.pos += 1;
+                // `.` must not start `...` or a number.
+                Token::Punct(byte)
+            }
+            b'.' => {
+                self.pos += 1;
+                if self
+                    .src
+                    .get(self.pos)
+                    .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
+                {
+                    return None;
+                }
+                Token::Punct(b'.')
+            }
+            _ => return None,
+        };
+        Some((token, newline))
+    }
+
+    /// Skips whitespace and comments; `Some(true)` if a line break was skipped.
+    fn skip_trivia(&mut self) -> Option<bool> {
+        let mut newline = false;
+        loop {
+            match self.src.get(self.pos) {
+                Some(b' ' | b'\t') => self.pos += 1,
+                Some(b'\n' | b'\r') => {
+                    newline = true;
+                    self.pos += 1;
+                }
+                Some(b'/') => match self.src.get(self.pos + 1) {
+                    Some(b'/') => {
+                        let rest = self.text.get(self.pos..)?;
+                        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+                        // U+2028/U+2029 end a comment in JS; leave such files to swc.
+                        if rest[..end].contains(['\u{2028}', '\u{2029}']) {
+                            return None;
+                        }
+                        self.pos += end;
+                    }
+                    Some(b'*') => {
+                        let end = self.text.get(self.pos + 2..)?.find("*/")?;
+                        let comment = &self.text[self.pos + 2..self.pos + 2 + end];
+                        if comment.contains(['\u{2028}', '\u{2029}']) {
+                            return None;
+                        }
+                        newline |= comment.contains(['\n', '\r']);
+                        self.pos += end + 4;
+                    }
+                    _ => return None,
+                },
+                _ => return Some(newline),
+            }
+        }
+    }
+
+    /// A decimal number without separators, legacy octal or a leading dot.
+    fn number(&mut self) -> Option<f64> {
+        let start = self.pos;
+        let digits = |lexer: &mut Lexer<'_>| {
+            let from = lexer.pos;
+            while lexer.src.get(lexer.pos).is_some_and(u8::is_ascii_digit) {
+                lexer.pos += 1;
+            }
+            lexer.pos - from
+        };
+        let int = digits(self);
+        if int > 1 && self.src[start] == b'0' {
+            return None;
+        }
+        if self.src.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        if matches!(self.src.get(self.pos), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.src.get(self.pos), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return None;
+            }
+        }
+        if self
+            .src
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$' || *b == b'.')
+        {
+            return None;
+        }
+        self.text[start..self.pos].parse().ok()
+    }
+
+    /// A string literal with simple escapes only: its source between the quotes.
+    fn string(&mut self, quote: u8) -> Option<&'a str> {
+        self.pos += 1;
+        let start = self.pos;
+        loop {
+            let rest = self.text.get(self.pos..)?;
+            let stop = rest.find(|c| {
+                c == quote as char || matches!(c, '\\' | '\n' | '\r' | '\u{2028}' | '\u{2029}')
+            })?;
+            self.pos += stop;
+            match self.src[self.pos] {
+                b'\\' => {
+                    let (_, len) = escape(self.text.get(self.pos + 1..)?)?;
+                    self.pos += 1 + len;
+                }
+                b'"' | b'\'' => {
+                    let raw = &self.text[start..self.pos];
+                    self.pos += 1;
+                    return Some(raw);
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// The character an escape (the text after a backslash) stands for, and its length; `None` for
+/// escapes outside the subset (line continuations, octal, `\u{...}`, surrogates, ...).
+fn escape(text: &str) -> Option<(char, usize)> {
+    let bytes = text.as_bytes();
+    let c = match *bytes.first()? {
+        b'"' => '"',
+        b'\'' => '\'',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'v' => '\u{b}',
+        b'0' if !bytes.get(1).is_some_and(u8::is_ascii_digit) => '\0',
+        b'u' => {
+            let hex = text.get(1..5)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            return Some((char::from_u32(u32::from_str_radix(hex, 16).ok()?)?, 5));
+        }
+        _ => return None,
+    };
+    Some((c, 1))
+}
+
+/// The value of a string literal from its (checked) source.
+fn string_value(raw: &str) -> String {
+    if !raw.contains('\\') {
+        return raw.to_owned();
+    }
+    let mut value = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(index) = rest.find('\\') {
+        value.push_str(&rest[..index]);
+        match escape(&rest[index + 1..]) {
+            Some((c, len)) => {
+                value.push(c);
+                rest = &rest[index + 1 + len..];
+            }
+            None => {
+                // Unreachable: the lexer checked every escape.
+                rest = &rest[index + 1..];
+            }
+        }
+    }
+    value.push_str(rest);
+    value
+}
+
+/// Words that cannot name a binding or be referenced as a plain identifier here (reserved
+/// words, strict-mode and module restrictions, and contextual keywords whose meaning depends
+/// on context, to stay on the safe side).
+const NOT_IDENTIFIERS: &[&str] = &[
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "new",
+    "null",
+    "return",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+    "let",
+    "static",
+    "implements",
+    "interface",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "await",
+    "eval",
+    "arguments",
+    "as",
+    "satisfies",
+    "type",
+    "of",
+    "async",
+    "get",
+    "set",
+    "declare",
+    "abstract",
+    "readonly",
+    "from",
+    "namespace",
+    "module",
+    "global",
+    "keyof",
+    "infer",
+    "is",
+    "asserts",
+    "unique",
+    "accessor",
+    "override",
+    "using",
+];
+
+fn is_identifier(word: &str) -> bool {
+    !NOT_IDENTIFIERS.contains(&word)
+}
+
+struct Parser<'a> {
+    lexer: Lexer<'a>,
+    /// The token after the current position, once looked at.
+    peeked: Option<(Token<'a>, bool)>,
+    depth: usize,
+    /// Top-level bindings (types prefixed with `type `), to leave redeclarations to swc.
+    bindings: HashSet<String>,
+    /// Names exported from a local binding, and the exported names, checked at the end.
+    exported_locals: Vec<&'a str>,
+    exported_names: HashSet<String>,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&mut self) -> Option<(Token<'a>, bool)> {
+        if self.peeked.is_none() {
+            let token = self.lexer.next()?;
+            self.peeked = Some(token);
+        }
+        self.peeked
+    }
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        match self.peeked.take() {
+            Some((token, _)) => Some(token),
+            None => self.lexer.next().map(|(token, _)| token),
+        }
+    }
+
+    fn expect(&mut self, punct: u8) -> Option<()> {
+        (self.next()? == Token::Punct(punct)).then_some(())
+    }
+
+    fn expect_word(&mut self, word: &str) -> Option<()> {
+        (self.next()? == Token::Word(word)).then_some(())
+    }
+
+    fn identifier(&mut self) -> Option<&'a str> {
+        match self.next()? {
+            Token::Word(word) if is_identifier(word) => Some(word),
+            _ => None,
+        }
+    }
+
+    fn export_name(&mut self, name: &str) -> Option<()> {
+        self.exported_names.insert(name.to_owned()).then_some(())
+    }
+
+    fn bind(&mut self, name: &str) -> Option<()> {
+        self.bindings.insert(name.to_owned()).then_some(())
+    }
+
+    /// A statement ends with `;`, a line break or the end of the file.
+    fn end_statement(&mut self) -> Option<()> {
+        match self.peek()? {
+            (Token::Punct(b';'), _) => {
+                self.next()?;
+                Some(())
+            }
+            (Token::Eof, _) | (_, true) => Some(()),
+            _ => None,
+        }
+    }
+
+    fn module(&mut self) -> Option<Module> {
+        let mut body = Vec::new();
+        loop {
+            let (token, _) = self.peek()?;
+            match token {
+                Token::Eof => break,
+                Token::Word("import") => body.push(self.import()?),
+                Token::Word("export") => {
+                    if let Some(item) = self.export()? {
+                        body.push(item);
+                    }
+                }
+                Token::Word("const" | "let" | "var") => {
+                    body.push(ModuleItem::Stmt(Stmt::Decl(Decl::Var(Box::new(
+                        self.var_decl()?,
+                    )))));
+                }
+                Token::Word("type") => self.type_alias()?,
+                Token::Word("interface") => self.interface()?,
+                Token::Punct(b';') => {
+                    self.next()?;
+                    body.push(ModuleItem::Stmt(Stmt::Empty(swc_ecma_ast::EmptyStmt {
+                        span: DUMMY_SP,
+                    })));
+                }
+                _ => return None,
+            }
+        }
+        // Exports of undeclared names are errors; leave them (and duplicates) to swc.
+        let declared = |name: &str| {
+            self.bindings.contains(name) || self.bindings.contains(&format!("type {name}"))
+        };
+        if !self.exported_locals.iter().all(|name| declared(name)) {
+            return None;
+        }
+        Some(Module {
+            span: DUMMY_SP,
+            body,
+            shebang: None,
+        })
+    }
+
+    /// `import [type] { a, b as c } from "m"` or `import * as ns from "m"`.
+    fn import(&mut self) -> Option<ModuleItem> {
+        self.expect_word("import")?;
+        let mut type_only = false;
+        if self.peek()?.0 == Token::Word("type") {
+            self.next()?;
+            type_only = true;
+        }
+        let mut specifiers = Vec::new();
+        match self.next()? {
+            Token::Punct(b'{') => loop {
+                if self.peek()?.0 == Token::Punct(b'}') {
+                    self.next()?;
+                    break;
+                }
+                let imported = match self.next()? {
+                    Token::Word(word) => word,
+                    _ => return None,
+                };
+                let local = if self.peek()?.0 == Token::Word("as") {
+                    self.next()?;
+                    self.identifier()?
+                } else if is_identifier(imported) {
+                    imported
+                } else {
+                    return None;
+                };
+                self.bind(local)?;
+                specifiers.push(ImportSpecifier::Named(ImportNamedSpecifier {
+                    span: DUMMY_SP,
+                    local: ident(local),
+                    imported: (imported != local).then(|| ModuleExportName::Ident(ident(imported))),
+                    is_type_only: false,
+                }));
+                match self.next()? {
+                    Token::Punct(b',') => {}
+                    Token::Punct(b'}') => break,
+                    _ => return None,
+                }
+            },
+            Token::Punct(b'*') => {
+                self.expect_word("as")?;
+                let local = self.identifier()?;
+                self.bind(local)?;
+                specifiers.push(ImportSpecifier::Namespace(ImportStarAsSpecifier {
+                    span: DUMMY_SP,
+                    local: ident(local),
+                }));
+            }
+            _ => return None,
+        }
+        self.expect_word("from")?;
+        let Token::Str(source) = self.next()? else {
+            return None;
+        };
+        let source = string_value(source);
+        self.end_statement()?;
+        Some(ModuleItem::ModuleDecl(ModuleDecl::Import(ImportDecl {
+            span: DUMMY_SP,
+            specifiers,
+            src: Box::new(str_lit(source)),
+            type_only,
+            with: None,
+            phase: ImportPhase::Evaluation,
+        })))
+    }
+
+    /// `export default <expr>`, `export const ...`, `export [type] { a, b as default }`.
+    fn export(&mut self) -> Option<Option<ModuleItem>> {
+        self.expect_word("export")?;
+        match self.peek()?.0 {
+            Token::Word("default") => {
+                self.next()?;
+                self.export_name("default")?;
+                let expr = self.expression()?;
+                self.end_statement()?;
+                Some(Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(
+                    ExportDefaultExpr {
+                        span: DUMMY_SP,
+                        expr: Box::new(expr),
+                    },
+                ))))
+            }
+            Token::Word("const" | "let" | "var") => {
+                let decl = self.var_decl()?;
+                for declarator in &decl.decls {
+                    if let Pat::Ident(binding) = &declarator.name {
+                        self.export_name(&binding.id.sym)?;
+                    }
+                }
+                Some(Some(ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(
+                    ExportDecl {
+                        span: DUMMY_SP,
+                        decl: Decl::Var(Box::new(decl)),
+                    },
+                ))))
+            }
+            Token::Word("type") | Token::Punct(b'{') => {
+                let type_only = self.peek()?.0 == Token::Word("type");
+                if type_only {
+                    self.next()?;
+                }
+                self.expect(b'{')?;
+                let mut specifiers = Vec::new();
+                loop {
+                    if self.peek()?.0 == Token::Punct(b'}') {
+                        self.next()?;
+                        break;
+                    }
+                    let orig = self.identifier()?;
+                    let exported = if self.peek()?.0 == Token::Word("as") {
+                        self.next()?;
+                        match self.next()? {
+                            Token::Word(word) => Some(word),
+                            _ => return None,
+                        }
+                    } else {
+                        None
+                    };
+                    self.exported_locals.push(orig);
+                    self.export_name(exported.unwrap_or(orig))?;
+                    specifiers.push(ExportSpecifier::Named(ExportNamedSpecifier {
+                        span: DUMMY_SP,
+                        orig: ModuleExportName::Ident(ident(orig)),
+                        exported: exported.map(|name| ModuleExportName::Ident(ident(name))),
+                        is_type_only: false,
+                    }));
+                    match self.next()? {
+                        Token::Punct(b',') => {}
+                        Token::Punct(b'}') => break,
+                        _ => return None,
+                    }
+                }
+                self.end_statement()?;
+                Some(Some(ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(
+                    NamedExport {
+                        span: DUMMY_SP,
+                        specifiers,
+                        src: None,
+                        type_only,
+                        with: None,
+                    },
+                ))))
+            }
+            _ => None,
+        }
+    }
+
+    /// `const a [: T] = <expr> [, b = <expr>]`.
+    fn var_decl(&mut self) -> Option<VarDecl> {
+        let kind = match self.next()? {
+            Token::Word("const") => VarDeclKind::Const,
+            Token::Word("let") => VarDeclKind::Let,
+            Token::Word("var") => VarDeclKind::Var,
+            _ => return None,
+        };
+        let mut decls = Vec::new();
+        loop {
+            let name = self.identifier()?;
+            self.bind(name)?;
+            let type_ann = if self.peek()?.0 == Token::Punct(b':') {
+                self.next()?;
+                Some(Box::new(TsTypeAnn {
+                    span: DUMMY_SP,
+                    type_ann: Box::new(self.type_reference()?),
+                }))
+            } else {
+                None
+            };
+            self.expect(b'=')?;
+            let init = self.expression()?;
+            decls.push(VarDeclarator {
+                span: DUMMY_SP,
+                name: Pat::Ident(BindingIdent {
+                    id: ident(name),
+                    type_ann,
+                }),
+                init: Some(Box::new(init)),
+                definite: false,
+            });
+            if self.peek()?.0 != Token::Punct(b',') {
+                break;
+            }
+            self.next()?;
+        }
+        self.end_statement()?;
+        Some(VarDecl {
+            span: DUMMY_SP,
+            ctxt: SyntaxContext::empty(),
+            kind,
+            declare: false,
+            decls,
+        })
+    }
+
+    /// A type that is a plain identifier (`AppSchema`, `InstantRules`).
+    fn type_reference(&mut self) -> Option<TsType> {
+        let name = self.identifier()?;
+        if self.peek()?.0 == Token::Punct(b'.') {
+            return None;
+        }
+        Some(TsType::TsTypeRef(TsTypeRef {
+            span: DUMMY_SP,
+            type_name: TsEntityName::Ident(ident(name)),
+            type_params: None,
+        }))
+    }
+
+    /// `type A = typeof b;` (the generated footer). Types never matter to the walkers.
+    fn type_alias(&mut self) -> Option<()> {
+        self.expect_word("type")?;
+        let name = self.identifier()?;
+        self.bind(&format!("type {name}"))?;
+        self.expect(b'=')?;
+        self.expect_word("typeof")?;
+        self.identifier()?;
+        if self.peek()?.0 == Token::Punct(b'.') {
+            return None;
+        }
+        self.end_statement()
+    }
+
+    /// `interface A extends B {}` or `interface A {}`.
+    fn interface(&mut self) -> Option<()> {
+        self.expect_word("interface")?;
+        let name = self.identifier()?;
+        self.bind(&format!("type {name}"))?;
+        if self.peek()?.0 == Token::Word("extends") {
+            self.next()?;
+            self.identifier()?;
+        }
+        self.expect(b'{')?;
+        self.expect(b'}')?;
+        Some(())
+    }
+
+    /// An expression: a postfix chain, optionally followed by `satisfies T` / `as const`.
+    fn expression(&mut self) -> Option<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let mut expr = self.unary()?;
+        loop {
+            match self.peek()? {
+                (Token::Word("satisfies"), false) => {
+                    self.next()?;
+                    expr = Expr::TsSatisfies(TsSatisfiesExpr {
+                        span: DUMMY_SP,
+                        expr: Box::new(expr),
+                        type_ann: Box::new(self.type_reference()?),
+                    });
+                }
+                (Token::Word("as"), false) => {
+                    self.next()?;
+                    self.expect_word("const")?;
+                    expr = Expr::TsConstAssertion(TsConstAssertion {
+                        span: DUMMY_SP,
+                        expr: Box::new(expr),
+                    });
+                }
+                (Token::Word("satisfies" | "as"), true) => return None,
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        Some(expr)
+    }
+
+    fn unary(&mut self) -> Option<Expr> {
+        if self.peek()?.0 == Token::Punct(b'-') {
+            self.next()?;
+            let Token::Num(value) = self.next()? else {
+                return None;
+            };
+            return Some(Expr::Unary(UnaryExpr {
+                span: DUMMY_SP,
+                op: UnaryOp::Minus,
+                arg: Box::new(number(value)),
+            }));
+        }
+        let mut expr = self.primary()?;
+        loop {
+            match self.peek()?.0 {
+                Token::Punct(b'.') => {
+                    self.next()?;
+                    let Token::Word(name) = self.next()? else {
+                        return None;
+                    };
+                    expr = Expr::Member(MemberExpr {
+                        span: DUMMY_SP,
+                        obj: Box::new(expr),
+                        prop: MemberProp::Ident(IdentName {
+                            span: DUMMY_SP,
+                            sym: name.into(),
+                        }),
+                    });
+                }
+                Token::Punct(b'(') => {
+                    self.next()?;
+                    let mut args = Vec::new();
+                    loop {
+                        if self.peek()?.0 == Token::Punct(b')') {
+                            self.next()?;
+                            break;
+                        }
+                        args.push(ExprOrSpread {
+                            spread: None,
+                            expr: Box::new(self.expression()?),
+                        });
+                        match self.next()? {
+                            Token::Punct(b',') => {}
+                            Token::Punct(b')') => break,
+                            _ => return None,
+                        }
+                    }
+                    expr = Expr::Call(CallExpr {
+                        span: DUMMY_SP,
+                        ctxt: SyntaxContext::empty(),
+                        callee: Callee::Expr(Box::new(expr)),
+                        args,
+                        type_args: None,
+                    });
+                }
+                Token::Punct(b'[') => return None,
+                _ => return Some(expr),
+            }
+        }
+    }
+
+    fn primary(&mut self) -> Option<Expr> {
+        Some(match self.next()? {
+            Token::Word("true") => Expr::Lit(Lit::Bool(Bool {
+                span: DUMMY_SP,
+                value: true,
+            })),
+            Token::Word("false") => Expr::Lit(Lit::Bool(Bool {
+                span: DUMMY_SP,
+                value: false,
+            })),
+            Token::Word("null") => Expr::Lit(Lit::Null(Null { span: DUMMY_SP })),
+            Token::Word(word) if is_identifier(word) => Expr::Ident(ident(word)),
+            Token::Str(raw) => Expr::Lit(Lit::Str(str_lit(string_value(raw)))),
+            Token::Num(value) => number(value),
+            Token::Punct(b'(') => {
+                let expr = self.expression()?;
+                self.expect(b')')?;
+                Expr::Paren(ParenExpr {
+                    span: DUMMY_SP,
+                    expr: Box::new(expr),
+                })
+            }
+            Token::Punct(b'{') => self.object()?,
+            Token::Punct(b'[') => self.array()?,
+            _ => return None,
+        })
+    }
+
+    fn object(&mut self) -> Option<Expr> {
+        let mut props = Vec::new();
+        loop {
+            let key = match self.next()? {
+                Token::Punct(b'}') => break,
+                // `__proto__` has special (and duplicate-sensitive) semantics.
+                Token::Word("__proto__") => return None,
+                Token::Word(word) => PropName::Ident(IdentName {
+                    span: DUMMY_SP,
+                    sym: word.into(),
+                }),
+                Token::Str(raw) => {
+                    let value = string_value(raw);
+                    if value == "__proto__" {
+                        return None;
+                    }
+                    PropName::Str(str_lit(value))
+                }
+                Token::Num(value) => PropName::Num(Number {
+                    span: DUMMY_SP,
+                    value,
+                    raw: None,
+                }),
+                _ => return None,
+            };
+            self.expect(b':')?;
+            let value = self.expression()?;
+            props.push(PropOrSpread::Prop(Box::new(Prop::KeyValue(KeyValueProp {
+                key,
+                value: Box::new(value),
+            }))));
+            match self.next()? {
+                Token::Punct(b',') => {}
+                Token::Punct(b'}') => break,
+                _ => return None,
+            }
+        }
+        Some(Expr::Object(ObjectLit {
+            span: DUMMY_SP,
+            props,
+        }))
+    }
+
+    fn array(&mut self) -> Option<Expr> {
+        let mut elems = Vec::new();
+        loop {
+            if self.peek()?.0 == Token::Punct(b']') {
+                self.next()?;
+                break;
+            }
+            elems.push(Some(ExprOrSpread {
+                spread: None,
+                expr: Box::new(self.expression()?),
+            }));
+            match self.next()? {
+                Token::Punct(b',') => {}
+                Token::Punct(b']') => break,
+                _ => return None,
+            }
+        }
+        Some(Expr::Array(ArrayLit {
+            span: DUMMY_SP,
+            elems,
+        }))
+    }
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name.into(), DUMMY_SP, SyntaxContext::empty())
+}
+
+fn str_lit(value: String) -> Str {
+    Str {
+        span: DUMMY_SP,
+        value: value.into(),
+        raw: None,
+    }
+}
+
+fn number(value: f64) -> Expr {
+    Expr::Lit(Lit::Num(Number {
+        span: DUMMY_SP,
+        value,
+        raw: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn generated_and_example_files_take_the_fast_path() {
+        let files = [
+            include_str!("../../benches/bench.schema.ts"),
+            include_str!("../../../../examples/instant.schema.ts"),
+            include_str!("../../../../examples/instant.perms.ts"),
+            include_str!("../../tests/rules.prettier.ts"),
+            include_str!("../../tests/long-names.prettier.ts"),
+        ];
+        for file in files {
+            assert!(parse(file).is_some(), "{file}");
+        }
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_swc() {
+        let files = [
+            "const a = 1, a = 2;",
+            "const _schema = i.schema({ entities: {} }); const _schema = 1;",
+            "const a = `x`;",
+            "const a = 'unterminated\n';",
+            "const a = 1 const b = 2;",
+            "const a = { __proto__: null };",
+            "const a = 01;",
+            "const a = '\\8';",
+            "const a = b[0];",
+            "const a = /re/;",
+            "export { missing };",
+            "export default 1; export default 2;",
+            "const a = i.string<'x'>();",
+            "const a = x\nsatisfies T;",
+            "label: 1;",
+        ];
+        for file in files {
+            assert!(parse(file).is_none(), "{file}");
+        }
+    }
+}
