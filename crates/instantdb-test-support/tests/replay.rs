@@ -6,16 +6,30 @@
 #![allow(clippy::unwrap_used)]
 
 use futures_util::StreamExt;
-use instantdb_http::{Client, Proxy, Secret};
+use instantdb_http::{Client, ClientBuilder, Proxy, Secret};
 use instantdb_test_support::{
     CheckOptions, ConnectProxy, Fault, ReplayTransport, Reply, ScriptedServer, WireCatalog,
 };
 use serde_json::json;
 
-fn platform_client(server: &ScriptedServer) -> Client {
+/// A client for `server` that ignores proxy variables.
+fn builder(server: &ScriptedServer) -> ClientBuilder {
     Client::builder()
         .base_url(server.url())
         .proxy(Proxy::none())
+}
+
+/// What an admin client sends on every request in the catalog.
+fn admin_client(server: &ScriptedServer) -> Client {
+    builder(server)
+        .bearer_auth(&Secret::new("test-admin-token"))
+        .default_header("app-id", "00000000-0000-0000-0000-0000000000aa")
+        .build()
+        .unwrap()
+}
+
+fn platform_client(server: &ScriptedServer) -> Client {
+    builder(server)
         .bearer_auth(&Secret::new("test-oauth-token"))
         .default_header("instant-platform-version", "v0.1.0")
         .default_header("instant-core-version", "v0.1.0")
@@ -54,9 +68,7 @@ async fn reports_every_difference() {
     for (key, value) in expected_body.as_object().unwrap().iter().rev() {
         reordered.insert(key.clone(), value.clone());
     }
-    let client = Client::builder()
-        .base_url(server.url())
-        .proxy(Proxy::none())
+    let client = builder(&server)
         .bearer_auth(&Secret::new("test-oauth-token"))
         .build()
         .unwrap();
@@ -99,13 +111,7 @@ async fn uuid_placeholders_bind_consistently() {
     let scenario = catalog.scenario("admin.subscribeQuery");
     let server = ScriptedServer::start().await;
     server.push_all(scenario.replies(&server.url()));
-    let client = Client::builder()
-        .base_url(server.url())
-        .proxy(Proxy::none())
-        .bearer_auth(&Secret::new("test-admin-token"))
-        .default_header("app-id", "00000000-0000-0000-0000-0000000000aa")
-        .build()
-        .unwrap();
+    let client = admin_client(&server);
     let mut events = client
         .post("/admin/subscribe-query")
         .query(
@@ -127,14 +133,7 @@ async fn uuid_placeholders_bind_consistently() {
     // A value that is not a UUID does not match a placeholder.
     let server = ScriptedServer::start().await;
     server.push_all(scenario.replies(&server.url()));
-    let _ = client;
-    let client = Client::builder()
-        .base_url(server.url())
-        .proxy(Proxy::none())
-        .bearer_auth(&Secret::new("test-admin-token"))
-        .default_header("app-id", "00000000-0000-0000-0000-0000000000aa")
-        .build()
-        .unwrap();
+    let client = admin_client(&server);
     let _ = client
         .post("/admin/subscribe-query")
         .query("local_connection_id", "not-a-uuid")
@@ -157,11 +156,7 @@ async fn explicit_accept_headers_are_compared_but_node_defaults_are_not() {
     let scenario = catalog.scenario("platform.webhooks.processRequest");
     let server = ScriptedServer::start().await;
     server.push_all(scenario.replies(&server.url()));
-    let client = Client::builder()
-        .base_url(server.url())
-        .proxy(Proxy::none())
-        .build()
-        .unwrap();
+    let client = builder(&server).build().unwrap();
     // Replay each request exactly, except that no `accept` or `user-agent` is copied.
     for request in &scenario.requests {
         let method = request["method"].as_str().unwrap().parse().unwrap();
@@ -196,11 +191,7 @@ async fn sse_push_replies_arrive_on_the_open_stream() {
     let scenario = catalog.scenario("admin.streams.createWriteStream");
     let server = ScriptedServer::start().await;
     server.push_all(scenario.replies_with_uuids(&server.url(), test_uuid));
-    let client = Client::builder()
-        .base_url(server.url())
-        .proxy(Proxy::none())
-        .build()
-        .unwrap();
+    let client = builder(&server).build().unwrap();
     let with_uuids = |value: &serde_json::Value| -> serde_json::Value {
         let mut text = value.to_string();
         for n in 1..=9 {
