@@ -233,3 +233,100 @@ async fn self_hosted_base_paths_are_kept() {
         .unwrap();
     assert_eq!(server.requests()[0].path, "/instant/platform/oauth/token");
 }
+
+#[tokio::test]
+async fn exchange_code_checks_the_state_before_sending_anything() {
+    use instantdb_oauth::OAuthClient;
+
+    let server = ScriptedServer::start().await;
+    let client = OAuthClient::builder("test-client-id", "https://app.example.com/oauth/callback")
+        .api_uri(server.url())
+        .build()
+        .unwrap();
+    let (_, pending) = client.authorization_url(Scope::AppsRead).unwrap();
+    let real_state = pending.state().expose().to_owned();
+    // Same length, one character off: still refused.
+    let mut forged = real_state.clone().into_bytes();
+    forged[0] = if forged[0] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let err = client
+        .exchange_code(pending.clone(), "code-1", &forged)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::StateMismatch);
+    let err = client
+        .exchange_code(pending.clone(), "", &real_state)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MissingCode);
+    assert!(server.requests().is_empty());
+
+    // The web-server shape: the pending parts are stored between requests and rebuilt.
+    let stored = instantdb_oauth::PendingAuthorization::from_parts(
+        pending.state().clone(),
+        pending.verifier().clone(),
+        pending.redirect_uri(),
+        pending.scopes().clone(),
+    );
+    server.push(Reply::json(
+        200,
+        json!({"access_token": "pat_1", "expires_in": 100, "token_type": "Bearer", "scopes": "apps-read"}),
+    ));
+    let tokens = client
+        .exchange_code(stored, "code-1", &real_state)
+        .await
+        .unwrap();
+    assert_eq!(tokens.access_token.expose(), "pat_1");
+    let body = server.requests()[0].json().unwrap();
+    assert_eq!(body["code_verifier"], pending.verifier().expose());
+    assert_eq!(
+        body["redirect_uri"],
+        "https://app.example.com/oauth/callback"
+    );
+}
+
+#[tokio::test]
+async fn client_methods_need_what_their_grants_need() {
+    use instantdb_oauth::OAuthClient;
+
+    let server = ScriptedServer::start().await;
+    let public = OAuthClient::builder("id", "https://app.example.com/cb")
+        .api_uri(server.url())
+        .build()
+        .unwrap();
+    let err = public
+        .exchange_refresh_token(&Secret::new("prt_1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().contains("client secret"), "{err}");
+    assert!(server.requests().is_empty());
+
+    let confidential = OAuthClient::builder("id", "https://app.example.com/cb")
+        .http_client(Client::new(server.url()).unwrap())
+        .client_secret("s3cret-value")
+        .build()
+        .unwrap();
+    assert!(!format!("{confidential:?}").contains("s3cret-value"));
+    server.push(Reply::json(
+        200,
+        json!({"access_token": "pat_2", "expires_in": 100, "token_type": "Bearer", "scope": "apps-read"}),
+    ));
+    server.push(Reply::json(200, json!({})));
+    let tokens = confidential
+        .exchange_refresh_token(&Secret::new("prt_1"))
+        .await
+        .unwrap();
+    assert_eq!(tokens.scopes, Scopes::from(Scope::AppsRead));
+    confidential.revoke(&tokens.access_token).await.unwrap();
+    let requests = server.requests();
+    assert_eq!(requests[0].json().unwrap()["client_secret"], "s3cret-value");
+    assert_eq!(requests[1].path, "/platform/oauth/revoke");
+
+    let err = OAuthClient::builder("id", "https://app.example.com/cb")
+        .http_client(Client::new(server.url()).unwrap())
+        .api_uri("http://other.example.com")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+}

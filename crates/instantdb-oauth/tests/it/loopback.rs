@@ -288,3 +288,26 @@ async fn a_taken_port_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn localhost_redirects_listen_on_loopback() {
+    let server = AuthServer::start(Consent::Grant).await;
+    let listener = client(&server, "http://localhost:0/cb")
+        .loopback_login(Scope::AppsRead)
+        .start()
+        .await
+        .unwrap();
+    assert!(listener.local_addr().ip().is_loopback());
+    let port = listener.local_addr().port();
+    assert_eq!(
+        listener.redirect_uri(),
+        format!("http://localhost:{port}/cb")
+    );
+    let url = listener.authorization_url().clone();
+    let waiting = tokio::spawn(listener.finish());
+    assert_eq!(browse(url).await.0, 200);
+    assert_eq!(
+        waiting.await.unwrap().unwrap().access_token.expose(),
+        ACCESS_TOKEN
+    );
+}
