@@ -27,9 +27,9 @@
 //! let catalog = WireCatalog::load();
 //! let scenario = catalog.scenario("platform.getApps");
 //! let server = ScriptedServer::start().await;
-//! server.push_all(scenario.replies(&server.url()));
+//! server.serve_scenario(scenario);
 //! // ... make the Rust call that corresponds to `scenario.call`, against server.url() ...
-//! scenario.assert_requests(&server.requests(), &server.url());
+//! server.assert_scenario(scenario);
 //! # }
 //! ```
 

@@ -25,7 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::{Fault, RecordedRequest, Reply};
+use crate::{Fault, RecordedRequest, Reply, Scenario};
 
 /// Request bodies larger than this are counted but only their first bytes are kept, so a
 /// 256 MiB upload test does not buffer 256 MiB in the server.
@@ -151,6 +151,19 @@ impl ScriptedServer {
         lock(&self.state.replies).extend(replies);
     }
 
+    /// Queues a wire-catalog scenario's canned responses ([`Scenario::replies`] with this
+    /// server's URL for `{API}`).
+    pub fn serve_scenario(&self, scenario: &Scenario) {
+        self.push_all(scenario.replies(&self.url()));
+    }
+
+    /// Panics with every difference between the requests received and the scenario's
+    /// ([`Scenario::assert_requests`]).
+    #[track_caller]
+    pub fn assert_scenario(&self, scenario: &Scenario) {
+        scenario.assert_requests(&self.requests(), &self.url());
+    }
+
     /// The reply for requests that find the queue empty (default: a 500 naming the request).
     pub fn set_fallback(&self, reply: Option<Reply>) {
         *lock(&self.state.fallback) = reply;
@@ -243,11 +256,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
 }
 
 async fn inject(mut stream: TcpStream, fault: Fault) {
-    let head = |declared: usize| {
-        format!(
-            "HTTP/1.1 200 OK\r\ncontent-length: {declared}\r\n\r\n"
-        )
-    };
+    let head = |declared: usize| format!("HTTP/1.1 200 OK\r\ncontent-length: {declared}\r\n\r\n");
     match fault {
         Fault::Reset | Fault::Refused => {
             let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));

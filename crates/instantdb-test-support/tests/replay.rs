@@ -45,7 +45,7 @@ async fn replays_platform_get_apps_and_checks_the_request() {
     assert_eq!(catalog.scenarios().len(), 160);
     let scenario = catalog.scenario("platform.getApps.includeBoth");
     let server = ScriptedServer::start().await;
-    server.push_all(scenario.replies(&server.url()));
+    server.serve_scenario(scenario);
     let apps: serde_json::Value = platform_client(&server)
         .get("/superadmin/apps")
         .query("include", "perms,schema")
@@ -53,7 +53,7 @@ async fn replays_platform_get_apps_and_checks_the_request() {
         .await
         .unwrap();
     assert_eq!(apps["apps"][0]["title"], "Wire Catalog App");
-    scenario.assert_requests(&server.requests(), &server.url());
+    server.assert_scenario(scenario);
 }
 
 #[tokio::test]
@@ -61,7 +61,7 @@ async fn reports_every_difference() {
     let catalog = WireCatalog::load();
     let scenario = catalog.scenario("platform.createApp.plain");
     let server = ScriptedServer::start().await;
-    server.push_all(scenario.replies(&server.url()));
+    server.serve_scenario(scenario);
     let expected_body = scenario.requests[0]["body"].clone();
     // Wrong key order, a missing SDK header, an extra header, an extra query parameter.
     let mut reordered = serde_json::Map::new();
@@ -110,7 +110,7 @@ async fn uuid_placeholders_bind_consistently() {
     let catalog = WireCatalog::load();
     let scenario = catalog.scenario("admin.subscribeQuery");
     let server = ScriptedServer::start().await;
-    server.push_all(scenario.replies(&server.url()));
+    server.serve_scenario(scenario);
     let client = admin_client(&server);
     let mut events = client
         .post("/admin/subscribe-query")
@@ -128,11 +128,11 @@ async fn uuid_placeholders_bind_consistently() {
     let first = events.next().await.unwrap().unwrap();
     assert!(first.data.contains("sse-init"));
     drop(events);
-    scenario.assert_requests(&server.requests(), &server.url());
+    server.assert_scenario(scenario);
 
     // A value that is not a UUID does not match a placeholder.
     let server = ScriptedServer::start().await;
-    server.push_all(scenario.replies(&server.url()));
+    server.serve_scenario(scenario);
     let client = admin_client(&server);
     let _ = client
         .post("/admin/subscribe-query")
@@ -155,7 +155,7 @@ async fn explicit_accept_headers_are_compared_but_node_defaults_are_not() {
     // Request 1 has Node's `accept: */*`, request 2 an explicit `accept: application/json`.
     let scenario = catalog.scenario("platform.webhooks.processRequest");
     let server = ScriptedServer::start().await;
-    server.push_all(scenario.replies(&server.url()));
+    server.serve_scenario(scenario);
     let client = builder(&server).build().unwrap();
     // Replay each request exactly, except that no `accept` or `user-agent` is copied.
     for request in &scenario.requests {
@@ -230,7 +230,7 @@ async fn sse_push_replies_arrive_on_the_open_stream() {
             assert_eq!(got, with_uuids(expected));
         }
     }
-    scenario.assert_requests(&server.requests(), &server.url());
+    server.assert_scenario(scenario);
 }
 
 #[tokio::test]
@@ -238,7 +238,7 @@ async fn text_error_responses_replay_as_text() {
     let catalog = WireCatalog::load();
     let scenario = catalog.scenario("platform.error.500.textBody");
     let server = ScriptedServer::start().await;
-    server.push_all(scenario.replies(&server.url()));
+    server.serve_scenario(scenario);
     let err = platform_client(&server)
         .get("/superadmin/orgs")
         .send()
@@ -249,7 +249,7 @@ async fn text_error_responses_replay_as_text() {
         scenario.error.as_ref().unwrap()["message"],
         "upstream exploded"
     );
-    scenario.assert_requests(&server.requests(), &server.url());
+    server.assert_scenario(scenario);
 }
 
 #[tokio::test]
