@@ -96,7 +96,10 @@ impl LoopbackLogin {
     }
 
     /// Hands the authorization URL to `handler` instead of opening a browser or printing: to
-    /// show it in a GUI, or to drive the login in a test.
+    /// show it in a GUI, or to drive the login in a test. Like
+    /// [`open_browser`](LoopbackLogin::open_browser), it applies to
+    /// [`run`](LoopbackLogin::run); after [`start`](LoopbackLogin::start) the caller presents
+    /// [`LoopbackListener::authorization_url`] itself.
     pub fn on_authorization_url(
         mut self,
         handler: impl FnOnce(&Url) + Send + 'static,
