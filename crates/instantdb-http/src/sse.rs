@@ -351,6 +351,30 @@ mod tests {
         assert_eq!(data(&[b"data: \xC3", b"\xA9\n\n"]), ["é"]);
     }
 
+    /// However the bytes are split into chunks, the events are the same as when the stream
+    /// arrives in one piece: every two-cut split of streams mixing all line endings, a BOM,
+    /// multi-byte characters, comments and every field.
+    #[test]
+    fn chunking_never_changes_the_events() {
+        let samples: [&[u8]; 3] = [
+            b"\xEF\xBB\xBF: hi\r\nevent: a\r\ndata: 1\r\ndata: \xC3\xA9\r\nid: 9\r\n\r\ndata:x\r\rdata\n\n",
+            b"retry: 10\nid\ndata: {\"op\":\"sse-init\"}\n\n:\r\nevent: e\rdata: z\r\n\r\ndata: tail",
+            b"data: a\r\n\r\n\r\n\n\rdata: b\n\n",
+        ];
+        for sample in samples {
+            let (whole, parser) = parse_chunks(&[sample]);
+            for i in 0..=sample.len() {
+                for j in i..=sample.len() {
+                    let (split, split_parser) =
+                        parse_chunks(&[&sample[..i], &sample[i..j], &sample[j..]]);
+                    assert_eq!(split, whole, "cuts at {i} and {j}");
+                    assert_eq!(split_parser.last_event_id(), parser.last_event_id());
+                    assert_eq!(split_parser.reconnection_time(), parser.reconnection_time());
+                }
+            }
+        }
+    }
+
     #[test]
     fn unterminated_last_event_is_dropped() {
         assert_eq!(data(&[b"data: a\n\ndata: b\n"]), ["a"]);
