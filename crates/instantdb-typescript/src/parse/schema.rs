@@ -79,18 +79,15 @@ fn read_schema_call<'a>(
         .ok_or_else(|| Located::new(init.span(), EXPECTED_SCHEMA_CALL))?;
     sections.last_call = Some(init.span());
     for property in properties(object) {
-        let (key, value) = match property {
-            Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => {
-                return Err(Located::new(
-                    span,
-                    format!(
-                        "Could not extra schema property, expected an `ObjectProperty`, got \
-                         `{babel_type}'."
-                    ),
-                ));
-            }
-        };
+        let (key, value) = object_property(property, |babel_type, span| {
+            Located::new(
+                span,
+                format!(
+                    "Could not extra schema property, expected an `ObjectProperty`, got \
+                     `{babel_type}'."
+                ),
+            )
+        })?;
         let section = key_name(&key)?;
         let Some(section_object) = object_value(value) else {
             return Err(Located::new(
@@ -127,12 +124,7 @@ fn object_value(value: PropValue<'_>) -> Option<&ObjectLit> {
 fn read_entities(object: &ObjectLit, context: &Context) -> WalkResult<IndexMap<String, EntityDef>> {
     let mut entities = IndexMap::new();
     for property in properties(object) {
-        let (key, value) = match property {
-            Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => {
-                return Err(not_object_property(babel_type, span));
-            }
-        };
+        let (key, value) = object_property(property, not_object_property)?;
         let etype = key_name(&key)?;
         let attrs = value
             .expr()
@@ -152,6 +144,17 @@ fn read_entities(object: &ObjectLit, context: &Context) -> WalkResult<IndexMap<S
     Ok(entities)
 }
 
+/// The key and value of an `ObjectProperty`, or `error(type, span)` for anything else.
+fn object_property<'a>(
+    property: Property<'a>,
+    error: impl FnOnce(&'static str, Span) -> Located,
+) -> WalkResult<(super::Key<'a>, PropValue<'a>)> {
+    match property {
+        Property::Object { key, value, .. } => Ok((key, value)),
+        Property::Other { babel_type, span } => Err(error(babel_type, span)),
+    }
+}
+
 fn not_object_property(babel_type: &str, span: Span) -> Located {
     Located::new(
         span,
@@ -163,18 +166,15 @@ fn not_object_property(babel_type: &str, span: Span) -> Located {
 fn read_entity(etype: &str, object: &ObjectLit, context: &Context) -> WalkResult<EntityDef> {
     let mut attrs = IndexMap::new();
     for property in properties(object) {
-        let (key, value) = match property {
-            Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => {
-                return Err(Located::new(
-                    span,
-                    format!(
-                        "Expected i.entity for `{etype}` to contain only `ObjectProperty`, got \
-                         `{babel_type}`."
-                    ),
-                ));
-            }
-        };
+        let (key, value) = object_property(property, |babel_type, span| {
+            Located::new(
+                span,
+                format!(
+                    "Expected i.entity for `{etype}` to contain only `ObjectProperty`, got \
+                     `{babel_type}`."
+                ),
+            )
+        })?;
         let label = key_name(&key)?;
         let attr = read_attr(etype, &label, value, context)?;
         attrs.insert(label, attr);
@@ -269,12 +269,7 @@ fn read_attr(
 fn read_rooms(object: &ObjectLit, context: &Context) -> WalkResult<IndexMap<String, RoomDef>> {
     let mut rooms = IndexMap::new();
     for property in properties(object) {
-        let (key, value) = match property {
-            Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => {
-                return Err(not_object_property(babel_type, span));
-            }
-        };
+        let (key, value) = object_property(property, not_object_property)?;
         let room_name = key_name(&key)?;
         let Some(room_object) = object_value(value) else {
             return Err(Located::new(
@@ -297,12 +292,7 @@ fn read_room(room_name: &str, object: &ObjectLit, context: &Context) -> WalkResu
     let mut presence = None;
     let mut topics = None;
     for property in properties(object) {
-        let (key, value) = match property {
-            Property::Object { key, value, .. } => (key, value),
-            Property::Other { babel_type, span } => {
-                return Err(not_object_property(babel_type, span));
-            }
-        };
+        let (key, value) = object_property(property, not_object_property)?;
         let name = key_name(&key)?;
         match name.as_str() {
             "topics" => {
