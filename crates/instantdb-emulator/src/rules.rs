@@ -300,12 +300,18 @@ fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     tokens: Vec<Tok>,
     pos: usize,
+    /// Nesting depth, bounded so a pathological rule cannot exhaust the stack.
+    depth: usize,
 }
+
+/// Deeper nesting than any real rule needs.
+const MAX_DEPTH: usize = 64;
 
 fn parse(src: &str) -> Result<Expr, String> {
     let mut parser = Parser {
         tokens: tokenize(src)?,
         pos: 0,
+        depth: 0,
     };
     let expr = parser.or()?;
     if parser.pos != parser.tokens.len() {
@@ -365,10 +371,17 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
-        if self.eat_sym("!") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("The rule nests deeper than {MAX_DEPTH} levels"));
         }
-        self.postfix()
+        let expr = if self.eat_sym("!") {
+            self.unary().map(|inner| Expr::Not(Box::new(inner)))
+        } else {
+            self.postfix()
+        };
+        self.depth -= 1;
+        expr
     }
 
     fn postfix(&mut self) -> Result<Expr, String> {
@@ -602,6 +615,9 @@ mod tests {
         assert!(err.message().contains("goals.view"), "{}", err.message());
         assert!(check("size(data.x) > 1", None, json!({})).is_err());
         assert!(check("unknownName", None, json!({})).is_err());
+        let deep = format!("{}true{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(check(&deep, None, json!({})).is_err());
+        assert!(check(&"!".repeat(10_000), None, json!({})).is_err());
     }
 
     #[test]

@@ -1072,12 +1072,6 @@ impl Tx<'_> {
 
     /// Deletes an entity, its links, and cascades per `on-delete` / `on-delete-reverse`.
     fn delete_entity(&mut self, etype: &str, eid: Uuid) {
-        let Some(entity) = self.app.data.entity(etype, &eid).cloned() else {
-            return;
-        };
-        self.app
-            .data
-            .put_entity(etype, eid, None, &mut self.journal);
         let attrs: Vec<Attr> = self
             .app
             .meta
@@ -1086,50 +1080,60 @@ impl Tx<'_> {
             .filter(|a| a.is_ref())
             .cloned()
             .collect();
-        // Entities pointing at this one.
-        for attr in &attrs {
-            let Some(reverse) = &attr.reverse else {
+        // An explicit work list rather than recursion: a long chain of cascading links must not
+        // exhaust the stack.
+        let mut pending = vec![(etype.to_owned(), eid)];
+        while let Some((etype, eid)) = pending.pop() {
+            let Some(entity) = self.app.data.entity(&etype, &eid).cloned() else {
                 continue;
             };
-            if reverse.etype != etype {
-                continue;
-            }
-            let sources: Vec<Uuid> = self.app.data.sources(attr.id, &eid).copied().collect();
-            for source in sources {
-                let source_etype = attr.forward.etype.clone();
-                if attr.on_delete {
-                    self.delete_entity(&source_etype, source);
-                } else if let Some(mut holder) =
-                    self.app.data.entity(&source_etype, &source).cloned()
+            self.app
+                .data
+                .put_entity(&etype, eid, None, &mut self.journal);
+            // Entities pointing at this one: deleted when the link cascades, unlinked otherwise.
+            for attr in &attrs {
+                if attr
+                    .reverse
+                    .as_ref()
+                    .is_none_or(|reverse| reverse.etype != etype)
                 {
-                    if let Some(links) = holder.refs.get_mut(&attr.id) {
-                        links.shift_remove(&eid);
-                        if links.is_empty() {
-                            holder.refs.shift_remove(&attr.id);
+                    continue;
+                }
+                let source_etype = attr.forward.etype.clone();
+                let sources: Vec<Uuid> = self.app.data.sources(attr.id, &eid).copied().collect();
+                for source in sources {
+                    if attr.on_delete {
+                        pending.push((source_etype.clone(), source));
+                    } else if let Some(mut holder) =
+                        self.app.data.entity(&source_etype, &source).cloned()
+                    {
+                        if let Some(links) = holder.refs.get_mut(&attr.id) {
+                            links.shift_remove(&eid);
+                            if links.is_empty() {
+                                holder.refs.shift_remove(&attr.id);
+                            }
                         }
+                        self.app.data.put_entity(
+                            &source_etype,
+                            source,
+                            Some(holder),
+                            &mut self.journal,
+                        );
                     }
-                    self.app.data.put_entity(
-                        &source_etype,
-                        source,
-                        Some(holder),
-                        &mut self.journal,
-                    );
                 }
             }
-        }
-        // Entities this one points at, when the link cascades that way.
-        for (attr_id, targets) in &entity.refs {
-            let Some(attr) = attrs.iter().find(|a| a.id == *attr_id) else {
-                continue;
-            };
-            if !attr.on_delete_reverse {
-                continue;
-            }
-            let Some(reverse) = &attr.reverse else {
-                continue;
-            };
-            for target in targets {
-                self.delete_entity(&reverse.etype.clone(), *target);
+            // Entities this one points at, when the link cascades that way.
+            for (attr_id, targets) in &entity.refs {
+                let Some(attr) = attrs.iter().find(|a| a.id == *attr_id) else {
+                    continue;
+                };
+                if let (true, Some(reverse)) = (attr.on_delete_reverse, &attr.reverse) {
+                    pending.extend(
+                        targets
+                            .iter()
+                            .map(|target| (reverse.etype.clone(), *target)),
+                    );
+                }
             }
         }
     }

@@ -61,7 +61,7 @@ impl AppData {
         self.entity(etype, eid).is_some()
     }
 
-    /// The entities of `etype` in insertion order.
+    /// The entities of `etype`, in no particular order.
     pub(crate) fn entities_of(&self, etype: &str) -> impl Iterator<Item = (&Uuid, &Entity)> {
         self.entities
             .get(etype)
@@ -98,9 +98,11 @@ impl AppData {
 
     fn raw_put(&mut self, etype: &str, eid: Uuid, new: Option<Entity>) -> Option<Entity> {
         let table = self.entities.entry(etype.to_owned()).or_default();
+        // `swap_remove` keeps deletes O(1); nothing depends on this order, since every listing
+        // sorts by creation time and id.
         let old = match &new {
             Some(entity) => table.insert(eid, entity.clone()),
-            None => table.shift_remove(&eid),
+            None => table.swap_remove(&eid),
         };
         if table.is_empty() {
             self.entities.remove(etype);
@@ -136,7 +138,7 @@ impl AppData {
         for (attr, value) in &entity.values {
             let key = (*attr, value_key(value));
             if let Some(set) = self.by_value.get_mut(&key) {
-                set.shift_remove(&eid);
+                set.swap_remove(&eid);
                 if set.is_empty() {
                     self.by_value.remove(&key);
                 }
@@ -146,7 +148,7 @@ impl AppData {
             for target in targets {
                 let key = (*attr, *target);
                 if let Some(set) = self.reverse.get_mut(&key) {
-                    set.shift_remove(&eid);
+                    set.swap_remove(&eid);
                     if set.is_empty() {
                         self.reverse.remove(&key);
                     }

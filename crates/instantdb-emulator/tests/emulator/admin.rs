@@ -952,3 +952,37 @@ async fn live_queries_stream_snapshots_and_refreshes() {
         .await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn long_cascade_chains_are_deleted_without_recursion() {
+    let emu = emulator().await;
+    let creds = emu.create_app("chain").unwrap();
+    let mut app = AdminApp::new(emu.base_url(), &creds);
+    let attr_id = uuid();
+    app.transact(json!([["add-attr", {
+        "id": attr_id,
+        "forward-identity": [uuid(), "nodes", "next"],
+        "reverse-identity": [uuid(), "nodes", "prev"],
+        "value-type": "ref", "cardinality": "one", "unique?": true, "index?": false,
+        "on-delete-reverse": "cascade",
+    }]]))
+    .await
+    .ok();
+    let ids: Vec<String> = (0..5_000).map(|_| uuid()).collect();
+    let mut steps: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| json!(["update", "nodes", id, { "n": i }]))
+        .collect();
+    for pair in ids.windows(2) {
+        steps.push(json!(["link", "nodes", pair[0], { "next": pair[1] }]));
+    }
+    app.transact(Value::Array(steps)).await.ok();
+    app.transact(json!([["delete", "nodes", ids[0]]]))
+        .await
+        .ok();
+    assert_eq!(
+        app.query(json!({ "nodes": {} })).await,
+        json!({ "nodes": [] })
+    );
+}
