@@ -198,6 +198,14 @@ impl Error {
             .is_some_and(|api| api.error_type() == Some(error_type))
     }
 
+    /// The failure may go away on its own: connection failures, timeouts, connections lost
+    /// mid-request, HTTP 429/502/503/504. The request may have been processed; see
+    /// [`instantdb_http::Error::is_transient`].
+    pub fn is_transient(&self) -> bool {
+        self.http_error()
+            .is_some_and(instantdb_http::Error::is_transient)
+    }
+
     /// A client-side timeout fired; the request may have reached the server.
     pub fn is_timeout(&self) -> bool {
         self.http_error()

@@ -57,3 +57,5 @@ pub use user::User;
 
 /// Tokens are [`Secret`]s: never shown by `Debug` or `Display`.
 pub use instantdb_http::Secret;
+/// Transport settings [`AdminClientBuilder`] takes.
+pub use instantdb_http::{Proxy, RetryPolicy};

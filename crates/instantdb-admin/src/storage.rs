@@ -71,7 +71,9 @@ impl UploadBody {
     async fn into_body(self) -> Result<Body, Error> {
         let body = match self.0 {
             Source::Body(body) => body,
-            Source::File(path) => Body::from_file(path).await?,
+            Source::File(path) => Body::from_file(path)
+                .await
+                .map_err(|err| Error::invalid_input(err.to_string()))?,
         };
         if body.content_length().is_none() {
             // Upstream: "fileSize is required in metadata when uploading streams".
@@ -359,6 +361,7 @@ impl Storage {
                 .inner
                 .http
                 .request_url(Method::PUT, url)
+                .header(http::header::CONTENT_LENGTH, bytes.len())
                 .body(Body::from_bytes(bytes))
                 .expect_any_success();
             if let Some(content_type) = &content_type {
@@ -413,11 +416,15 @@ impl UploadRequest {
     pub async fn send(self) -> Result<UploadedFile, Error> {
         let path = path_header(&self.path)?;
         let body = self.body.into_body().await?;
+        let length = body.content_length().unwrap_or_default();
         let mut request = self
             .client
             .admin_request(Method::PUT, "/admin/storage/upload", true)?
             .without_header(CONTENT_TYPE)
-            .header("path", path);
+            .header("path", path)
+            // Explicit, so an empty file is announced as `content-length: 0` too (hyper leaves
+            // the header out for an empty body).
+            .header(http::header::CONTENT_LENGTH, length);
         if let Some(disposition) = &self.content_disposition {
             request = request.header("content-disposition", disposition.as_str());
         }

@@ -1,39 +1,6 @@
 //! InstaML: the `tx` builder, lookups and ids.
 //!
-//! Mirrors `tx`, `lookup` and `id` of `@instantdb/core` (`instatx.ts`): every call appends one
-//! operation tuple, and [`AdminClient::transact`](crate::AdminClient::transact) posts the
-//! tuples of all chunks, in order, as `steps`. The tuples are exactly upstream's:
-//!
-//! | call | step |
-//! |---|---|
-//! | `tx("goals", id).update(args)` | `["update", "goals", id, args]` |
-//! | `.update_with(args, UpdateOpts::upsert(false))` | `["update", "goals", id, args, {"upsert": false}]` |
-//! | `.merge(args)` / `.merge_with(args, opts)` | `["merge", …]`, deep-merged by the server |
-//! | `.create(args)` | `["create", …]` (fails if the entity exists) |
-//! | `.delete()` | `["delete", "goals", id, null]` |
-//! | `.link(json!({"todos": todo_id}))` / `.unlink(…)` | `["link", "goals", id, {"todos": …}]` |
-//! | `.rule_params(json!({"k": "v"}))` | `["ruleParams", "goals", id, {"k": "v"}]` |
-//!
-//! Lookups encode differently in the two places they go, as upstream does: in the **id slot**
-//! (`tx("users", lookup("email", "a@b.c"))`) the step carries the pair `["email", "a@b.c"]`; in a
-//! **link value** (`link(json!({"owner": lookup("email", "a@b.c")}))`) it is the string
-//! `lookup__email__"a@b.c"`, because a two-element array there would mean two ids.
-//!
-//! ```
-//! use instantdb_admin::{id, lookup, tx};
-//! use serde_json::json;
-//!
-//! let goal = id();
-//! let chunk = tx("goals", goal.as_str())
-//!     .update(json!({"title": "Ship it"}))
-//!     .link(json!({"owner": lookup("email", "alyssa@example.com")}));
-//! let steps = chunk.steps().unwrap();
-//! assert_eq!(steps[0], json!(["update", "goals", goal, {"title": "Ship it"}]));
-//! assert_eq!(steps[1][3], json!({"owner": "lookup__email__\"alyssa@example.com\""}));
-//!
-//! let by_email = tx("$users", lookup("email", "alyssa@example.com")).delete();
-//! assert_eq!(by_email.steps().unwrap()[0], json!(["delete", "$users", ["email", "alyssa@example.com"], null]));
-//! ```
+//! See [`tx()`](crate::tx()) for the builder and how its steps and lookups are encoded.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -70,7 +37,7 @@ pub fn date(time: SystemTime) -> Value {
 }
 
 /// A unique-attribute reference to an entity: `lookup("email", "a@b.c")` means "the entity
-/// whose `email` is `a@b.c`". See the [module docs](self) for how it is encoded.
+/// whose `email` is `a@b.c`". See [`tx()`] for how it is encoded.
 ///
 /// The attribute must be unique (and, for link values, indexed) on the server; with an unknown
 /// lookup the server creates the entity on `update` and `link`.
@@ -245,7 +212,42 @@ pub(crate) struct Step {
     pub(crate) opts: Option<Value>,
 }
 
-/// Starts a chunk for the entity `id` of namespace `namespace`; see the [module docs](self).
+/// Starts a chunk for the entity `id` of namespace `namespace`.
+///
+/// Mirrors `tx`, `lookup` and `id` of `@instantdb/core` (`instatx.ts`): every call appends one
+/// operation tuple, and [`AdminClient::transact`](crate::AdminClient::transact) posts the
+/// tuples of all chunks, in order, as `steps`. The tuples are exactly upstream's:
+///
+/// | call | step |
+/// |---|---|
+/// | `tx("goals", id).update(args)` | `["update", "goals", id, args]` |
+/// | `.update_with(args, UpdateOpts::upsert(false))` | `["update", "goals", id, args, {"upsert": false}]` |
+/// | `.merge(args)` / `.merge_with(args, opts)` | `["merge", …]`, deep-merged by the server |
+/// | `.create(args)` | `["create", …]` (fails if the entity exists) |
+/// | `.delete()` | `["delete", "goals", id, null]` |
+/// | `.link(json!({"todos": todo_id}))` / `.unlink(…)` | `["link", "goals", id, {"todos": …}]` |
+/// | `.rule_params(json!({"k": "v"}))` | `["ruleParams", "goals", id, {"k": "v"}]` |
+///
+/// Lookups encode differently in the two places they go, as upstream does: in the **id slot**
+/// (`tx("users", lookup("email", "a@b.c"))`) the step carries the pair `["email", "a@b.c"]`; in a
+/// **link value** (`link(json!({"owner": lookup("email", "a@b.c")}))`) it is the string
+/// `lookup__email__"a@b.c"`, because a two-element array there would mean two ids.
+///
+/// ```
+/// use instantdb_admin::{id, lookup, tx};
+/// use serde_json::json;
+///
+/// let goal = id();
+/// let chunk = tx("goals", goal.as_str())
+///     .update(json!({"title": "Ship it"}))
+///     .link(json!({"owner": lookup("email", "alyssa@example.com")}));
+/// let steps = chunk.steps().unwrap();
+/// assert_eq!(steps[0], json!(["update", "goals", goal, {"title": "Ship it"}]));
+/// assert_eq!(steps[1][3], json!({"owner": "lookup__email__\"alyssa@example.com\""}));
+///
+/// let by_email = tx("$users", lookup("email", "alyssa@example.com")).delete();
+/// assert_eq!(by_email.steps().unwrap()[0], json!(["delete", "$users", ["email", "alyssa@example.com"], null]));
+/// ```
 pub fn tx(namespace: impl Into<String>, id: impl Into<EntityId>) -> TransactionChunk {
     let id = id.into();
     let error = match &id.0 {
