@@ -155,6 +155,9 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
     const { perms: got } = await api.pushPerms(appId, { perms });
     assert.deepEqual(got, perms);
   });
+  await check('platform.backups.listEmpty', async () => {
+    assert.deepEqual(await api.backups(appId).list(), []);
+  });
   await check('platform.getOrgs', async () => {
     const { orgs } = await api.getOrgs();
     assert.ok(Array.isArray(orgs));
@@ -572,6 +575,12 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
   await check('admin.storage.asUser.tokenAllowed', async () => {
     const { data } = await db.asUser({ token: state.token }).storage.uploadFile('user/a.txt', Buffer.from('a'));
     assert.ok(data.id);
+  });
+  await check('admin.storage.legacyUpload', async () => {
+    assert.equal(await db.storage.upload('legacy/x.txt', Buffer.from('legacy'), { contentType: 'text/plain' }), true);
+    const { $files } = await db.query({ $files: { $: { where: { path: 'legacy/x.txt' } } } });
+    assert.equal(await (await fetch($files[0].url)).text(), 'legacy');
+    assert.equal(await db.storage.getDownloadUrl('legacy/x.txt'), $files[0].url);
   });
   await check('admin.storage.deleteViaTransact', async () => {
     await db.transact(tx.$files[lookup('path', 'docs/hello.txt')].delete());

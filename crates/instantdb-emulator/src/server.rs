@@ -262,6 +262,19 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("GET", ["admin", "storage", "signed-download-url"]) => {
             storage::signed_download_url(shared, req)
         }
+        ("POST", ["admin", "storage", "signed-upload-url"]) => {
+            storage::signed_upload_url(shared, req)
+        }
+        ("PUT", ["storage", upload_id, "consume-upload-url"]) => {
+            storage::consume_upload_url(shared, req, upload_id)
+        }
+        ("GET", ["dash", "apps", app_id, "backups"]) => {
+            platform::routes::backups(shared, req, app_id)
+        }
+        ("GET", ["dash", "apps", app_id, "backups", _backup, ..]) => {
+            platform::routes::backups(shared, req, app_id)
+                .and_then(|_| Err(ApiError::record_not_found("app-backup", None)))
+        }
         ("GET", ["storage", app_id, location_id]) => storage::download(shared, app_id, location_id),
         ("GET", ["superadmin", "apps"]) => platform::routes::list_apps(shared, req, None),
         ("POST", ["superadmin", "apps"]) => platform::routes::create_app(shared, req),

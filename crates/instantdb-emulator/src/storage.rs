@@ -73,6 +73,67 @@ fn non_blank_header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
         .filter(|value| !value.is_empty() && *value != "null" && *value != "undefined")
 }
 
+/// A file to store.
+struct NewFile<'r> {
+    path: String,
+    content_type: Option<String>,
+    content_disposition: Option<String>,
+    bytes: &'r Bytes,
+}
+
+/// Stores a file, upserting its `$files` entity by path (same id, new location id), after the
+/// `$files` rule when the caller is impersonated.
+fn store_file(state: &mut State, perms: &Perms, file: NewFile<'_>) -> ApiResult<Value> {
+    let app_id = perms.app_id;
+    let app = state.require_app_mut(&app_id)?;
+    let existing = file_by_path(app, &file.path);
+    let action = if existing.is_some() {
+        "update"
+    } else {
+        "create"
+    };
+    check_storage_rule(app, perms, action, &json!({ "path": file.path }))?;
+    let id = existing.unwrap_or_else(Uuid::new_v4);
+    let mut entity = app.data.entity("$files", &id).cloned().unwrap_or(Entity {
+        created_at: clock::now_ms(),
+        ..Entity::default()
+    });
+    let old_location = label_value(app, &entity, "location-id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let location_id = Uuid::new_v4().to_string();
+    let size = file.bytes.len();
+    let values = [
+        ("path", json!(file.path)),
+        ("size", json!(size)),
+        ("content-type", json!(file.content_type)),
+        ("content-disposition", json!(file.content_disposition)),
+        ("location-id", json!(location_id)),
+    ];
+    for (label, value) in values {
+        if let Some(attr) = app.meta.attrs.by_fwd("$files", label) {
+            if value.is_null() {
+                entity.values.shift_remove(&attr.id);
+            } else {
+                entity.values.insert(attr.id, value);
+            }
+        }
+    }
+    app.data
+        .put_entity("$files", id, Some(entity), &mut Journal::default());
+    app.files.insert(location_id.clone(), file.bytes.clone());
+    app.meta.file_sizes.insert(location_id.clone(), size);
+    if let Some(old) = &old_location {
+        app.files.remove(old);
+        app.meta.file_sizes.shift_remove(old);
+    }
+    state.dirty.files.insert((app_id, location_id.clone()));
+    if let Some(old) = old_location {
+        state.dirty.files.insert((app_id, old));
+    }
+    Ok(json!({ "id": id, "location-id": location_id, "size": size }))
+}
+
 /// `PUT /admin/storage/upload`.
 pub(crate) fn upload(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     shared.write(|state| {
@@ -84,58 +145,78 @@ pub(crate) fn upload(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
             }
             Some(path) => path.trim().to_owned(),
         };
-        let content_type = non_blank_header(req, "content-type").map(str::to_owned);
-        let content_disposition = non_blank_header(req, "content-disposition").map(str::to_owned);
-        let app_id = perms.app_id;
-        let app = state.require_app_mut(&app_id)?;
-        let existing = file_by_path(app, &path);
-        let action = if existing.is_some() {
-            "update"
-        } else {
-            "create"
+        let file = NewFile {
+            path,
+            content_type: non_blank_header(req, "content-type").map(str::to_owned),
+            content_disposition: non_blank_header(req, "content-disposition").map(str::to_owned),
+            bytes: &req.body,
         };
-        check_storage_rule(app, &perms, action, &json!({ "path": path }))?;
-        let id = existing.unwrap_or_else(Uuid::new_v4);
-        let mut entity = app.data.entity("$files", &id).cloned().unwrap_or(Entity {
-            created_at: clock::now_ms(),
-            ..Entity::default()
-        });
-        let old_location = label_value(app, &entity, "location-id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let location_id = Uuid::new_v4().to_string();
-        let size = req.body.len();
-        let values = [
-            ("path", json!(path)),
-            ("size", json!(size)),
-            ("content-type", json!(content_type)),
-            ("content-disposition", json!(content_disposition)),
-            ("location-id", json!(location_id)),
-        ];
-        for (label, value) in values {
-            if let Some(attr) = app.meta.attrs.by_fwd("$files", label) {
-                if value.is_null() {
-                    entity.values.shift_remove(&attr.id);
-                } else {
-                    entity.values.insert(attr.id, value);
-                }
-            }
-        }
-        app.data
-            .put_entity("$files", id, Some(entity), &mut Journal::default());
-        app.files.insert(location_id.clone(), req.body.clone());
-        app.meta.file_sizes.insert(location_id.clone(), size);
-        if let Some(old) = &old_location {
-            app.files.remove(old);
-            app.meta.file_sizes.shift_remove(old);
-        }
-        state.dirty.files.insert((app_id, location_id.clone()));
-        if let Some(old) = old_location {
-            state.dirty.files.insert((app_id, old));
-        }
-        Ok(Reply::Json(json!({
-            "data": { "id": id, "location-id": location_id, "size": size },
-        })))
+        let data = store_file(state, &perms, file)?;
+        Ok(Reply::Json(json!({ "data": data })))
+    })
+}
+
+/// How long a signed upload URL stays valid.
+const UPLOAD_URL_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// `POST /admin/storage/signed-upload-url` (legacy): a one-time URL to `PUT` the bytes to.
+pub(crate) fn signed_upload_url(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
+    let body = req.json()?;
+    shared.write(|state| {
+        let app_id = auth::app_id_authed(state, req, Scope::StorageWrite)?;
+        let raw = Request::body_field(&body, "filename")
+            .ok_or_else(|| ApiError::param_missing(&["body", "filename"]))?;
+        let path = raw
+            .as_str()
+            .map(str::trim)
+            .filter(|path| !path.is_empty())
+            .ok_or_else(|| ApiError::param_malformed(&["body", "filename"], raw.clone()))?
+            .to_owned();
+        let upload_id = Uuid::new_v4();
+        state.pending_uploads.insert(
+            upload_id,
+            crate::store::PendingUpload {
+                app_id,
+                path,
+                expires_at: clock::now_ms() + UPLOAD_URL_TTL_MS,
+            },
+        );
+        let url = format!("{}/storage/{upload_id}/consume-upload-url", shared.base_url);
+        Ok(Reply::Json(json!({ "data": url })))
+    })
+}
+
+/// `PUT /storage/<upload-id>/consume-upload-url`: the bytes for a signed upload URL.
+pub(crate) fn consume_upload_url(
+    shared: &Arc<Shared>,
+    req: &Request,
+    upload_id: &str,
+) -> ApiResult<Reply> {
+    shared.write(|state| {
+        let pending = Uuid::parse_str(upload_id)
+            .ok()
+            .and_then(|id| state.pending_uploads.remove(&id))
+            .filter(|pending| pending.expires_at > clock::now_ms())
+            .ok_or_else(|| {
+                ApiError::validation_msg(
+                    "app-upload-url",
+                    json!(upload_id),
+                    "The upload URL is expired or invalid.",
+                )
+            })?;
+        let perms = Perms {
+            app_id: pending.app_id,
+            admin: true,
+            user: None,
+        };
+        let file = NewFile {
+            path: pending.path,
+            content_type: non_blank_header(req, "content-type").map(str::to_owned),
+            content_disposition: None,
+            bytes: &req.body,
+        };
+        let data = store_file(state, &perms, file)?;
+        Ok(Reply::Json(json!({ "data": data })))
     })
 }
 

@@ -172,6 +172,14 @@ impl App {
     }
 }
 
+/// A signed upload URL waiting for its bytes. Kept in memory only: a restart invalidates it.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingUpload {
+    pub(crate) app_id: Uuid,
+    pub(crate) path: String,
+    pub(crate) expires_at: i64,
+}
+
 /// What changed since the last flush.
 #[derive(Debug, Default)]
 pub(crate) struct Dirty {
@@ -190,6 +198,8 @@ pub(crate) struct State {
     pub(crate) apps: IndexMap<Uuid, App>,
     /// The last transaction id handed out (`tx-id`), server-wide and monotonic.
     pub(crate) tx_seq: i64,
+    /// Signed upload URLs not used yet, by upload id.
+    pub(crate) pending_uploads: HashMap<Uuid, PendingUpload>,
     pub(crate) dirty: Dirty,
 }
 

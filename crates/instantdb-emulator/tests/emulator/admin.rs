@@ -898,6 +898,61 @@ async fn storage_upload_download_and_delete() {
 }
 
 #[tokio::test]
+async fn legacy_signed_upload_urls_are_single_use() {
+    let emu = emulator().await;
+    let creds = emu.create_app("legacy").unwrap();
+    let mut app = AdminApp::new(emu.base_url(), &creds);
+    let reply = app
+        .post(
+            "/admin/storage/signed-upload-url",
+            json!({ "filename": "old/way.txt" }),
+        )
+        .await
+        .ok();
+    let url = reply["data"].as_str().unwrap().to_owned();
+    let path = &url[emu.base_url().len()..];
+    assert!(path.ends_with("/consume-upload-url"), "{path}");
+    let mut uploader = Client::new(emu.base_url());
+    let put = |bytes: &'static [u8]| Bytes::from_static(bytes);
+    uploader
+        .send(
+            "PUT",
+            path,
+            &[("content-type", "text/plain")],
+            put(b"legacy bytes"),
+        )
+        .await
+        .ok();
+    uploader
+        .send("PUT", path, &[], put(b"again"))
+        .await
+        .err(400, "validation-failed");
+    let files = app.query(json!({ "$files": {} })).await;
+    assert_eq!(files["$files"][0]["path"], "old/way.txt");
+    let signed = app
+        .get("/admin/storage/signed-download-url?filename=old%2Fway.txt")
+        .await
+        .ok();
+    let download = uploader
+        .get(
+            &signed["data"].as_str().unwrap()[emu.base_url().len()..],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (&download.body[..], download.content_type.as_str()),
+        (&b"legacy bytes"[..], "text/plain")
+    );
+    // The emulator takes no backups.
+    let mut platform = Platform::new(emu.base_url(), emu.platform_token());
+    let backups = platform
+        .call("GET", &format!("/dash/apps/{}/backups", creds.app_id), None)
+        .await
+        .ok();
+    assert_eq!(backups, json!({ "backups": [] }));
+}
+
+#[tokio::test]
 async fn live_queries_stream_snapshots_and_refreshes() {
     let emu = emulator().await;
     let creds = emu.create_app("live").unwrap();
