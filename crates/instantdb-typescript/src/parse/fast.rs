@@ -14,6 +14,9 @@
 
 use std::collections::HashSet;
 
+use instantdb_schema::{AttrDef, EntityDef, IndexMap, LinkDef, RoomDef, SchemaDef, ValueType};
+use serde_json::Value;
+
 use swc_common::{DUMMY_SP, SyntaxContext};
 use swc_ecma_ast::{
     ArrayLit, BindingIdent, Bool, CallExpr, Callee, Decl, ExportDecl, ExportDefaultExpr,
@@ -183,10 +186,12 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         let start = self.pos;
         loop {
-            let rest = self.text.get(self.pos..)?;
-            let stop = rest.find(|c| {
-                c == quote as char || matches!(c, '\\' | '\n' | '\r' | '\u{2028}' | '\u{2029}')
-            })?;
+            // 0xE2 starts U+2028/U+2029 (and other characters, which then take the slow path).
+            let stop = self
+                .src
+                .get(self.pos..)?
+                .iter()
+                .position(|&b| b == quote || matches!(b, b'\\' | b'\n' | b'\r' | 0xE2))?;
             self.pos += stop;
             match self.src[self.pos] {
                 b'\\' => {
@@ -194,9 +199,16 @@ impl<'a> Lexer<'a> {
                     self.pos += 1 + len;
                 }
                 b'"' | b'\'' => {
-                    let raw = &self.text[start..self.pos];
+                    let raw = self.text.get(start..self.pos)?;
                     self.pos += 1;
                     return Some(raw);
+                }
+                0xE2 => {
+                    let c = self.text.get(self.pos..)?.chars().next()?;
+                    if matches!(c, '\u{2028}' | '\u{2029}') {
+                        return None;
+                    }
+                    self.pos += c.len_utf8();
                 }
                 _ => return None,
             }
@@ -927,4 +939,302 @@ mod tests {
             assert!(parse(file).is_none(), "{file}");
         }
     }
+}
+
+/// The schema of a file whose `_schema` declaration is in the generated shape, read straight
+/// into the model: one plain `const _schema = i.schema({...})` whose entities are
+/// `i.entity({...})` with modifier chains without arguments, JSON links and plain rooms. This is
+/// what the walkers compute for such files; anything else returns `None` and goes through the
+/// walkers (the fuzz targets check the three paths agree).
+pub(crate) fn schema_direct(src: &str) -> Option<(SchemaDef, Value)> {
+    let mut parser = Parser {
+        lexer: Lexer {
+            src: src.as_bytes(),
+            text: src,
+            pos: 0,
+        },
+        peeked: None,
+        depth: 0,
+        bindings: HashSet::new(),
+        exported_locals: Vec::new(),
+        exported_names: HashSet::new(),
+    };
+    let mut schema = None;
+    loop {
+        let (token, _) = parser.peek()?;
+        match token {
+            Token::Eof => break,
+            Token::Word("import") => {
+                parser.import()?;
+            }
+            Token::Word("export") => {
+                if matches!(parser.peek_second()?, Token::Word("const" | "let" | "var")) {
+                    // `export const _schema` and friends: the general path decides.
+                    return None;
+                }
+                parser.export()?;
+            }
+            Token::Word("const" | "let" | "var")
+                if parser.peek_second()? == Token::Word("_schema") =>
+            {
+                if schema.is_some() {
+                    return None;
+                }
+                parser.next()?;
+                parser.next()?;
+                parser.bind("_schema")?;
+                parser.expect(b'=')?;
+                schema = Some(parser.schema_call()?);
+                parser.end_statement()?;
+            }
+            Token::Word("const" | "let" | "var") => {
+                parser.var_decl()?;
+            }
+            Token::Word("type") => parser.type_alias()?,
+            Token::Word("interface") => parser.interface()?,
+            Token::Punct(b';') => {
+                parser.next()?;
+            }
+            _ => return None,
+        }
+    }
+    let declared = |name: &str| {
+        parser.bindings.contains(name) || parser.bindings.contains(&format!("type {name}"))
+    };
+    if !parser.exported_locals.iter().all(|name| declared(name)) {
+        return None;
+    }
+    schema
+}
+
+impl<'a> Parser<'a> {
+    /// The token after the peeked one (the lexer state is restored).
+    fn peek_second(&mut self) -> Option<Token<'a>> {
+        self.peek()?;
+        let saved = self.lexer.pos;
+        let token = self.lexer.next().map(|(token, _)| token);
+        self.lexer.pos = saved;
+        token
+    }
+
+    /// `i.<name>(` ... `)` around one object whose properties `read` consumes.
+    fn i_call<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        self.expect_word("i")?;
+        self.expect(b'.')?;
+        let Token::Word(_) = self.next()? else {
+            return None;
+        };
+        self.expect(b'(')?;
+        self.expect(b'{')?;
+        let value = read(self)?;
+        if self.peek()?.0 == Token::Punct(b',') {
+            self.next()?;
+        }
+        self.expect(b')')?;
+        Some(value)
+    }
+
+    /// Properties until `}`: `key: <value read by read_value>`, with JS's duplicate-key rule.
+    fn properties<V>(
+        &mut self,
+        mut read_value: impl FnMut(&mut Self, &str) -> Option<V>,
+    ) -> Option<IndexMap<String, V>> {
+        let mut map = IndexMap::new();
+        loop {
+            let key = match self.next()? {
+                Token::Punct(b'}') => break,
+                Token::Word("__proto__") => return None,
+                Token::Word(word) => word.to_owned(),
+                Token::Str(raw) => string_value(raw),
+                _ => return None,
+            };
+            if key == "__proto__" {
+                return None;
+            }
+            self.expect(b':')?;
+            let value = read_value(self, &key)?;
+            map.insert(key, value);
+            match self.next()? {
+                Token::Punct(b',') => {}
+                Token::Punct(b'}') => break,
+                _ => return None,
+            }
+        }
+        Some(map)
+    }
+
+    fn schema_call(&mut self) -> Option<(SchemaDef, Value)> {
+        self.i_call(|parser| {
+            let mut entities = None;
+            let mut links = None;
+            let mut rooms = IndexMap::new();
+            parser.properties(|parser, section| {
+                match section {
+                    "entities" => {
+                        parser.expect(b'{')?;
+                        entities = Some(parser.entities()?);
+                    }
+                    "links" => links = Some(parser.json()?),
+                    "rooms" => {
+                        parser.expect(b'{')?;
+                        rooms = parser.properties(|parser, _| {
+                            parser.expect(b'{')?;
+                            parser.room()
+                        })?;
+                    }
+                    _ => {
+                        // Ignored upstream, but it must be an object literal.
+                        parser.expect(b'{')?;
+                        parser.object()?;
+                    }
+                }
+                Some(())
+            })?;
+            let links_json = links.unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+            let mut link_defs = IndexMap::new();
+            if let Value::Object(map) = &links_json {
+                for (name, value) in map {
+                    let link: LinkDef = serde_json::from_value(value.clone()).ok()?;
+                    link_defs.insert(name.clone(), link);
+                }
+            }
+            let schema = SchemaDef {
+                entities: entities?,
+                links: link_defs,
+                rooms,
+            };
+            Some((schema, links_json))
+        })
+    }
+
+    /// `{ name: i.entity({...}), ... }` after its `{`.
+    fn entities(&mut self) -> Option<IndexMap<String, EntityDef>> {
+        self.properties(|parser, _| parser.i_call(|parser| parser.attrs()))
+    }
+
+    /// Attributes until `}`.
+    fn attrs(&mut self) -> Option<EntityDef> {
+        let attrs = self.properties(|parser, _| {
+            parser.expect_word("i")?;
+            parser.expect(b'.')?;
+            let mut attr = AttrDef::new(match parser.next()? {
+                Token::Word("string") => ValueType::String,
+                Token::Word("number") => ValueType::Number,
+                Token::Word("boolean") => ValueType::Boolean,
+                Token::Word("date") => ValueType::Date,
+                Token::Word("json" | "any") => ValueType::Json,
+                _ => return None,
+            });
+            parser.expect(b'(')?;
+            parser.expect(b')')?;
+            while parser.peek()?.0 == Token::Punct(b'.') {
+                parser.next()?;
+                attr = match parser.next()? {
+                    Token::Word("unique") => attr.unique(),
+                    Token::Word("indexed") => attr.indexed(),
+                    Token::Word("optional") => attr.optional(),
+                    Token::Word("clientRequired") => attr.client_required(),
+                    _ => return None,
+                };
+                parser.expect(b'(')?;
+                parser.expect(b')')?;
+            }
+            Some(attr)
+        })?;
+        Some(EntityDef { attrs })
+    }
+
+    /// `{ presence: i.entity({...}), topics?: {...} }` after its `{`.
+    fn room(&mut self) -> Option<RoomDef> {
+        let mut presence = None;
+        let mut topics = None;
+        self.properties(|parser, key| {
+            match key {
+                "presence" => presence = Some(parser.i_call(|parser| parser.attrs())?),
+                "topics" => {
+                    parser.expect(b'{')?;
+                    topics = Some(parser.entities()?);
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(RoomDef {
+            presence: presence?,
+            topics,
+        })
+    }
+
+    /// A JSON literal, as upstream's `astToJson` reads it.
+    fn json(&mut self) -> Option<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let value = match self.next()? {
+            Token::Punct(b'{') => {
+                let mut map = serde_json::Map::new();
+                loop {
+                    let key = match self.next()? {
+                        Token::Punct(b'}') => break,
+                        Token::Word("__proto__") => return None,
+                        Token::Word(word) => word.to_owned(),
+                        Token::Str(raw) => string_value(raw),
+                        Token::Num(value) => crate::js::number_to_string(value),
+                        _ => return None,
+                    };
+                    if key == "__proto__" {
+                        return None;
+                    }
+                    self.expect(b':')?;
+                    let value = self.json()?;
+                    map.insert(key, value);
+                    match self.next()? {
+                        Token::Punct(b',') => {}
+                        Token::Punct(b'}') => break,
+                        _ => return None,
+                    }
+                }
+                Value::Object(map)
+            }
+            Token::Punct(b'[') => {
+                let mut items = Vec::new();
+                loop {
+                    if self.peek()?.0 == Token::Punct(b']') {
+                        self.next()?;
+                        break;
+                    }
+                    items.push(self.json()?);
+                    match self.next()? {
+                        Token::Punct(b',') => {}
+                        Token::Punct(b']') => break,
+                        _ => return None,
+                    }
+                }
+                Value::Array(items)
+            }
+            Token::Str(raw) => Value::String(string_value(raw)),
+            Token::Num(value) => json_number(value)?,
+            Token::Word("true") => Value::Bool(true),
+            Token::Word("false") => Value::Bool(false),
+            Token::Word("null") => Value::Null,
+            _ => return None,
+        };
+        // Anything after the value (`as const`, a call, ...) is the general path's business.
+        if !matches!(self.peek()?.0, Token::Punct(b',' | b'}' | b']' | b')')) {
+            return None;
+        }
+        self.depth -= 1;
+        Some(value)
+    }
+}
+
+/// A number as the walkers' `astToJson` stores it (integers as integers).
+fn json_number(value: f64) -> Option<Value> {
+    const SAFE: f64 = 9_007_199_254_740_992.0;
+    if value.fract() == 0.0 && value.abs() < SAFE {
+        #[allow(clippy::cast_possible_truncation)]
+        return Some(Value::from(value as i64));
+    }
+    serde_json::Number::from_f64(value).map(Value::Number)
 }

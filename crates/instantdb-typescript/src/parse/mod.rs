@@ -43,6 +43,19 @@ impl Located {
 
 pub(crate) type WalkResult<T> = Result<T, Located>;
 
+/// The schema a file declares, and its links JSON as written: straight from the text when the
+/// file is in the generated shape, else through [`with_module`].
+pub(crate) fn schema(
+    src: &str,
+    file_name: &str,
+) -> Result<(instantdb_schema::SchemaDef, serde_json::Value), ParseError> {
+    let unmarked = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if let Some(parsed) = fast::schema_direct(unmarked) {
+        return Ok(parsed);
+    }
+    with_module(src, file_name, schema::walk)
+}
+
 /// Parses `src` as a TypeScript module and hands it to `walk`: through the fast path when the
 /// file is in its subset and reads without error, else through swc on a grown stack.
 pub(crate) fn with_module<T>(
@@ -354,11 +367,11 @@ pub(crate) fn template_string(tpl: &swc_ecma_ast::Tpl) -> Option<String> {
 }
 
 /// upstream's `keyName`: identifier and string keys only.
-pub(crate) fn key_name(key: &Key<'_>) -> WalkResult<String> {
+pub(crate) fn key_name(key: Key<'_>) -> WalkResult<String> {
     match key {
-        Key::Identifier(name, _) | Key::String(name, _) => Ok(name.clone()),
-        Key::Number(_, span) => Err(key_error("NumericLiteral", *span)),
-        Key::Other(babel_type, span, _) => Err(key_error(babel_type, *span)),
+        Key::Identifier(name, _) | Key::String(name, _) => Ok(name),
+        Key::Number(_, span) => Err(key_error("NumericLiteral", span)),
+        Key::Other(babel_type, span, _) => Err(key_error(babel_type, span)),
     }
 }
 
@@ -518,11 +531,11 @@ pub(crate) fn babel_type(expr: &Expr) -> &'static str {
 
 /// The name of a member expression's property as upstream reads it in attribute chains: an
 /// identifier, or a computed `[identifier]` (Babel's `property` is then an `Identifier` too).
-pub(crate) fn member_property_name(prop: &MemberProp) -> Option<String> {
+pub(crate) fn member_property_name(prop: &MemberProp) -> Option<&str> {
     match prop {
-        MemberProp::Ident(ident) => Some(ident.sym.to_string()),
+        MemberProp::Ident(ident) => Some(ident.sym.as_str()),
         MemberProp::Computed(computed) => match unparen(&computed.expr) {
-            Expr::Ident(ident) => Some(ident.sym.to_string()),
+            Expr::Ident(ident) => Some(ident.sym.as_str()),
             _ => None,
         },
         MemberProp::PrivateName(_) => None,
@@ -535,7 +548,9 @@ mod tests {
     fn the_bench_file_is_read_by_the_fast_path() {
         let src = include_str!("../../benches/bench.schema.ts");
         let module = super::fast::parse(src).expect("fast path");
-        let result = super::schema::walk(&module, &super::Context::new(&module));
-        assert!(result.is_ok(), "{:?}", result.err());
+        let walked = super::schema::walk(&module, &super::Context::new(&module)).expect("walk");
+        let direct = super::fast::schema_direct(src).expect("direct path");
+        assert_eq!(walked.0, direct.0);
+        assert_eq!(walked.1, direct.1);
     }
 }

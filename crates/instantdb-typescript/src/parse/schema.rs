@@ -88,7 +88,7 @@ fn read_schema_call<'a>(
                 ),
             )
         })?;
-        let section = key_name(&key)?;
+        let section = key_name(key)?;
         let Some(section_object) = object_value(value) else {
             return Err(Located::new(
                 value.span(),
@@ -125,7 +125,7 @@ fn read_entities(object: &ObjectLit, context: &Context) -> WalkResult<IndexMap<S
     let mut entities = IndexMap::new();
     for property in properties(object) {
         let (key, value) = object_property(property, not_object_property)?;
-        let etype = key_name(&key)?;
+        let etype = key_name(key)?;
         let attrs = value
             .expr()
             .and_then(|expr| context.i_call_with_object(expr))
@@ -175,7 +175,7 @@ fn read_entity(etype: &str, object: &ObjectLit, context: &Context) -> WalkResult
                 ),
             )
         })?;
-        let label = key_name(&key)?;
+        let label = key_name(key)?;
         let attr = read_attr(etype, &label, value, context)?;
         attrs.insert(label, attr);
     }
@@ -203,7 +203,7 @@ fn read_attr(
     };
     let mut call = first_call;
     // Modifiers from the outermost call inwards, with the span of their name.
-    let mut modifiers: Vec<(String, Span)> = Vec::new();
+    let mut modifiers: Vec<(&str, Span)> = Vec::new();
     let base: Option<ValueType>;
     loop {
         let member = match &call.callee {
@@ -222,7 +222,7 @@ fn read_attr(
                 call = inner;
             }
             obj if context.is_i(obj) => {
-                base = match name.as_str() {
+                base = match name {
                     "string" => Some(ValueType::String),
                     "number" => Some(ValueType::Number),
                     "boolean" => Some(ValueType::Boolean),
@@ -246,7 +246,7 @@ fn read_attr(
     };
     let mut attr = AttrDef::new(value_type);
     for (modifier, span) in modifiers.into_iter().rev() {
-        attr = match modifier.as_str() {
+        attr = match modifier {
             "indexed" => attr.indexed(),
             "unique" => attr.unique(),
             "optional" => attr.optional(),
@@ -270,7 +270,7 @@ fn read_rooms(object: &ObjectLit, context: &Context) -> WalkResult<IndexMap<Stri
     let mut rooms = IndexMap::new();
     for property in properties(object) {
         let (key, value) = object_property(property, not_object_property)?;
-        let room_name = key_name(&key)?;
+        let room_name = key_name(key)?;
         let Some(room_object) = object_value(value) else {
             return Err(Located::new(
                 value.span(),
@@ -293,7 +293,8 @@ fn read_room(room_name: &str, object: &ObjectLit, context: &Context) -> WalkResu
     let mut topics = None;
     for property in properties(object) {
         let (key, value) = object_property(property, not_object_property)?;
-        let name = key_name(&key)?;
+        let key_span = key.span();
+        let name = key_name(key)?;
         match name.as_str() {
             "topics" => {
                 let Some(topics_object) = object_value(value) else {
@@ -326,7 +327,7 @@ fn read_room(room_name: &str, object: &ObjectLit, context: &Context) -> WalkResu
             }
             _ => {
                 return Err(Located::new(
-                    key.span(),
+                    key_span,
                     format!("Could not extract `rooms.{room_name}`. Unexpected property `{name}`."),
                 ));
             }
