@@ -23,9 +23,13 @@ use crate::tx::Chunks;
 /// `versions`). The server only records it; the `user-agent` says `instantdb-rs`.
 pub const PROTOCOL_VERSION: &str = "v1.0.67";
 
-const MISSING_TOKEN: &str =
-    "Admin token required. To run this operation pass `adminToken` to `init`, or use `db.asUser`.";
-const MISSING_TOKEN_FOR_EMAIL: &str = "Admin token required. To impersonate users with an email you must pass `adminToken` to `init`.";
+/// Upstream's wording names its JS API (`pass adminToken to init, or use db.asUser`); these
+/// name ours.
+const MISSING_TOKEN: &str = "Admin token required. To run this operation set one with \
+     `AdminClientBuilder::admin_token`, or act as a user with `AdminClient::as_user` \
+     (a refresh token or a guest need no admin token).";
+const MISSING_TOKEN_FOR_EMAIL: &str = "Admin token required. To impersonate users with an email \
+     you must set one with `AdminClientBuilder::admin_token`.";
 
 /// A client of one app's admin API.
 ///

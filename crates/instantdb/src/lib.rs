@@ -27,3 +27,9 @@ pub use instantdb_typescript as typescript;
 #[cfg(feature = "oauth")]
 #[doc(inline)]
 pub use instantdb_oauth as oauth;
+
+/// The admin API: InstaQL queries, the `tx` builder, auth, storage, presence, live queries
+/// (feature `admin`).
+#[cfg(feature = "admin")]
+#[doc(inline)]
+pub use instantdb_admin as admin;

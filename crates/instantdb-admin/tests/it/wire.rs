@@ -122,7 +122,7 @@ async fn the_admin_token_is_required_except_for_token_and_guest_impersonation() 
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Admin token required. To impersonate users with an email you must pass `adminToken` to `init`."
+        "Admin token required. To impersonate users with an email you must set one with `AdminClientBuilder::admin_token`."
     );
     // Auth calls never impersonate, so they need the token even on a guest client.
     let err = db
@@ -372,5 +372,27 @@ async fn secrets_stay_out_of_debug_output() {
     assert!(
         !shown.contains(ADMIN_TOKEN) && !shown.contains(REFRESH_TOKEN),
         "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn requests_and_their_futures_can_move_to_other_tasks() {
+    fn movable<T: Send + 'static>(_: &T) {}
+    let server = ScriptedServer::start().await;
+    let db = admin(&server);
+    let query = db.query(json!({"goals": {}}));
+    movable(&query);
+    movable(&query.send());
+    let transact = db.transact(tx("goals", GOAL).delete());
+    movable(&transact);
+    movable(&transact.send());
+    movable(&db.subscribe_query(json!({"goals": {}})).send());
+    movable(&db.storage().upload_file("a", "b").send());
+    movable(&db.auth().verify_token(REFRESH_TOKEN));
+    movable(&db.auth().create_token(UserRef::email("a@b.c")).send());
+    movable(&db.query_perms_check(json!({"goals": {}})).send());
+    assert!(
+        server.requests().is_empty(),
+        "nothing is sent until awaited"
     );
 }
