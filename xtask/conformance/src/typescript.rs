@@ -51,11 +51,67 @@ const MODULES: &[&str] = &[
 /// Name fragments stressing collation and JS/prettier semantics (no `"`, `\`, line breaks:
 /// upstream writes those into the file unescaped and breaks it, see the divergence table).
 const FRAGMENTS: &[&str] = &[
-    "a", "A", "b", "B", "ab", "aB", "a_b", "a-b", "_x", "$x", "$users", "$files", "x1", "x10",
-    "x2", "10", "9", "0", "01", "é", "e\u{301}", "éclair", "e", "ß", "ss", "ñ", "Ω", "ω", "中",
-    "名前", "日本語", "ä", "Å", "ø", "İ", "ı", "æ", "ﬁ", "𝒳", "🙂", "todos", "Todos", "posts",
-    "id", "class", "default", "it's", "a b", "a.b", "Zeta", "z", "Z", "x_y", "x-y", "xy", "xY",
-    "4294967294", "4294967295", "а", "\t", "ǅ",
+    "a",
+    "A",
+    "b",
+    "B",
+    "ab",
+    "aB",
+    "a_b",
+    "a-b",
+    "_x",
+    "$x",
+    "$users",
+    "$files",
+    "x1",
+    "x10",
+    "x2",
+    "10",
+    "9",
+    "0",
+    "01",
+    "é",
+    "e\u{301}",
+    "éclair",
+    "e",
+    "ß",
+    "ss",
+    "ñ",
+    "Ω",
+    "ω",
+    "中",
+    "名前",
+    "日本語",
+    "ä",
+    "Å",
+    "ø",
+    "İ",
+    "ı",
+    "æ",
+    "ﬁ",
+    "𝒳",
+    "🙂",
+    "todos",
+    "Todos",
+    "posts",
+    "id",
+    "class",
+    "default",
+    "it's",
+    "a b",
+    "a.b",
+    "Zeta",
+    "z",
+    "Z",
+    "x_y",
+    "x-y",
+    "xy",
+    "xY",
+    "4294967294",
+    "4294967295",
+    "а",
+    "\t",
+    "ǅ",
 ];
 
 struct Rng(u64);
@@ -81,7 +137,9 @@ impl Rng {
         if self.chance(4) {
             // Long enough to push a line past 80 columns.
             let len = 55 + self.below(40);
-            return (0..len).map(|i| if i % 7 == 6 { '_' } else { 'k' }).collect();
+            return (0..len)
+                .map(|i| if i % 7 == 6 { '_' } else { 'k' })
+                .collect();
         }
         let parts = 1 + self.below(2);
         (0..parts).map(|_| *self.pick(FRAGMENTS)).collect()
@@ -99,7 +157,8 @@ impl Report {
         let index = match self.categories.iter().position(|(c, _, _)| *c == category) {
             Some(index) => index,
             None => {
-                self.categories.push((category, Tally::default(), Vec::new()));
+                self.categories
+                    .push((category, Tally::default(), Vec::new()));
                 self.categories.len() - 1
             }
         };
@@ -133,7 +192,10 @@ impl Report {
                 eprintln!("{failure}");
             }
             if failures.len() > SHOWN_FAILURES {
-                eprintln!("... and {} more {category} failures", failures.len() - SHOWN_FAILURES);
+                eprintln!(
+                    "... and {} more {category} failures",
+                    failures.len() - SHOWN_FAILURES
+                );
             }
             total.passed += tally.passed;
             total.failed += tally.failed;
@@ -151,7 +213,10 @@ fn mismatch(what: &str, expected: &str, actual: &str) -> String {
         .zip(&actual_lines)
         .take_while(|(a, b)| a == b)
         .count();
-    let mut out = format!("--- mismatch: {what} (first difference at line {})\n", at + 1);
+    let mut out = format!(
+        "--- mismatch: {what} (first difference at line {})\n",
+        at + 1
+    );
     let from = at.saturating_sub(2);
     for line in expected_lines.iter().skip(from).take(5) {
         let _ = writeln!(out, "  official | {line}");
@@ -194,7 +259,10 @@ fn text<'a>(answer: &'a Value, key: &str) -> Result<&'a str> {
 
 /// The official parse result as our functions return it: JSON text or `error: message`.
 fn official_parse(answer: &Value) -> String {
-    match (answer.get("json").and_then(Value::as_str), answer.get("error")) {
+    match (
+        answer.get("json").and_then(Value::as_str),
+        answer.get("error"),
+    ) {
         (Some(json), _) => json.to_owned(),
         (None, Some(error)) => format!("error: {}", error.as_str().unwrap_or_default()),
         (None, None) => "error: (no answer)".to_owned(),
@@ -226,7 +294,12 @@ fn check_generated(
     let raw = text(answer, "raw")?;
     let pretty = text(answer, "pretty")?;
     report.compare("prettier", what, pretty, our_pretty);
-    report.compare("parse", &format!("{what}, raw file"), &official_parse(&answer["parsedRaw"]), &parse(raw));
+    report.compare(
+        "parse",
+        &format!("{what}, raw file"),
+        &official_parse(&answer["parsedRaw"]),
+        &parse(raw),
+    );
     report.compare(
         "parse",
         &format!("{what}, prettier file"),
@@ -322,11 +395,16 @@ fn schema_json(rng: &mut Rng) -> Value {
             if rng.chance(15) {
                 link.reverse();
             }
-            let link: Map<String, Value> = link.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let link: Map<String, Value> =
+                link.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
             links.insert(rng.name(), Value::Object(link));
         }
     }
-    let rooms = if rng.chance(30) { rooms_json(rng) } else { json!({}) };
+    let rooms = if rng.chance(30) {
+        rooms_json(rng)
+    } else {
+        json!({})
+    };
     json!({"entities": entities, "links": links, "rooms": rooms})
 }
 
@@ -468,7 +546,12 @@ fn api_codegen(rng: &mut Rng, report: &mut Report) -> Result<()> {
                 continue;
             }
         };
-        report.compare("api-codegen", &format!("{what} (def)"), text(answer, "def")?, &def.to_wire_json());
+        report.compare(
+            "api-codegen",
+            &format!("{what} (def)"),
+            text(answer, "def")?,
+            &def.to_wire_json(),
+        );
         let raw = generate_schema_file(prev.as_ref(), &def, module, Style::Raw);
         report.compare("api-codegen", &what, text(answer, "raw")?, &raw);
         let pretty = generate_schema_file(prev.as_ref(), &def, module, Style::Prettier);
@@ -510,7 +593,9 @@ fn json_value(rng: &mut Rng, depth: usize) -> Value {
     }
     match rng.below(6) {
         0 => {
-            let items = (0..rng.below(5)).map(|_| json_value(rng, depth - 1)).collect();
+            let items = (0..rng.below(5))
+                .map(|_| json_value(rng, depth - 1))
+                .collect();
             Value::Array(items)
         }
         1 => {
@@ -521,7 +606,11 @@ fn json_value(rng: &mut Rng, depth: usize) -> Value {
                     .collect();
                 Value::Array(items)
             } else {
-                Value::Array((0..rng.below(40)).map(|_| json!(rng.below(100_000))).collect())
+                Value::Array(
+                    (0..rng.below(40))
+                        .map(|_| json!(rng.below(100_000)))
+                        .collect(),
+                )
             }
         }
         2 | 3 => {
@@ -552,7 +641,10 @@ fn rules_json(rng: &mut Rng) -> Value {
         match rng.below(3) {
             0 => {}
             1 => {
-                block.insert("bind".into(), json!(["isOwner", *rng.pick(CEL), "isAdmin", *rng.pick(CEL)]));
+                block.insert(
+                    "bind".into(),
+                    json!(["isOwner", *rng.pick(CEL), "isAdmin", *rng.pick(CEL)]),
+                );
             }
             _ => {
                 block.insert("bind".into(), json!({"isOwner": *rng.pick(CEL)}));
@@ -614,7 +706,11 @@ type Transform = (&'static str, fn(&str) -> Option<String>);
 
 const SCHEMA_TRANSFORMS: &[Transform] = &[
     ("export const _schema", |src| {
-        Some(src.replacen("const _schema = i.schema(", "export const _schema = i.schema(", 1))
+        Some(src.replacen(
+            "const _schema = i.schema(",
+            "export const _schema = i.schema(",
+            1,
+        ))
     }),
     ("aliased import", |src| {
         let src = src.replacen("import { i } from", "import { i as b } from", 1);
@@ -629,45 +725,80 @@ const SCHEMA_TRANSFORMS: &[Transform] = &[
         Some(format!("{} satisfies unknown{}", &src[..end], &src[end..]))
     }),
     ("as const on links and rooms", |src| {
-        let links_end = src.find("\n  },\n  rooms: ").or_else(|| src.find("\n  links: {},"))?;
+        let links_end = src
+            .find("\n  },\n  rooms: ")
+            .or_else(|| src.find("\n  links: {},"))?;
         let src = if src[links_end..].starts_with("\n  links: {},") {
             src.replacen("\n  links: {},", "\n  links: {} as const,", 1)
         } else {
-            format!("{}\n  }} as const,{}", &src[..links_end], &src[links_end + 5..])
+            format!(
+                "{}\n  }} as const,{}",
+                &src[..links_end],
+                &src[links_end + 5..]
+            )
         };
         Some(src.replacen("\n  rooms: {}\n", "\n  rooms: {} as const\n", 1))
     }),
     ("default-exported call", |src| {
         let end = schema_end(src)?;
         let start = src.find("const _schema = ")?;
-        Some(format!("{}export default {};\n", &src[..start], &src[start + 16..end]))
+        Some(format!(
+            "{}export default {};\n",
+            &src[..start],
+            &src[start + 16..end]
+        ))
     }),
-    ("renamed variable, default export", |src| Some(src.replace("_schema", "appSchema"))),
+    ("renamed variable, default export", |src| {
+        Some(src.replace("_schema", "appSchema"))
+    }),
     ("template literals", |src| Some(templates(src))),
     ("comments and parentheses everywhere", |src| {
         let src = src.replace(": i.entity(", ": (i).entity(");
-        let src = src.replace("({\n", "(/* a */ {\n").replace(": i.", ": /* b */ i.");
-        Some(src.replace("\",\n", "\", // c\n").replace("),\n", "), // d\n"))
+        let src = src
+            .replace("({\n", "(/* a */ {\n")
+            .replace(": i.", ": /* b */ i.");
+        Some(
+            src.replace("\",\n", "\", // c\n")
+                .replace("),\n", "), // d\n"),
+        )
     }),
     ("generic type arguments", |src| {
-        Some(src.replace("i.json()", "i.json<{ a: number[] }>()").replace("i.string()", "i.string<'a' | 'b'>()"))
+        Some(
+            src.replace("i.json()", "i.json<{ a: number[] }>()")
+                .replace("i.string()", "i.string<'a' | 'b'>()"),
+        )
     }),
 ];
 
 const PERMS_TRANSFORMS: &[Transform] = &[
     ("type annotation instead of satisfies", |src| {
-        Some(src.replacen("const rules = ", "const rules: InstantRules = ", 1).replacen(" satisfies InstantRules;", ";", 1))
+        Some(
+            src.replacen("const rules = ", "const rules: InstantRules = ", 1)
+                .replacen(" satisfies InstantRules;", ";", 1),
+        )
     }),
-    ("as const", |src| Some(src.replacen(" satisfies InstantRules;", " as const;", 1))),
+    ("as const", |src| {
+        Some(src.replacen(" satisfies InstantRules;", " as const;", 1))
+    }),
     ("export default object", |src| {
-        Some(src.replacen("const rules = ", "export default ", 1).replacen("\nexport default rules;\n", "\n", 1))
+        Some(
+            src.replacen("const rules = ", "export default ", 1)
+                .replacen("\nexport default rules;\n", "\n", 1),
+        )
     }),
-    ("renamed variable, default export", |src| Some(src.replace("rules", "permissions"))),
-    ("export const rules", |src| Some(src.replacen("const rules = ", "export const rules = ", 1))),
+    ("renamed variable, default export", |src| {
+        Some(src.replace("rules", "permissions"))
+    }),
+    ("export const rules", |src| {
+        Some(src.replacen("const rules = ", "export const rules = ", 1))
+    }),
     ("template literals", |src| Some(templates(src))),
     ("comments", |src| {
         // Not inside the placeholder's own comment.
-        (!src.contains("/**")).then(|| src.replace("{\n", "{ // open\n").replace("\",\n", "\", /* c */\n"))
+        (!src.contains("/**")).then(|| {
+            src.replace("{\n", "{ // open\n")
+                .replace("\",\n", "\", /* c */\n")
+        })
     }),
 ];
 
@@ -679,7 +810,11 @@ fn replace_i_calls(src: &str, prefix: &str) -> String {
     while let Some((index, c)) = chars.next() {
         if c == 'i'
             && src[index + 1..].starts_with('.')
-            && !(previous.is_alphanumeric() || previous == '_' || previous == '$' || previous == '"' || previous == '.')
+            && !(previous.is_alphanumeric()
+                || previous == '_'
+                || previous == '$'
+                || previous == '"'
+                || previous == '.')
         {
             out.push_str(prefix);
             chars.next();
@@ -847,7 +982,11 @@ fn variants(rng: &mut Rng, report: &mut Report) -> Result<()> {
     for (request, base) in base_requests.iter().zip(&bases) {
         let canonical = text(base, "raw")?.to_owned();
         let is_schema = request["op"] == "schema";
-        let transforms = if is_schema { SCHEMA_TRANSFORMS } else { PERMS_TRANSFORMS };
+        let transforms = if is_schema {
+            SCHEMA_TRANSFORMS
+        } else {
+            PERMS_TRANSFORMS
+        };
         for (name, transform) in transforms {
             if let Some(variant) = transform(&canonical) {
                 cases.push((name.to_string(), variant, canonical.clone(), is_schema));
@@ -855,17 +994,34 @@ fn variants(rng: &mut Rng, report: &mut Report) -> Result<()> {
         }
     }
     for (name, variant, canonical) in SCHEMA_PAIRS {
-        cases.push((name.to_string(), variant.to_string(), canonical.to_string(), true));
+        cases.push((
+            name.to_string(),
+            variant.to_string(),
+            canonical.to_string(),
+            true,
+        ));
     }
     for (name, variant, canonical) in PERMS_PAIRS {
-        cases.push((name.to_string(), variant.to_string(), canonical.to_string(), false));
+        cases.push((
+            name.to_string(),
+            variant.to_string(),
+            canonical.to_string(),
+            false,
+        ));
     }
 
     let requests: Vec<Value> = cases
         .iter()
         .flat_map(|(_, variant, canonical, is_schema)| {
-            let op = if *is_schema { "parseSchema" } else { "parsePerms" };
-            [json!({"op": op, "src": canonical}), json!({"op": op, "src": variant})]
+            let op = if *is_schema {
+                "parseSchema"
+            } else {
+                "parsePerms"
+            };
+            [
+                json!({"op": op, "src": canonical}),
+                json!({"op": op, "src": variant}),
+            ]
         })
         .collect();
     let answers = answers(&requests)?;
@@ -879,10 +1035,22 @@ fn variants(rng: &mut Rng, report: &mut Report) -> Result<()> {
         if official_parse(&pair[1]).starts_with("error: ") {
             upstream_rejects += 1;
         }
-        let ours = if *is_schema { our_schema_parse(variant) } else { our_perms_parse(variant) };
-        report.compare("variants", &format!("variant `{name}`:\n{variant}"), &expected, &ours);
+        let ours = if *is_schema {
+            our_schema_parse(variant)
+        } else {
+            our_perms_parse(variant)
+        };
+        report.compare(
+            "variants",
+            &format!("variant `{name}`:\n{variant}"),
+            &expected,
+            &ours,
+        );
     }
-    println!("typescript/variants: {} files, {upstream_rejects} of them rejected by upstream", cases.len());
+    println!(
+        "typescript/variants: {} files, {upstream_rejects} of them rejected by upstream",
+        cases.len()
+    );
     Ok(())
 }
 
@@ -892,14 +1060,21 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     if !args.is_empty() {
         bail!("usage: bench typescript");
     }
-    let fixture = crate::node::project_root().join("crates/instantdb-typescript/benches/bench.schema.ts");
-    let src = std::fs::read_to_string(&fixture).with_context(|| format!("reading {}", fixture.display()))?;
+    let fixture =
+        crate::node::project_root().join("crates/instantdb-typescript/benches/bench.schema.ts");
+    let src = std::fs::read_to_string(&fixture)
+        .with_context(|| format!("reading {}", fixture.display()))?;
     let official = |iterations: u64| -> Result<(f64, f64)> {
-        let request = json!({"op": "bench", "src": src, "warmup": iterations / 4, "iterations": iterations});
+        let request =
+            json!({"op": "bench", "src": src, "warmup": iterations / 4, "iterations": iterations});
         let answer = answers(&[request])?.remove(0);
         Ok((
-            answer["parse"].as_f64().context("bench answer without parse")?,
-            answer["codegen"].as_f64().context("bench answer without codegen")?,
+            answer["parse"]
+                .as_f64()
+                .context("bench answer without parse")?,
+            answer["codegen"]
+                .as_f64()
+                .context("bench answer without codegen")?,
         ))
     };
     let before = official(2000)?;
@@ -907,7 +1082,15 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .current_dir(crate::node::project_root())
-        .args(["bench", "--quiet", "-p", "instantdb-typescript", "--bench", "typescript", "--"])
+        .args([
+            "bench",
+            "--quiet",
+            "-p",
+            "instantdb-typescript",
+            "--bench",
+            "typescript",
+            "--",
+        ])
         .args(["--warm-up-time", "1", "--measurement-time", "3"])
         .env("CRITERION_HOME", &home)
         .status()
@@ -918,13 +1101,26 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let after = official(2000)?;
     let ours = |name: &str| -> Result<f64> {
         let path = home.join(name).join("new/estimates.json");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let estimates: Value = serde_json::from_str(&text)?;
-        estimates["mean"]["point_estimate"].as_f64().context("estimates.json without a mean")
+        estimates["mean"]["point_estimate"]
+            .as_f64()
+            .context("estimates.json without a mean")
     };
     let rows = [
-        ("parse_schema", (before.0 + after.0) / 2.0, ours("parse_schema")?, 20.0),
-        ("codegen_schema", (before.1 + after.1) / 2.0, ours("codegen_schema")?, 10.0),
+        (
+            "parse_schema",
+            (before.0 + after.0) / 2.0,
+            ours("parse_schema")?,
+            20.0,
+        ),
+        (
+            "codegen_schema",
+            (before.1 + after.1) / 2.0,
+            ours("codegen_schema")?,
+            10.0,
+        ),
     ];
     for (name, node_ns, ours_ns, target) in rows {
         let ratio = node_ns / ours_ns;
@@ -932,7 +1128,11 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
             "{name}: official {:.1} µs, ours {:.1} µs: {ratio:.1}x (target >= {target}x){}",
             node_ns / 1000.0,
             ours_ns / 1000.0,
-            if ratio >= target { "" } else { " -- BELOW TARGET" }
+            if ratio >= target {
+                ""
+            } else {
+                " -- BELOW TARGET"
+            }
         );
     }
     println!(

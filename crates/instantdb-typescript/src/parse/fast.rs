@@ -898,49 +898,6 @@ fn number(value: f64) -> Expr {
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse;
-
-    #[test]
-    fn generated_and_example_files_take_the_fast_path() {
-        let files = [
-            include_str!("../../benches/bench.schema.ts"),
-            include_str!("../../../../examples/instant.schema.ts"),
-            include_str!("../../../../examples/instant.perms.ts"),
-            include_str!("../../tests/rules.prettier.ts"),
-            include_str!("../../tests/long-names.prettier.ts"),
-        ];
-        for file in files {
-            assert!(parse(file).is_some(), "{file}");
-        }
-    }
-
-    #[test]
-    fn anything_unusual_goes_to_swc() {
-        let files = [
-            "const a = 1, a = 2;",
-            "const _schema = i.schema({ entities: {} }); const _schema = 1;",
-            "const a = `x`;",
-            "const a = 'unterminated\n';",
-            "const a = 1 const b = 2;",
-            "const a = { __proto__: null };",
-            "const a = 01;",
-            "const a = '\\8';",
-            "const a = b[0];",
-            "const a = /re/;",
-            "export { missing };",
-            "export default 1; export default 2;",
-            "const a = i.string<'x'>();",
-            "const a = x\nsatisfies T;",
-            "label: 1;",
-        ];
-        for file in files {
-            assert!(parse(file).is_none(), "{file}");
-        }
-    }
-}
-
 /// The schema of a file whose `_schema` declaration is in the generated shape, read straight
 /// into the model: one plain `const _schema = i.schema({...})` whose entities are
 /// `i.entity({...})` with modifier chains without arguments, JSON links and plain rooms. This is
@@ -1237,4 +1194,47 @@ fn json_number(value: f64) -> Option<Value> {
         return Some(Value::from(value as i64));
     }
     serde_json::Number::from_f64(value).map(Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn generated_and_example_files_take_the_fast_path() {
+        let files = [
+            include_str!("../../benches/bench.schema.ts"),
+            include_str!("../../../../examples/instant.schema.ts"),
+            include_str!("../../../../examples/instant.perms.ts"),
+            include_str!("../../tests/rules.prettier.ts"),
+            include_str!("../../tests/long-names.prettier.ts"),
+        ];
+        for file in files {
+            assert!(parse(file).is_some(), "{file}");
+        }
+    }
+
+    #[test]
+    fn anything_unusual_goes_to_swc() {
+        let files = [
+            "const a = 1, a = 2;",
+            "const _schema = i.schema({ entities: {} }); const _schema = 1;",
+            "const a = `x`;",
+            "const a = 'unterminated\n';",
+            "const a = 1 const b = 2;",
+            "const a = { __proto__: null };",
+            "const a = 01;",
+            "const a = '\\8';",
+            "const a = b[0];",
+            "const a = /re/;",
+            "export { missing };",
+            "export default 1; export default 2;",
+            "const a = i.string<'x'>();",
+            "const a = x\nsatisfies T;",
+            "label: 1;",
+        ];
+        for file in files {
+            assert!(parse(file).is_none(), "{file}");
+        }
+    }
 }
