@@ -8,7 +8,7 @@
 use http::Method;
 use serde_json::Value;
 
-use crate::query::Query;
+use crate::query::{Query, QueryOptions};
 use crate::tx::Chunks;
 use crate::wire::{
     QueryPermsCheckBody, QueryPermsCheckResponse, TransactPermsCheckBody,
@@ -66,7 +66,7 @@ impl Overrides {
 pub struct QueryPermsCheckRequest {
     client: AdminClient,
     query: Query,
-    rule_params: Option<Value>,
+    options: QueryOptions,
     inference: Option<bool>,
     overrides: Overrides,
 }
@@ -76,7 +76,7 @@ impl QueryPermsCheckRequest {
         QueryPermsCheckRequest {
             client,
             query,
-            rule_params: None,
+            options: QueryOptions::default(),
             inference: None,
             overrides: Overrides::default(),
         }
@@ -90,8 +90,8 @@ impl QueryPermsCheckRequest {
     }
 
     /// `$$ruleParams` inside the query.
-    pub fn rule_params(mut self, params: Value) -> QueryPermsCheckRequest {
-        self.rule_params = Some(params);
+    pub fn rule_params(mut self, params: impl serde::Serialize) -> QueryPermsCheckRequest {
+        self.options.rule_params(params);
         self
     }
 
@@ -116,7 +116,7 @@ impl QueryPermsCheckRequest {
     /// Sends the check. The query is not validated locally (upstream does not either).
     pub async fn send(self) -> Result<QueryPermsCheck, Error> {
         let client = self.client;
-        let query = self.query.prepare(&client, self.rule_params, false)?;
+        let (query, _) = self.options.prepare(self.query, &client, false)?;
         let body = QueryPermsCheckBody {
             query: &query,
             rules: self.overrides.rules.as_ref(),

@@ -81,39 +81,27 @@ impl Query {
 pub struct QueryRequest {
     client: AdminClient,
     query: Query,
-    rule_params: Option<Value>,
-    headers: HeaderMap,
-    error: Option<Error>,
+    options: QueryOptions,
 }
 
-impl QueryRequest {
-    pub(crate) fn new(client: AdminClient, query: Query) -> QueryRequest {
-        QueryRequest {
-            client,
-            query,
-            rule_params: None,
-            headers: HeaderMap::new(),
-            error: None,
-        }
-    }
+/// What query, live-query and perms-check requests take besides the query: rule params, the
+/// caller's extra headers, and the first invalid input (reported when sending).
+#[derive(Debug, Default)]
+pub(crate) struct QueryOptions {
+    pub(crate) rule_params: Option<Value>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) error: Option<Error>,
+}
 
-    /// `$$ruleParams`: values the permission rules see as `ruleParams` (impersonated requests
-    /// only; admins bypass rules).
-    pub fn rule_params(mut self, params: impl serde::Serialize) -> QueryRequest {
+impl QueryOptions {
+    pub(crate) fn rule_params(&mut self, params: impl serde::Serialize) {
         match serde_json::to_value(params) {
             Ok(params) => self.rule_params = Some(params),
-            Err(err) => {
-                self.error = Some(Error::invalid_input(format!(
-                    "the rule params do not serialize: {err}"
-                )));
-            }
+            Err(err) => self.fail(format!("the rule params do not serialize: {err}")),
         }
-        self
     }
 
-    /// An extra header (upstream's `fetchOpts.headers`, e.g. a request id). The client's own
-    /// headers (`app-id`, `authorization`…) win over one of the same name.
-    pub fn header(mut self, name: &str, value: &str) -> QueryRequest {
+    pub(crate) fn header(&mut self, name: &str, value: &str) {
         match (
             http::HeaderName::from_bytes(name.as_bytes()),
             http::HeaderValue::from_str(value),
@@ -121,12 +109,54 @@ impl QueryRequest {
             (Ok(name), Ok(value)) => {
                 self.headers.append(name, value);
             }
-            _ => {
-                self.error = Some(Error::invalid_input(format!(
-                    "`{name}` is not a valid header name and value"
-                )));
-            }
+            _ => self.fail(format!("`{name}: {value}` is not a valid header")),
         }
+    }
+
+    fn fail(&mut self, message: String) {
+        if self.error.is_none() {
+            self.error = Some(Error::invalid_input(message));
+        }
+    }
+
+    /// The query to send (see [`Query::prepare`]) and the extra headers, or the first invalid
+    /// input.
+    pub(crate) fn prepare(
+        self,
+        query: Query,
+        client: &AdminClient,
+        validate: bool,
+    ) -> Result<(Value, HeaderMap), Error> {
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        Ok((
+            query.prepare(client, self.rule_params, validate)?,
+            self.headers,
+        ))
+    }
+}
+
+impl QueryRequest {
+    pub(crate) fn new(client: AdminClient, query: Query) -> QueryRequest {
+        QueryRequest {
+            client,
+            query,
+            options: QueryOptions::default(),
+        }
+    }
+
+    /// `$$ruleParams`: values the permission rules see as `ruleParams` (impersonated requests
+    /// only; admins bypass rules).
+    pub fn rule_params(mut self, params: impl serde::Serialize) -> QueryRequest {
+        self.options.rule_params(params);
+        self
+    }
+
+    /// An extra header (upstream's `fetchOpts.headers`, e.g. a request id). The client's own
+    /// headers (`app-id`, `authorization`…) win over one of the same name.
+    pub fn header(mut self, name: &str, value: &str) -> QueryRequest {
+        self.options.header(name, value);
         self
     }
 
@@ -138,13 +168,10 @@ impl QueryRequest {
     /// Sends the query and deserializes the result into `T`; a result that does not match
     /// reports the failing field's path and the start of the body.
     pub async fn send_as<T: DeserializeOwned>(self) -> Result<T, Error> {
-        if let Some(err) = self.error {
-            return Err(err);
-        }
         let client = self.client;
-        let query = self.query.prepare(&client, self.rule_params, true)?;
+        let (query, headers) = self.options.prepare(self.query, &client, true)?;
         let request = client
-            .admin_request_with(Method::POST, "/admin/query", true, self.headers)?
+            .admin_request_with(Method::POST, "/admin/query", true, headers)?
             .idempotent(true);
         let body = QueryBody {
             query: &query,

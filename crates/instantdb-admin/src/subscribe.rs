@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use instantdb_http::{ApiError, ApiPath, SseStream};
 
-use crate::query::Query;
+use crate::query::{Query, QueryOptions};
 use crate::wire::{SubscribeBody, Versions, WirePageInfo};
 use crate::{AdminClient, Error};
 
@@ -144,8 +144,7 @@ impl QueryUpdate {
 pub struct SubscribeRequest {
     client: AdminClient,
     query: Query,
-    rule_params: Option<Value>,
-    headers: HeaderMap,
+    options: QueryOptions,
     reconnect: Reconnect,
 }
 
@@ -154,21 +153,20 @@ impl SubscribeRequest {
         SubscribeRequest {
             client,
             query,
-            rule_params: None,
-            headers: HeaderMap::new(),
+            options: QueryOptions::default(),
             reconnect: Reconnect::default(),
         }
     }
 
     /// `$$ruleParams` inside the query.
-    pub fn rule_params(mut self, params: Value) -> SubscribeRequest {
-        self.rule_params = Some(params);
+    pub fn rule_params(mut self, params: impl serde::Serialize) -> SubscribeRequest {
+        self.options.rule_params(params);
         self
     }
 
     /// An extra header on every connection (the client's own headers win).
-    pub fn header(mut self, name: http::HeaderName, value: http::HeaderValue) -> SubscribeRequest {
-        self.headers.append(name, value);
+    pub fn header(mut self, name: &str, value: &str) -> SubscribeRequest {
+        self.options.header(name, value);
         self
     }
 
@@ -182,7 +180,7 @@ impl SubscribeRequest {
     /// first connection (bad credentials, invalid query: a plain HTTP error before the stream
     /// opens) is returned here.
     pub async fn send(self) -> Result<Subscription, Error> {
-        let query = self.query.prepare(&self.client, self.rule_params, true)?;
+        let (query, headers) = self.options.prepare(self.query, &self.client, true)?;
         let mut body = Vec::new();
         serde_json::to_writer(
             &mut body,
@@ -197,7 +195,7 @@ impl SubscribeRequest {
             connection: Connection {
                 client: self.client,
                 body: body.into(),
-                headers: self.headers,
+                headers,
                 // Stable across reconnects, like upstream's; the server only logs it.
                 local_connection_id: uuid::Uuid::new_v4().to_string(),
                 last_event_id: None,
