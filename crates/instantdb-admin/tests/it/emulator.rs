@@ -592,3 +592,45 @@ async fn a_schema_client_infers_singular_links_and_refuses_missing_attributes() 
     assert!(err.is_validation_failed(), "{err}");
     assert!(err.to_string().contains("missing"), "{err}");
 }
+
+#[tokio::test]
+async fn legacy_storage_endpoints() {
+    let app = App::start().await;
+    let storage = app.db().storage();
+    assert!(
+        storage
+            .legacy_upload("old/a.txt", &b"legacy"[..], Some("text/plain"))
+            .send()
+            .await
+            .unwrap()
+    );
+    let objects = storage.legacy_list().send().await.unwrap();
+    assert_eq!(
+        objects.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
+        ["old/a.txt"]
+    );
+    let url = storage
+        .legacy_download_url("old/a.txt")
+        .send()
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = app
+        .http()
+        .request_url(http::Method::GET, url::Url::parse(&url).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), b"legacy");
+    assert_eq!(
+        storage
+            .legacy_download_url("old/missing.txt")
+            .send()
+            .await
+            .unwrap(),
+        None
+    );
+}
