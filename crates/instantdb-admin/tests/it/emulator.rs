@@ -46,6 +46,18 @@ impl App {
             .unwrap()
     }
 
+    /// The bytes at a download URL the server handed out.
+    async fn download(&self, url: &str) -> bytes::Bytes {
+        self.http()
+            .request_url(http::Method::GET, url::Url::parse(url).unwrap())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+    }
+
     /// Replaces the app's permission rules through the platform API.
     async fn push_rules(&self, rules: Value) {
         let path = format!("/superadmin/apps/{}/perms", self.app.app_id);
@@ -183,32 +195,34 @@ async fn query_transact_lookups_and_the_typed_builder() {
     assert_eq!(titles(&left, "goals"), ["Launch"]);
 }
 
+/// An indexed attribute with a checked type, as a schema push creates `i.string().indexed()`.
+fn indexed_attr(entity: &str, label: &str, checked_type: &str) -> Value {
+    json!({
+        "id": id(),
+        "forward-identity": [id(), entity, label],
+        "value-type": "blob",
+        "cardinality": "one",
+        "unique?": false,
+        "index?": true,
+        "checked-data-type": checked_type
+    })
+}
+
 #[tokio::test]
 async fn comparisons_and_patterns_on_indexed_typed_attributes() {
     let app = App::start().await;
     let db = app.db();
-    // An indexed, string-typed attribute, created with a raw `add-attr` step.
-    db.transact(raw_step(json!(["add-attr", {
-        "id": id(),
-        "forward-identity": [id(), "books", "title"],
-        "value-type": "blob",
-        "cardinality": "one",
-        "unique?": false,
-        "index?": true,
-        "checked-data-type": "string"
-    }])))
-    .send()
-    .await
-    .unwrap();
-    db.transact(raw_step(json!(["add-attr", {
-        "id": id(),
-        "forward-identity": [id(), "books", "pages"],
-        "value-type": "blob",
-        "cardinality": "one",
-        "unique?": false,
-        "index?": true,
-        "checked-data-type": "number"
-    }])))
+    // Indexed, typed attributes, created with raw `add-attr` steps in one transaction.
+    db.transact([
+        raw_step(json!([
+            "add-attr",
+            indexed_attr("books", "title", "string")
+        ])),
+        raw_step(json!([
+            "add-attr",
+            indexed_attr("books", "pages", "number")
+        ])),
+    ])
     .send()
     .await
     .unwrap();
@@ -379,15 +393,7 @@ async fn storage_upload_list_download_delete() {
         .await
         .unwrap()
         .unwrap();
-    let bytes = app
-        .http()
-        .request_url(http::Method::GET, url::Url::parse(&url).unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = app.download(&url).await;
     assert_eq!(bytes.as_ref(), b"replaced");
 
     assert_eq!(
@@ -615,15 +621,7 @@ async fn legacy_storage_endpoints() {
         .await
         .unwrap()
         .unwrap();
-    let bytes = app
-        .http()
-        .request_url(http::Method::GET, url::Url::parse(&url).unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = app.download(&url).await;
     assert_eq!(bytes.as_ref(), b"legacy");
     assert_eq!(
         storage
