@@ -61,7 +61,7 @@ const perms = {
     allow: { view: 'auth.id != null', create: 'auth.id != null', update: 'isOwner', delete: 'false' },
   },
   todos: { allow: { view: 'true', create: 'false' } },
-  tags: { allow: { view: "data.ref('todos.text') != null" } },
+  tags: { allow: { view: "size(data.ref('todos.id')) > 0" } },
   $files: { allow: { view: 'true', create: 'auth.id != null', delete: 'false' } },
 };
 
@@ -531,6 +531,13 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
     const { goals } = await db.query({ goals: { $: { where: { id: state.mine } } } });
     assert.equal(goals[0].title, 'Committed');
   });
+  await check('admin.asUser.refRule', async () => {
+    const todoId = id();
+    await db.transact(tx.todos[todoId].update({ text: 'mine todo' }).link({ goal: state.mine }));
+    const rules = { todos: { allow: { view: "auth.id in data.ref('goal.ownerId')" } } };
+    const { result } = await db.asUser({ token: state.token }).debugQuery({ todos: {} }, { rules });
+    assert.deepEqual(result.todos.map((t) => t.id), [todoId]);
+  });
   await check('admin.asUser.guest.createDenied', async () => {
     await expectApiError(db.asUser({ guest: true }).transact(tx.goals[id()].update({ title: 'guest' })), {
       type: 'permission-denied',
@@ -544,7 +551,9 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
     const as = db.asUser({ guest: true });
     const { todos: hidden } = await as.query({ todos: {} });
     const { todos: shown } = await as.query({ todos: {} }, { ruleParams: { key: 'open' } });
-    assert.deepEqual([hidden.length, shown.length], [0, 1]);
+    const { todos: all } = await db.query({ todos: {} });
+    assert.ok(all.length > 0);
+    assert.deepEqual([hidden.length, shown.length], [0, all.length]);
   });
 
   // ---- Storage -------------------------------------------------------------------------------

@@ -8,10 +8,12 @@
 //! - literals: `true`, `false`, `null`, numbers, `"strings"` and `'strings'`, lists `[a, b]`;
 //! - names: `auth`, `data`, `newData`, `ruleParams`, and `bind` names (from `$default` and the
 //!   entity's `bind`, array or object form); member access `a.b.c` (a missing key is `null`);
-//! - operators: `==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `&&`, `||`, `!`, parentheses.
+//! - operators: `==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `&&`, `||`, `!`, parentheses;
+//! - `data.ref('link.attr')`, `newData.ref(...)` and `auth.ref('$user.link.attr')`: the list of
+//!   values reached through links (use it with `in`, or compare it with `==`/`!=`).
 //!
-//! Not supported (evaluation fails clearly): function and method calls (`data.ref(...)`,
-//! `size(...)`, `auth.email.endsWith(...)`), arithmetic, the ternary operator, `request.*`.
+//! Not supported (evaluation fails clearly): other function and method calls (`size(...)`,
+//! `auth.email.endsWith(...)`), arithmetic, the ternary operator, `request.*`.
 //!
 //! Program lookup follows `get-program!`: `etype.allow.action`, `etype.allow.$default`,
 //! `$default.allow.action`, `$default.allow.$default`, then the system-namespace fallbacks
@@ -24,7 +26,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ApiResult};
 
 /// The values a rule sees.
-#[derive(Debug, Clone)]
+#[derive(Clone, Copy)]
 pub(crate) struct RuleInput<'a> {
     /// The acting user's `$users` object, `None` for guests.
     pub(crate) auth: Option<&'a Value>,
@@ -33,6 +35,23 @@ pub(crate) struct RuleInput<'a> {
     /// The entity after the change (update only).
     pub(crate) new_data: Option<&'a Value>,
     pub(crate) rule_params: &'a Value,
+    /// Follows `data.ref(...)` / `auth.ref(...)` paths through the app's links.
+    pub(crate) refs: &'a dyn RefResolver,
+}
+
+/// Whose links a `ref(...)` call follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefSubject {
+    /// `data.ref(...)` and `newData.ref(...)`: the entity the rule is about.
+    Data,
+    /// `auth.ref('$user....')`: the acting user's `$users` entity.
+    Auth,
+}
+
+/// Resolves `ref` paths for the rule evaluator, which has no access to the data itself.
+pub(crate) trait RefResolver {
+    /// The values at the end of `path` (`link.link.attr`) from the subject, possibly empty.
+    fn resolve(&self, subject: RefSubject, path: &str) -> Vec<Value>;
 }
 
 /// Finds the rule text for `etype`/`action`; `None` means "no rule: allowed".
@@ -186,6 +205,8 @@ enum Expr {
     List(Vec<Expr>),
     Name(String),
     Member(Box<Expr>, String),
+    /// `<name>.ref('<path>')`.
+    Ref(String, String),
     Not(Box<Expr>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
@@ -211,7 +232,7 @@ enum Tok {
     Sym(&'static str),
 }
 
-const UNSUPPORTED: &str = "the emulator evaluates only literals, names, member access, comparisons, `in`, `&&`, `||`, `!` and parentheses";
+const UNSUPPORTED: &str = "the emulator evaluates only literals, names, member access, `ref(...)`, comparisons, `in`, `&&`, `||`, `!` and parentheses";
 
 fn tokenize(src: &str) -> Result<Vec<Tok>, String> {
     let chars: Vec<char> = src.chars().collect();
@@ -392,9 +413,8 @@ impl Parser {
                     Some(Tok::Ident(name)) => {
                         self.pos += 1;
                         if self.peek_sym("(") {
-                            return Err(format!(
-                                "Method call `.{name}(...)` is not supported ({UNSUPPORTED})"
-                            ));
+                            expr = self.ref_call(expr, &name)?;
+                            continue;
                         }
                         expr = Expr::Member(Box::new(expr), name);
                     }
@@ -410,6 +430,32 @@ impl Parser {
                 return Ok(expr);
             }
         }
+    }
+
+    /// `data.ref('path')`: the only method call the subset has.
+    fn ref_call(&mut self, target: Expr, name: &str) -> Result<Expr, String> {
+        let subject = match (&target, name) {
+            (Expr::Name(subject), "ref")
+                if matches!(subject.as_str(), "data" | "newData" | "auth") =>
+            {
+                subject.clone()
+            }
+            _ => {
+                return Err(format!(
+                    "Method call `.{name}(...)` is not supported ({UNSUPPORTED})"
+                ));
+            }
+        };
+        self.pos += 1; // `(`
+        let path = match self.tokens.get(self.pos).cloned() {
+            Some(Tok::Str(path)) => path,
+            _ => return Err("`ref` takes one string literal path".to_owned()),
+        };
+        self.pos += 1;
+        if !self.eat_sym(")") {
+            return Err("`ref` takes one string literal path".to_owned());
+        }
+        Ok(Expr::Ref(subject, path))
     }
 
     fn primary(&mut self) -> Result<Expr, String> {
@@ -478,6 +524,17 @@ impl Evaluator<'_> {
                 Value::Object(map) => map.get(key).cloned().unwrap_or(Value::Null),
                 _ => Value::Null,
             },
+            Expr::Ref(subject, path) => {
+                let subject = if subject == "auth" {
+                    if !path.starts_with("$user.") {
+                        return Err(format!("auth.ref paths start with `$user.`, got `{path}`"));
+                    }
+                    RefSubject::Auth
+                } else {
+                    RefSubject::Data
+                };
+                Value::Array(self.input.refs.resolve(subject, path))
+            }
             Expr::Not(inner) => Value::Bool(!self.truthy(inner)?),
             Expr::And(left, right) => Value::Bool(self.truthy(left)? && self.truthy(right)?),
             Expr::Or(left, right) => Value::Bool(self.truthy(left)? || self.truthy(right)?),
@@ -562,6 +619,18 @@ fn json_eq(left: &Value, right: &Value) -> bool {
 mod tests {
     use super::*;
 
+    struct Refs;
+
+    impl RefResolver for Refs {
+        fn resolve(&self, subject: RefSubject, path: &str) -> Vec<Value> {
+            match (subject, path) {
+                (RefSubject::Data, "members.id") => vec![json!("u1"), json!("u2")],
+                (RefSubject::Auth, "$user.roles.name") => vec![json!("admin")],
+                _ => Vec::new(),
+            }
+        }
+    }
+
     fn check(rule: &str, auth: Option<Value>, data: Value) -> ApiResult<bool> {
         let perms = json!({"goals": {"allow": {"view": rule}, "bind": ["isOwner", "auth.id == data.creatorId"]}});
         let input = RuleInput {
@@ -569,6 +638,7 @@ mod tests {
             data: &data,
             new_data: None,
             rule_params: &json!({"secret": "s"}),
+            refs: &Refs,
         };
         allowed(Some(&perms), "goals", "view", &input)
     }
@@ -605,12 +675,37 @@ mod tests {
             )
             .unwrap()
         );
-        assert!(check("auth.email in ['a@b.c', 'x']", Some(user), json!({})).unwrap());
+        assert!(
+            check(
+                "auth.email in ['a@b.c', 'x']",
+                Some(user.clone()),
+                json!({})
+            )
+            .unwrap()
+        );
+        assert!(
+            check(
+                "auth.id in data.ref('members.id')",
+                Some(user.clone()),
+                json!({})
+            )
+            .unwrap()
+        );
+        assert!(
+            check(
+                "'admin' in auth.ref('$user.roles.name')",
+                Some(user.clone()),
+                json!({})
+            )
+            .unwrap()
+        );
+        assert!(!check("'admin' in data.ref('members.id')", Some(user), json!({})).unwrap());
+        assert!(check("auth.ref('roles.name') == []", None, json!({})).is_err());
     }
 
     #[test]
     fn unsupported_forms_fail_clearly() {
-        let err = check("data.ref('owner.id')", None, json!({})).unwrap_err();
+        let err = check("data.owner.size()", None, json!({})).unwrap_err();
         assert_eq!(err.kind(), Some("permission-evaluation-failed"));
         assert!(err.message().contains("goals.view"), "{}", err.message());
         assert!(check("size(data.x) > 1", None, json!({})).is_err());

@@ -51,11 +51,21 @@ fn check_storage_rule(app: &App, perms: &Perms, action: &str, data: &Value) -> A
     let auth = perms
         .user
         .and_then(|id| crate::admin::users::user_json(app, &id));
+    let refs = crate::admin::EntityRefs {
+        app,
+        etype: "$files",
+        eid: data
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| Uuid::parse_str(id).ok()),
+        user: perms.user,
+    };
     let input = RuleInput {
         auth: auth.as_ref(),
         data,
         new_data: None,
         rule_params: &json!({}),
+        refs: &refs,
     };
     if rules::allowed(app.meta.perms.as_ref(), "$files", action, &input)? {
         Ok(())

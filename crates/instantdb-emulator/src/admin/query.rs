@@ -117,6 +117,7 @@ fn run_with(
         app,
         admin: perms.admin,
         auth,
+        user: perms.user,
         rule_params,
         inference,
         base_url,
@@ -150,6 +151,8 @@ struct Ctx<'a> {
     app: &'a App,
     admin: bool,
     auth: Option<Value>,
+    /// The acting user's id, for `auth.ref(...)`.
+    user: Option<Uuid>,
     rule_params: Value,
     inference: bool,
     base_url: &'a str,
@@ -805,11 +808,18 @@ impl Ctx<'_> {
             entity,
             None,
         ));
+        let refs = crate::admin::EntityRefs {
+            app: self.app,
+            etype,
+            eid: Some(*eid),
+            user: self.user,
+        };
         let input = RuleInput {
             auth: self.auth.as_ref(),
             data: &data,
             new_data: None,
             rule_params: &self.rule_params,
+            refs: &refs,
         };
         let pass = rules::allowed(self.rules.as_ref(), etype, "view", &input)?;
         if let Some(checks) = self.checks.borrow_mut().as_mut() {

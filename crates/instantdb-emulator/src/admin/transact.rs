@@ -1248,11 +1248,18 @@ impl Tx<'_> {
                 .rule_params
                 .get(&(etype.to_owned(), *eid))
                 .unwrap_or(&empty);
+            let refs = crate::admin::EntityRefs {
+                app: self.app,
+                etype,
+                eid: Some(*eid),
+                user,
+            };
             let input = RuleInput {
                 auth: auth.as_ref(),
                 data: &data,
                 new_data: new_data.as_ref(),
                 rule_params: params,
+                refs: &refs,
             };
             let pass = rules::allowed(perms, etype, action, &input)?;
             checks.push(PermCheck {

@@ -683,6 +683,7 @@ async fn impersonation_follows_rules_and_reports_unsupported_ones() {
             "allow": { "view": "isOwner || data.public == true", "create": "auth.id != null", "update": "isOwner", "delete": "isOwner" },
         },
         "weird": { "allow": { "view": "data.ref('owner.id').size() > 0" } },
+        "teams": { "allow": { "view": "auth.id in data.ref('members.id')" } },
         "$files": { "allow": { "create": "auth.id != null && data.path != 'secret.txt'", "view": "true" } },
     });
     platform
@@ -797,6 +798,33 @@ async fn impersonation_follows_rules_and_reports_unsupported_ones() {
         )
         .await
         .err(400, "param-malformed");
+
+    // `data.ref(...)` follows links: a team is visible to its members only.
+    app.transact(json!([["add-attr", {
+        "id": uuid(), "forward-identity": [uuid(), "teams", "members"],
+        "reverse-identity": [uuid(), "$users", "teams"], "value-type": "ref",
+        "cardinality": "many", "unique?": false, "index?": false,
+    }]]))
+    .await
+    .ok();
+    let (mine_team, other_team) = (uuid(), uuid());
+    app.transact(json!([
+        ["update", "teams", mine_team, { "name": "mine" }],
+        ["link", "teams", mine_team, { "members": user_id }],
+        ["update", "teams", other_team, { "name": "other" }],
+    ]))
+    .await
+    .ok();
+    let teams = as_user
+        .post_as(
+            "/admin/query",
+            json!({ "query": { "teams": {} } }),
+            &headers,
+        )
+        .await
+        .ok();
+    assert_eq!(teams["teams"].as_array().unwrap().len(), 1);
+    assert_eq!(teams["teams"][0]["id"], mine_team);
 
     // Storage rules see `data.path`.
     let mut raw = Client::new(emu.base_url());
