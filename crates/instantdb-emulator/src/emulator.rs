@@ -126,6 +126,7 @@ impl EmulatorBuilder {
             })
         })?;
         let base_url = format!("http://{addr}");
+        let (shutdown, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(Shared::new(
             state,
             persist,
@@ -135,13 +136,13 @@ impl EmulatorBuilder {
                 ephemeral_apps: self.ephemeral_apps,
             },
             tokio::runtime::Handle::current(),
+            shutdown_rx.clone(),
         ));
         // Persist the default user (and anything loading repaired) before serving.
         shared
             .write(|_| Ok(()))
             .map_err(|err| Error::database(err.message()))?;
         jobs::resume_all(&shared);
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let server = tokio::spawn(server::run(listener, Arc::clone(&shared), shutdown_rx));
         tracing::info!(%base_url, "instantdb emulator listening");
         Ok(Emulator {

@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     pub(crate) runtime: tokio::runtime::Handle,
     /// The id of every app a committed write changed, for live queries.
     pub(crate) changes: broadcast::Sender<uuid::Uuid>,
+    /// Turns `true` when the emulator stops, so live queries end their streams.
+    pub(crate) closing: watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -82,6 +84,7 @@ impl Shared {
         base_url: String,
         config: Config,
         runtime: tokio::runtime::Handle,
+        closing: watch::Receiver<bool>,
     ) -> Shared {
         let (mail, _) = broadcast::channel(64);
         let (changes, _) = broadcast::channel(256);
@@ -93,6 +96,7 @@ impl Shared {
             mail,
             runtime,
             changes,
+            closing,
         }
     }
 

@@ -122,6 +122,7 @@ async fn run(
         }
     }
     let mut last = result;
+    let mut closing = shared.closing.clone();
     loop {
         let chunk = tokio::select! {
             changed = changes.recv() => match changed {
@@ -140,6 +141,7 @@ async fn run(
             },
             () = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": keep-alive\n\n"),
             () = sender.closed() => return,
+            _ = closing.changed() => return,
         };
         if sender.send(chunk).await.is_err() {
             return;

@@ -1034,6 +1034,12 @@ async fn live_queries_stream_snapshots_and_refreshes() {
         )
         .await;
     assert_eq!(status, 400);
+
+    // Stopping the emulator ends open streams instead of waiting for the grace period.
+    let started = std::time::Instant::now();
+    emu.shutdown().await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    drop(body);
 }
 
 #[tokio::test]
