@@ -206,9 +206,5 @@ impl Persist {
 }
 
 fn is_clean(dirty: &Dirty) -> bool {
-    !dirty.server
-        && !dirty.seq
-        && dirty.apps.is_empty()
-        && dirty.removed_apps.is_empty()
-        && dirty.files.is_empty()
+    !dirty.server && !dirty.seq && dirty.apps.is_empty() && dirty.files.is_empty()
 }

@@ -185,7 +185,6 @@ pub(crate) struct PendingUpload {
 pub(crate) struct Dirty {
     pub(crate) server: bool,
     pub(crate) apps: HashSet<Uuid>,
-    pub(crate) removed_apps: HashSet<Uuid>,
     /// `(app, location id)` of files added or removed.
     pub(crate) files: HashSet<(Uuid, String)>,
     pub(crate) seq: bool,
