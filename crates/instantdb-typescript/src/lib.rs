@@ -163,7 +163,7 @@ pub fn generate_perms_file(rules: Option<&Rules>, module: &str, style: Style) ->
 /// `schemaTypescriptFileToInstantSchema(src, file_name)`: the schema an `instant.schema.ts`
 /// declares. See the crate documentation for the accepted forms.
 pub fn parse_schema_typescript_file(src: &str, file_name: &str) -> Result<SchemaDef, ParseError> {
-    parse::schema(src, file_name).map(|(schema, _)| schema)
+    parse::schema(src, file_name, false).map(|(schema, _)| schema)
 }
 
 /// `JSON.stringify(schemaTypescriptFileToInstantSchema(src, file_name))`: the wire JSON of the
@@ -173,7 +173,7 @@ pub fn parse_schema_typescript_file_to_wire_json(
     src: &str,
     file_name: &str,
 ) -> Result<String, ParseError> {
-    let (schema, links) = parse::schema(src, file_name)?;
+    let (schema, links) = parse::schema(src, file_name, true)?;
     Ok(schema_wire_json(&schema, links))
 }
 

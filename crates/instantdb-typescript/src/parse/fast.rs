@@ -14,7 +14,10 @@
 
 use std::collections::HashSet;
 
-use instantdb_schema::{AttrDef, EntityDef, IndexMap, LinkDef, RoomDef, SchemaDef, ValueType};
+use instantdb_schema::{
+    AttrDef, EntityDef, Has, IndexMap, LinkDef, LinkForward, LinkReverse, OnDelete, RoomDef,
+    SchemaDef, ValueType,
+};
 use serde_json::Value;
 
 use swc_common::{DUMMY_SP, SyntaxContext};
@@ -111,10 +114,14 @@ impl<'a> Lexer<'a> {
         let mut newline = false;
         loop {
             match self.src.get(self.pos) {
-                Some(b' ' | b'\t') => self.pos += 1,
-                Some(b'\n' | b'\r') => {
-                    newline = true;
-                    self.pos += 1;
+                Some(b' ' | b'\t' | b'\n' | b'\r') => {
+                    let rest = &self.src[self.pos..];
+                    let run = rest
+                        .iter()
+                        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                        .unwrap_or(rest.len());
+                    newline |= rest[..run].iter().any(|b| matches!(b, b'\n' | b'\r'));
+                    self.pos += run;
                 }
                 Some(b'/') => match self.src.get(self.pos + 1) {
                     Some(b'/') => {
@@ -903,7 +910,30 @@ fn number(value: f64) -> Expr {
 /// `i.entity({...})` with modifier chains without arguments, JSON links and plain rooms. This is
 /// what the walkers compute for such files; anything else returns `None` and goes through the
 /// walkers (the fuzz targets check the three paths agree).
-pub(crate) fn schema_direct(src: &str) -> Option<(SchemaDef, Value)> {
+/// Where the links JSON of a directly read schema is.
+pub(crate) enum LinksSource {
+    /// No `links` section: `{}`.
+    Empty,
+    /// The byte range of the `links` object literal in the source.
+    Range(usize, usize),
+}
+
+impl LinksSource {
+    /// The links JSON as written (as upstream's `astToJson` reads it).
+    pub(crate) fn json(&self, src: &str) -> Option<Value> {
+        match *self {
+            LinksSource::Empty => Some(Value::Object(serde_json::Map::new())),
+            LinksSource::Range(start, end) => {
+                let text = src.get(start..end)?;
+                let mut parser = Parser::new(text);
+                let value = parser.json_value()?;
+                (parser.next()? == Token::Eof).then_some(value)
+            }
+        }
+    }
+}
+
+pub(crate) fn schema_direct(src: &str) -> Option<(SchemaDef, LinksSource)> {
     let mut parser = Parser {
         lexer: Lexer {
             src: src.as_bytes(),
@@ -965,6 +995,27 @@ pub(crate) fn schema_direct(src: &str) -> Option<(SchemaDef, Value)> {
 }
 
 impl<'a> Parser<'a> {
+    fn new(src: &'a str) -> Parser<'a> {
+        Parser {
+            lexer: Lexer {
+                src: src.as_bytes(),
+                text: src,
+                pos: 0,
+            },
+            peeked: None,
+            depth: 0,
+            bindings: HashSet::new(),
+            exported_locals: Vec::new(),
+            exported_names: HashSet::new(),
+        }
+    }
+
+    /// A whole JSON literal (nothing may follow but the end of the text).
+    fn json_value(&mut self) -> Option<Value> {
+        let value = self.json_inner()?;
+        Some(value)
+    }
+
     /// The token after the peeked one (the lexer state is restored).
     fn peek_second(&mut self) -> Option<Token<'a>> {
         self.peek()?;
@@ -1020,10 +1071,10 @@ impl<'a> Parser<'a> {
         Some(map)
     }
 
-    fn schema_call(&mut self) -> Option<(SchemaDef, Value)> {
+    fn schema_call(&mut self) -> Option<(SchemaDef, LinksSource)> {
         self.i_call(|parser| {
             let mut entities = None;
-            let mut links = None;
+            let mut links = (IndexMap::new(), LinksSource::Empty);
             let mut rooms = IndexMap::new();
             parser.properties(|parser, section| {
                 match section {
@@ -1031,7 +1082,13 @@ impl<'a> Parser<'a> {
                         parser.expect(b'{')?;
                         entities = Some(parser.entities()?);
                     }
-                    "links" => links = Some(parser.json()?),
+                    "links" => {
+                        // After `:` nothing is peeked, so the object starts at the lexer.
+                        let start = parser.lexer.pos;
+                        parser.expect(b'{')?;
+                        let defs = parser.links()?;
+                        links = (defs, LinksSource::Range(start, parser.lexer.pos));
+                    }
                     "rooms" => {
                         parser.expect(b'{')?;
                         rooms = parser.properties(|parser, _| {
@@ -1047,21 +1104,78 @@ impl<'a> Parser<'a> {
                 }
                 Some(())
             })?;
-            let links_json = links.unwrap_or_else(|| Value::Object(serde_json::Map::new()));
-            let mut link_defs = IndexMap::new();
-            if let Value::Object(map) = &links_json {
-                for (name, value) in map {
-                    let link: LinkDef = serde_json::from_value(value.clone()).ok()?;
-                    link_defs.insert(name.clone(), link);
-                }
-            }
             let schema = SchemaDef {
                 entities: entities?,
-                links: link_defs,
+                links: links.0,
                 rooms,
             };
-            Some((schema, links_json))
+            Some((schema, links.1))
         })
+    }
+
+    /// Links in the model's shape, after the `{` of the `links` object; anything else (unknown
+    /// keys, other value types) is left to the general path.
+    fn links(&mut self) -> Option<IndexMap<String, LinkDef>> {
+        self.properties(|parser, _| {
+            parser.expect(b'{')?;
+            let mut forward = None;
+            let mut reverse = None;
+            parser.properties(|parser, side| {
+                parser.expect(b'{')?;
+                let fields = parser.link_side(side == "forward")?;
+                match side {
+                    "forward" => forward = Some(fields),
+                    "reverse" => reverse = Some(fields),
+                    _ => return None,
+                }
+                Some(())
+            })?;
+            let (on, has, label, required, on_delete) = forward?;
+            let forward = LinkForward {
+                on,
+                has,
+                label,
+                required,
+                on_delete,
+            };
+            let (on, has, label, _, on_delete) = reverse?;
+            let reverse = LinkReverse {
+                on,
+                has,
+                label,
+                on_delete,
+            };
+            Some(LinkDef { forward, reverse })
+        })
+    }
+
+    /// `{on, has, label, required?, onDelete?}` after its `{` (`required` on the forward side
+    /// only).
+    #[allow(clippy::type_complexity)]
+    fn link_side(
+        &mut self,
+        forward: bool,
+    ) -> Option<(String, Has, String, Option<bool>, Option<OnDelete>)> {
+        let mut on = None;
+        let mut has = None;
+        let mut label = None;
+        let mut required = None;
+        let mut on_delete = None;
+        self.properties(|parser, key| {
+            let token = parser.next()?;
+            match (key, token) {
+                ("on", Token::Str(raw)) => on = Some(string_value(raw)),
+                ("label", Token::Str(raw)) => label = Some(string_value(raw)),
+                ("has", Token::Str("one")) => has = Some(Has::One),
+                ("has", Token::Str("many")) => has = Some(Has::Many),
+                ("required", Token::Word("true")) if forward => required = Some(true),
+                ("required", Token::Word("false")) if forward => required = Some(false),
+                ("onDelete", Token::Str("cascade")) => on_delete = Some(OnDelete::Cascade),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some((on?, has?, label?, required, on_delete))
     }
 
     /// `{ name: i.entity({...}), ... }` after its `{`.
@@ -1122,8 +1236,17 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// A JSON literal, as upstream's `astToJson` reads it.
+    /// A JSON literal followed by `,`, `}`, `]` or `)`, as upstream's `astToJson` reads it.
     fn json(&mut self) -> Option<Value> {
+        let value = self.json_inner()?;
+        // Anything after the value (`as const`, a call, ...) is the general path's business.
+        if !matches!(self.peek()?.0, Token::Punct(b',' | b'}' | b']' | b')')) {
+            return None;
+        }
+        Some(value)
+    }
+
+    fn json_inner(&mut self) -> Option<Value> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
@@ -1177,10 +1300,6 @@ impl<'a> Parser<'a> {
             Token::Word("null") => Value::Null,
             _ => return None,
         };
-        // Anything after the value (`as const`, a call, ...) is the general path's business.
-        if !matches!(self.peek()?.0, Token::Punct(b',' | b'}' | b']' | b')')) {
-            return None;
-        }
         self.depth -= 1;
         Some(value)
     }

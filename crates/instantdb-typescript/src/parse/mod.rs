@@ -43,15 +43,22 @@ impl Located {
 
 pub(crate) type WalkResult<T> = Result<T, Located>;
 
-/// The schema a file declares, and its links JSON as written: straight from the text when the
-/// file is in the generated shape, else through [`with_module`].
+/// The schema a file declares: straight from the text when the file is in the generated shape,
+/// else through [`with_module`]. With `links_json`, also its links JSON as written (else
+/// `null`).
 pub(crate) fn schema(
     src: &str,
     file_name: &str,
+    links_json: bool,
 ) -> Result<(instantdb_schema::SchemaDef, serde_json::Value), ParseError> {
     let unmarked = src.strip_prefix('\u{feff}').unwrap_or(src);
-    if let Some(parsed) = fast::schema_direct(unmarked) {
-        return Ok(parsed);
+    if let Some((schema, links)) = fast::schema_direct(unmarked) {
+        if !links_json {
+            return Ok((schema, serde_json::Value::Null));
+        }
+        if let Some(json) = links.json(unmarked) {
+            return Ok((schema, json));
+        }
     }
     with_module(src, file_name, schema::walk)
 }
@@ -551,6 +558,6 @@ mod tests {
         let walked = super::schema::walk(&module, &super::Context::new(&module)).expect("walk");
         let direct = super::fast::schema_direct(src).expect("direct path");
         assert_eq!(walked.0, direct.0);
-        assert_eq!(walked.1, direct.1);
+        assert_eq!(Some(walked.1), direct.1.json(src));
     }
 }
