@@ -17,6 +17,16 @@ fuzz_target!(|data: &[u8]| {
         parse_schema_typescript_file_to_wire_json(src, "fuzz.schema.ts").map_err(|e| e.to_string());
     let swc = parse_schema_with_swc(src, "fuzz.schema.ts").map_err(|e| e.to_string());
     assert_eq!(both, swc, "fast path and swc disagree");
+    let model = parse_schema_typescript_file(src, "fuzz.schema.ts").map_err(|e| e.to_string());
+    match (&model, &swc) {
+        (Ok(model), Ok(wire)) => {
+            let expected =
+                instantdb_schema::SchemaDef::from_wire_json(wire).expect("swc wire JSON");
+            assert_eq!(model, &expected, "direct path and swc disagree");
+        }
+        (Err(a), Err(b)) => assert_eq!(a, b),
+        _ => panic!("direct path and swc disagree: {model:?} vs {swc:?}"),
+    }
     match parse_schema_typescript_file(src, "fuzz.schema.ts") {
         Ok(schema) => {
             for style in [Style::Raw, Style::Prettier] {

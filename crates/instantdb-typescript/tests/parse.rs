@@ -260,3 +260,17 @@ fn the_fast_path_and_swc_agree() {
         assert_eq!(both, swc, "{src}");
     }
 }
+
+#[test]
+fn a_byte_order_mark_is_dropped_once() {
+    // Found by the fuzzer: the fast path and swc saw different text after two marks.
+    let src = "\u{feff}\u{feff}ts\u{1f}c: {";
+    let both = parse_perms_typescript_file(src, "p.ts").unwrap_err();
+    let swc = instantdb_typescript::fuzzing::parse_perms_with_swc(src, "p.ts").unwrap_err();
+    assert_eq!(both, swc);
+    let schema = parse_schema_typescript_file(
+        "\u{feff}const _schema = i.schema({ entities: {} });",
+        "s.ts",
+    );
+    assert_eq!(schema.unwrap(), SchemaDef::default());
+}

@@ -70,9 +70,8 @@ pub(crate) fn with_module<T>(
     file_name: &str,
     walk: impl Fn(&Module, &Context) -> WalkResult<T>,
 ) -> Result<T, ParseError> {
-    // swc drops a byte-order mark; do it first so offsets index `src`.
-    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    if let Some(module) = fast::parse(src) {
+    let unmarked = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if let Some(module) = fast::parse(unmarked) {
         if let Ok(value) = walk(&module, &Context::new(&module)) {
             return Ok(value);
         }
@@ -86,6 +85,7 @@ pub(crate) fn with_swc_module<T>(
     file_name: &str,
     walk: impl Fn(&Module, &Context) -> WalkResult<T>,
 ) -> Result<T, ParseError> {
+    // swc drops a byte-order mark; do it first so offsets index `src`.
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     stacker::maybe_grow(guard::STACK_SIZE / 2, guard::STACK_SIZE, || {
         let cm: Lrc<SourceMap> = Lrc::default();
