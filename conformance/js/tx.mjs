@@ -3,6 +3,10 @@
 // real `db.transact` with `fetch` stubbed out, and answers the exact request body the SDK would
 // POST to /admin/transact (the steps after the SDK's own chunk flattening and JSON.stringify).
 //
+// `cargo xtask bench tx` sends {bench: {warmup, iterations}} instead: the time per iteration of
+// building the 100-chunk transaction of crates/instantdb-admin/benches/tx.rs and serializing
+// the body `db.transact` posts (the SDK's `getOps` flattening, then JSON.stringify).
+//
 // Input: {chunks: [{ns, id, ops: [{action, args?, opts?}]}], single: bool}
 //   id:   {uuid: s} | {lookup: [attr, value]} (tx[ns][lookup(attr, value)])
 //         | {lookupMethod: [attr, value]} (tx[ns].lookup(attr, value)) | {raw: s} (tx[ns][s])
@@ -11,6 +15,7 @@
 import { load, serve } from './lib/driver.mjs';
 
 const { init, tx, lookup } = await load('@instantdb/admin');
+const { getOps } = await load('@instantdb/core');
 
 let captured = null;
 globalThis.fetch = async (_url, request) => {
@@ -53,7 +58,35 @@ function chunk(spec) {
   return c;
 }
 
+function benchTransaction(ids) {
+  return ids.map(([goal, todo], n) =>
+    tx.goals[goal]
+      .update({ title: `Goal ${n}`, priority: n, done: false, meta: { tags: ['a', 'b'], n } })
+      .link({ todos: [todo], owner: lookup('email', 'alyssa@example.com') }),
+  );
+}
+
+function bench({ warmup, iterations }) {
+  const pad = (n) => String(n).padStart(12, '0');
+  const ids = Array.from({ length: 100 }, (_, n) => [
+    `11111111-1111-4111-8111-${pad(n)}`,
+    `22222222-2222-4222-8222-${pad(n)}`,
+  ]);
+  const once = () =>
+    JSON.stringify({
+      steps: benchTransaction(ids).flatMap(getOps),
+      'throw-on-missing-attrs?': false,
+    });
+  let sink = 0;
+  for (let i = 0; i < warmup; i++) sink += once().length;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) sink += once().length;
+  const elapsed = Number(process.hrtime.bigint() - start);
+  return { nsPerIteration: elapsed / iterations, sink };
+}
+
 await serve(async (input) => {
+  if (input.bench) return bench(input.bench);
   const chunks = input.chunks.map(chunk);
   captured = null;
   await db.transact(input.single ? chunks[0] : chunks);

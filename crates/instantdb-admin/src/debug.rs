@@ -184,7 +184,7 @@ impl TransactPermsCheckRequest {
     /// Sends the check. Not validated locally and never retried, like a transaction.
     pub async fn send(self) -> Result<TransactPermsCheck, Error> {
         let client = self.client;
-        let steps = self.chunks.steps()?;
+        let steps = self.chunks.into_steps()?;
         let body = TransactPermsCheckBody {
             steps: &steps,
             rules: self.overrides.rules.as_ref(),

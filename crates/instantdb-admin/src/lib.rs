@@ -51,7 +51,7 @@ pub use subscribe::{
 };
 pub use transact::{TransactRequest, TxId};
 pub use tx::{
-    Chunks, EntityId, Lookup, TransactionChunk, UpdateOpts, date, id, lookup, raw_step, tx,
+    Args, Chunks, EntityId, Lookup, TransactionChunk, UpdateOpts, date, id, lookup, raw_step, tx,
 };
 pub use user::User;
 

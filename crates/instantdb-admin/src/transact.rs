@@ -53,7 +53,7 @@ impl TransactRequest {
                 validate::validate_transaction(&self.chunks, schema)?;
             }
         }
-        let steps = self.chunks.steps()?;
+        let steps = self.chunks.into_steps()?;
         let body = TransactBody {
             steps: &steps,
             throw_on_missing_attrs: client.inner.throw_on_missing_attrs,

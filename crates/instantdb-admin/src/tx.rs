@@ -127,6 +127,18 @@ enum IdKind {
     Lookup(Lookup),
 }
 
+impl EntityId {
+    /// The value of the step's id slot: the id, or a lookup's `[attribute, value]` pair.
+    fn slot(self) -> Value {
+        match self.0 {
+            IdKind::Id(id) => Value::String(id),
+            IdKind::Lookup(lookup) => {
+                Value::Array(vec![Value::String(lookup.attribute), lookup.value])
+            }
+        }
+    }
+}
+
 impl From<&str> for EntityId {
     fn from(id: &str) -> EntityId {
         EntityId::from(id.to_owned())
@@ -159,6 +171,45 @@ impl From<Lookup> for EntityId {
 impl From<&Lookup> for EntityId {
     fn from(lookup: &Lookup) -> EntityId {
         EntityId(IdKind::Lookup(lookup.clone()))
+    }
+}
+
+/// The arguments of a `tx` operation: a `serde_json::Value` or `Map` (taken as they are, no
+/// copy), or a reference to anything `Serialize` (your own struct, a `HashMap`…), serialized
+/// to JSON.
+///
+/// ```
+/// use instantdb_admin::tx;
+/// use serde_json::json;
+///
+/// #[derive(serde::Serialize)]
+/// struct Goal { title: String, priority: u8 }
+///
+/// let goal = Goal { title: "Ship it".into(), priority: 2 };
+/// let by_struct = tx("goals", "g1").update(&goal);
+/// let by_json = tx("goals", "g1").update(json!({"title": "Ship it", "priority": 2}));
+/// assert_eq!(by_struct.steps().unwrap(), by_json.steps().unwrap());
+/// ```
+pub trait Args {
+    /// The arguments as JSON.
+    fn into_json(self) -> Result<Value, serde_json::Error>;
+}
+
+impl Args for Value {
+    fn into_json(self) -> Result<Value, serde_json::Error> {
+        Ok(self)
+    }
+}
+
+impl Args for serde_json::Map<String, Value> {
+    fn into_json(self) -> Result<Value, serde_json::Error> {
+        Ok(Value::Object(self))
+    }
+}
+
+impl<T: Serialize + ?Sized> Args for &T {
+    fn into_json(self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
     }
 }
 
@@ -268,7 +319,7 @@ pub fn tx(namespace: impl Into<String>, id: impl Into<EntityId>) -> TransactionC
 /// A raw step, for the operations the `tx` builder has no method for: `["add-attr", {...}]`
 /// and `["delete-attr", attr_id]` (admin-api.md §4.2). It is sent as given and never validated
 /// locally.
-pub fn raw_step(step: impl Serialize) -> TransactionChunk {
+pub fn raw_step(step: impl Args) -> TransactionChunk {
     let mut chunk = TransactionChunk {
         target: None,
         steps: Vec::new(),
@@ -298,8 +349,8 @@ impl TransactionChunk {
         self
     }
 
-    fn serialize_args(&mut self, args: impl Serialize, action: &str) -> Value {
-        match serde_json::to_value(args) {
+    fn serialize_args(&mut self, args: impl Args, action: &str) -> Value {
+        match args.into_json() {
             Ok(value) => value,
             Err(err) => {
                 if self.error.is_none() {
@@ -313,31 +364,31 @@ impl TransactionChunk {
     }
 
     /// `create(args)`: creates the entity; the step fails if it exists.
-    pub fn create(mut self, args: impl Serialize) -> TransactionChunk {
+    pub fn create(mut self, args: impl Args) -> TransactionChunk {
         let args = self.serialize_args(args, "create");
         self.push("create", args, None)
     }
 
     /// `update(args)`: sets these attributes, creating the entity if needed.
-    pub fn update(mut self, args: impl Serialize) -> TransactionChunk {
+    pub fn update(mut self, args: impl Args) -> TransactionChunk {
         let args = self.serialize_args(args, "update");
         self.push("update", args, None)
     }
 
     /// `update(args, opts)`, e.g. `UpdateOpts::upsert(false)` to fail on a missing entity.
-    pub fn update_with(mut self, args: impl Serialize, opts: UpdateOpts) -> TransactionChunk {
+    pub fn update_with(mut self, args: impl Args, opts: UpdateOpts) -> TransactionChunk {
         let args = self.serialize_args(args, "update");
         self.push("update", args, Some(opts.to_json()))
     }
 
     /// `merge(args)`: deep-merges objects into the attributes (`null` deletes a nested key).
-    pub fn merge(mut self, args: impl Serialize) -> TransactionChunk {
+    pub fn merge(mut self, args: impl Args) -> TransactionChunk {
         let args = self.serialize_args(args, "merge");
         self.push("merge", args, None)
     }
 
     /// `merge(args, opts)`.
-    pub fn merge_with(mut self, args: impl Serialize, opts: UpdateOpts) -> TransactionChunk {
+    pub fn merge_with(mut self, args: impl Args, opts: UpdateOpts) -> TransactionChunk {
         let args = self.serialize_args(args, "merge");
         self.push("merge", args, Some(opts.to_json()))
     }
@@ -348,19 +399,19 @@ impl TransactionChunk {
     }
 
     /// `link({label: id | [ids]})`: ids, or [`Lookup`]s (sent as `lookup__…` strings).
-    pub fn link(mut self, links: impl Serialize) -> TransactionChunk {
+    pub fn link(mut self, links: impl Args) -> TransactionChunk {
         let args = self.serialize_args(links, "link");
         self.push("link", args, None)
     }
 
     /// `unlink({label: id | [ids]})`.
-    pub fn unlink(mut self, links: impl Serialize) -> TransactionChunk {
+    pub fn unlink(mut self, links: impl Args) -> TransactionChunk {
         let args = self.serialize_args(links, "unlink");
         self.push("unlink", args, None)
     }
 
     /// `ruleParams({...})`: values the permission rules of this entity see as `ruleParams`.
-    pub fn rule_params(mut self, params: impl Serialize) -> TransactionChunk {
+    pub fn rule_params(mut self, params: impl Args) -> TransactionChunk {
         let args = self.serialize_args(params, "ruleParams");
         self.push("ruleParams", args, None)
     }
@@ -368,29 +419,33 @@ impl TransactionChunk {
     /// The steps this chunk sends, as JSON (what upstream's `getOps` returns, after
     /// `JSON.stringify`).
     pub fn steps(&self) -> Result<Vec<Value>, Error> {
-        if let Some(error) = &self.error {
-            return Err(Error::invalid_input(error.clone()));
+        self.clone().into_steps()
+    }
+
+    /// [`TransactionChunk::steps`], consuming the chunk (no copy of the arguments).
+    pub fn into_steps(self) -> Result<Vec<Value>, Error> {
+        if let Some(error) = self.error {
+            return Err(Error::invalid_input(error));
         }
-        let id_slot = match &self.target {
-            Some((_, EntityId(IdKind::Id(id)))) => Value::String(id.clone()),
-            Some((_, EntityId(IdKind::Lookup(lookup)))) => {
-                json!([lookup.attribute, lookup.value])
-            }
-            None => Value::Null,
+        let (namespace, id_slot) = match self.target {
+            Some((namespace, id)) => (Value::String(namespace), id.slot()),
+            None => (Value::Null, Value::Null),
         };
-        let namespace = self.target.as_ref().map(|(ns, _)| ns.as_str());
         Ok(self
             .steps
-            .iter()
+            .into_iter()
             .map(|step| {
-                let mut args = step.args.clone();
+                let mut args = step.args;
                 js::normalize(&mut args);
                 match step.action {
                     None => args,
                     Some(action) => {
-                        let mut tuple =
-                            vec![json!(action), json!(namespace), id_slot.clone(), args];
-                        tuple.extend(step.opts.clone());
+                        let mut tuple = Vec::with_capacity(5);
+                        tuple.push(Value::String(action.to_owned()));
+                        tuple.push(namespace.clone());
+                        tuple.push(id_slot.clone());
+                        tuple.push(args);
+                        tuple.extend(step.opts);
                         Value::Array(tuple)
                     }
                 }
@@ -400,13 +455,10 @@ impl TransactionChunk {
 
     /// The namespace and the id-slot value, for local validation.
     pub(crate) fn parts(&self) -> impl Iterator<Item = (&str, Value, &Step)> {
-        let target = self.target.as_ref().map(|(ns, id)| {
-            let slot = match &id.0 {
-                IdKind::Id(id) => Value::String(id.clone()),
-                IdKind::Lookup(lookup) => json!([lookup.attribute, lookup.value]),
-            };
-            (ns.as_str(), slot)
-        });
+        let target = self
+            .target
+            .as_ref()
+            .map(|(ns, id)| (ns.as_str(), id.clone().slot()));
         self.steps.iter().filter_map(move |step| {
             let (ns, slot) = target.clone()?;
             step.action.map(|_| (ns, slot, step))
@@ -422,9 +474,14 @@ pub struct Chunks(pub(crate) Vec<TransactionChunk>);
 impl Chunks {
     /// All steps of all chunks, in order.
     pub fn steps(&self) -> Result<Vec<Value>, Error> {
+        self.clone().into_steps()
+    }
+
+    /// [`Chunks::steps`], consuming the chunks (no copy of the arguments).
+    pub fn into_steps(self) -> Result<Vec<Value>, Error> {
         let mut steps = Vec::new();
-        for chunk in &self.0 {
-            steps.extend(chunk.steps()?);
+        for chunk in self.0 {
+            steps.extend(chunk.into_steps()?);
         }
         Ok(steps)
     }

@@ -35,7 +35,11 @@ const SUITES: &[Suite] = &[
 type Bench = (&'static str, fn(&[String]) -> Result<()>);
 
 /// Benchmarks compared against the official SDK in the same run.
-const BENCHES: &[Bench] = &[("http", http::bench), ("typescript", typescript::bench)];
+const BENCHES: &[Bench] = &[
+    ("http", http::bench),
+    ("typescript", typescript::bench),
+    ("tx", tx::bench),
+];
 
 /// Pass/fail counts of one suite.
 #[derive(Debug, Default, Clone, Copy)]

@@ -9,11 +9,16 @@
 //! transport. The bodies must be equal as JSON, key order included (numbers are compared by
 //! value: `1e21` and `1e+21` are the same number).
 //!
+//! `cargo xtask bench tx` times building a 100-chunk transaction and serializing its body on both
+//! sides (criterion bench `tx` of instantdb-admin; the `bench` mode of `tx.mjs`), Node before and
+//! after criterion, and prints the ratio.
+//!
 //! Values stress what `JSON.stringify` decides: array-index keys (`"0"`, `"10"`) that JS moves
 //! first, integral floats (`2.0` is sent as `2`), `-0`, escapes and non-ASCII text, `__` inside
 //! lookup values, nested objects and arrays.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
@@ -22,7 +27,7 @@ use instantdb_test_support::{ReplayTransport, Reply};
 use serde_json::{Map, Value, json};
 
 use crate::Tally;
-use crate::node::run_batch;
+use crate::node::{project_root, run_batch};
 
 const CASES: usize = 300;
 const SHOWN_FAILURES: usize = 5;
@@ -400,4 +405,63 @@ pub(crate) fn run() -> Result<Tally> {
         }
     }
     Ok(tally)
+}
+
+/// Nanoseconds per iteration of the official SDK's side of the bench.
+fn node_ns() -> Result<f64> {
+    let answers = run_batch(
+        "tx.mjs",
+        &[json!({"bench": {"warmup": 2000, "iterations": 5000}})],
+    )?;
+    answers[0]["ok"]["nsPerIteration"]
+        .as_f64()
+        .with_context(|| format!("tx.mjs bench answered {}", answers[0]))
+}
+
+pub(crate) fn bench(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        bail!("usage: bench tx");
+    }
+    let node_before = node_ns()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"));
+    let home = target.join("conformance/criterion-tx");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(project_root())
+        .args([
+            "bench",
+            "--quiet",
+            "-p",
+            "instantdb-admin",
+            "--bench",
+            "tx",
+            "--",
+        ])
+        .args(["--warm-up-time", "1", "--measurement-time", "3"])
+        .env("CRITERION_HOME", &home)
+        .status()
+        .context("running cargo bench")?;
+    if !status.success() {
+        bail!("cargo bench -p instantdb-admin --bench tx failed with {status}");
+    }
+    let node_after = node_ns()?;
+    let path = home.join("tx_100_chunks/new/estimates.json");
+    let estimates: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    )?;
+    let ours = estimates["mean"]["point_estimate"]
+        .as_f64()
+        .context("estimates.json without a mean")?;
+    let node = (node_before + node_after) / 2.0;
+    println!(
+        "@instantdb/admin: {:>9.1} µs per 100-chunk transaction (runs: {:.1}, {:.1})",
+        node / 1e3,
+        node_before / 1e3,
+        node_after / 1e3
+    );
+    println!("instantdb-admin:  {:>9.1} µs (criterion mean)", ours / 1e3);
+    println!("tx: ratio {:.2}x the official SDK's speed", node / ours);
+    Ok(())
 }
