@@ -354,7 +354,7 @@ fn first_difference(expected: &Value, actual: &Value, path: &mut String) -> Opti
                 found
             })
         }
-        (e, a) if e.to_string() == a.to_string() => None,
+        (e, a) if e == a => None,
         (e, a) => Some(format!("{path}: expected {e}, got {a}")),
     }
 }
