@@ -9,6 +9,7 @@
 //! known), 2 on usage errors (clap's convention).
 
 mod codegen;
+mod demo;
 mod dev;
 mod io;
 mod parse;
@@ -36,6 +37,9 @@ enum Command {
     Parse(parse::Parse),
     /// Run a local InstantDB-compatible server (the emulator) until Ctrl-C.
     Dev(dev::DevArgs),
+    /// Show the SDK end to end on an embedded emulator: create an app, push a schema change,
+    /// write `instant.schema.ts` / `instant.perms.ts`, transact and query (no account needed).
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Command::Codegen(command) => codegen::run(command),
         Command::Parse(command) => parse::run(command),
         Command::Dev(args) => dev::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

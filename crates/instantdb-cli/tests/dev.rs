@@ -40,7 +40,9 @@ fn dev_prints_the_url_and_tokens_and_serves() {
 
     // A raw admin request with the printed credentials.
     let mut stream = TcpStream::connect(url.trim_start_matches("http://")).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let body = r#"{"query":{"goals":{}}}"#;
     write!(
         stream,
