@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -32,6 +32,7 @@ use crate::Error;
 use crate::backups::{Backup, BackupFile, Backups, StorageFile};
 use crate::error::BoxError;
 use crate::progress::{ProgressFuture, ProgressSender};
+use crate::zip_stream::{self, DosTime, ZipStream};
 
 /// Chunks in flight between the feeder and the writer, and between the writer and the sink.
 const CHANNEL_CHUNKS: usize = 8;
@@ -43,6 +44,11 @@ const REPORT_INTERVAL: Duration = Duration::from_millis(100);
 const DOWNLOAD_REPORTS: usize = 64;
 /// The zstd frame magic number, little-endian.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+/// Failures that only echo another part's failure (a channel closed because its other end
+/// stopped); the root cause is reported instead.
+const STOPPED_WRITER: &str = "the archive writer stopped";
+const STOPPED_FEEDER: &str = "the download stopped";
+const STOPPED_SINK: &str = "the archive destination stopped";
 /// The cap of the backoff between attempts to open an entry (upstream's).
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
@@ -332,7 +338,7 @@ impl DownloadArchive {
             commands
                 .send(Command::Finish)
                 .await
-                .map_err(|_| Error::backup("the archive writer stopped"))
+                .map_err(|_| stopped(STOPPED_WRITER))
         };
         let drainer = async {
             let mut output = output;
@@ -351,10 +357,20 @@ impl DownloadArchive {
             Ok(result) => result,
             Err(err) => Err(Error::backup(format!("the archive writer failed: {err}"))),
         };
-        // The root cause first: a sink or fetch failure makes the other parts stop too.
-        drained?;
-        fed?;
-        written?;
+        // One failure makes the other parts stop too; report the one that is not an echo.
+        let failures: Vec<Error> = [drained.err(), fed.err(), written.err()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Some(root) = failures.iter().position(|err| !is_echo(err)) {
+            return Err(failures
+                .into_iter()
+                .nth(root)
+                .unwrap_or_else(|| stopped(STOPPED_FEEDER)));
+        }
+        if let Some(err) = failures.into_iter().next() {
+            return Err(err);
+        }
         drop(discovery);
 
         let done = tracker.update(true, |p| {
@@ -641,7 +657,7 @@ impl Feeder<'_> {
     }
 
     async fn write(&self, name: &str, opened: Opened) -> Result<(), Error> {
-        let stopped = || Error::backup("the archive writer stopped");
+        let stopped = || stopped(STOPPED_WRITER);
         self.commands
             .send(Command::Start {
                 name: name.to_owned(),
@@ -673,72 +689,49 @@ impl Feeder<'_> {
 }
 
 /// The DOS timestamp of `time` (zip's 1980–2107 range, 2-second resolution).
-fn zip_time(time: SystemTime) -> zip::DateTime {
+fn zip_time(time: SystemTime) -> DosTime {
     let text = humantime::format_rfc3339_seconds(time).to_string();
-    let number =
-        |range: std::ops::Range<usize>| text.get(range).and_then(|s| s.parse::<u16>().ok());
-    let parts = (
-        number(0..4),
-        number(5..7),
-        number(8..10),
-        number(11..13),
-        number(14..16),
-        number(17..19),
-    );
-    if let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s)) = parts {
-        let year = y.clamp(1980, 2107);
-        let narrow = |v: u16| u8::try_from(v).unwrap_or(0);
-        if let Ok(time) = zip::DateTime::from_date_and_time(
-            year,
-            narrow(mo),
-            narrow(d),
-            narrow(h),
-            narrow(mi),
-            narrow(s).min(58) & !1,
-        ) {
-            return time;
-        }
-    }
-    zip::DateTime::default()
+    let field = |range: std::ops::Range<usize>| {
+        text.get(range)
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(0)
+    };
+    let narrow = |v: u16| u8::try_from(v).unwrap_or(0);
+    DosTime::new(
+        field(0..4),
+        narrow(field(5..7)),
+        narrow(field(8..10)),
+        narrow(field(11..13)),
+        narrow(field(14..16)),
+        narrow(field(17..19)),
+    )
 }
 
 // ---- the blocking writer ----
 
-/// Sends the archive's bytes to the drainer in chunks. After a failed send (the drainer is
-/// gone) or once `discard` is set, writes succeed without going anywhere, so the zip writer's
-/// finalisation on drop stays silent.
+/// Sends the archive's bytes to the drainer in chunks.
 struct ChannelWriter {
     output: mpsc::Sender<Bytes>,
     buffer: Vec<u8>,
-    discard: Arc<AtomicBool>,
 }
 
 impl ChannelWriter {
     fn send_buffer(&mut self) -> io::Result<()> {
-        if self.buffer.is_empty() || self.discard.load(Ordering::Relaxed) {
-            self.buffer.clear();
+        if self.buffer.is_empty() {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(
             &mut self.buffer,
             Vec::with_capacity(OUTPUT_CHUNK),
         ));
-        if self.output.blocking_send(chunk).is_err() {
-            self.discard.store(true, Ordering::Relaxed);
-            return Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the archive destination stopped",
-            ));
-        }
-        Ok(())
+        self.output
+            .blocking_send(chunk)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, STOPPED_SINK))
     }
 }
 
 impl Write for ChannelWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.discard.load(Ordering::Relaxed) {
-            return Ok(data.len());
-        }
         self.buffer.extend_from_slice(data);
         if self.buffer.len() >= OUTPUT_CHUNK {
             self.send_buffer()?;
@@ -810,66 +803,65 @@ fn write_archive(
     mut commands: mpsc::Receiver<Command>,
     output: mpsc::Sender<Bytes>,
     bytes_read: Arc<AtomicU64>,
-    modified: zip::DateTime,
+    modified: DosTime,
     compression: ArchiveCompression,
 ) -> Result<(), Error> {
-    let discard = Arc::new(AtomicBool::new(false));
     let sink = ChannelWriter {
         output,
         buffer: Vec::with_capacity(OUTPUT_CHUNK),
-        discard: discard.clone(),
     };
-    let mut zip = zip::ZipWriter::new_stream(sink);
+    let mut zip = ZipStream::new(sink);
     let method = match compression {
-        ArchiveCompression::Deflated => zip::CompressionMethod::Deflated,
-        ArchiveCompression::Stored => zip::CompressionMethod::Stored,
+        ArchiveCompression::Deflated => zip_stream::Method::Deflated,
+        ArchiveCompression::Stored => zip_stream::Method::Stored,
     };
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(method)
-        .last_modified_time(modified)
-        // Entry sizes are unknown up front; zip64 fields let any of them pass 4 GiB.
-        .large_file(true);
-    let result = (|| -> Result<(), Error> {
-        loop {
-            match commands.blocking_recv() {
-                Some(Command::Start { name, decode }) => {
-                    zip.start_file(name.as_str(), options)
-                        .map_err(|err| zip_error(&name, err.into()))?;
-                    let mut reader = EntryReader {
-                        commands: &mut commands,
-                        current: Bytes::new(),
-                        ended: false,
-                    };
-                    let mut counting = Counting {
-                        inner: &mut zip,
-                        count: &bytes_read,
-                    };
-                    copy_entry(&mut reader, &mut counting, decode)
-                        .map_err(|err| zip_error(&name, err))?;
-                }
-                Some(Command::Finish) => {
-                    let mut sink = zip
-                        .finish()
-                        .map_err(|err| zip_error("the central directory", err.into()))?
-                        .into_inner();
-                    return sink
-                        .flush()
-                        .map_err(|err| zip_error("the central directory", err.into()));
-                }
-                Some(Command::Chunk(_) | Command::End) => {
-                    return Err(Error::backup(
-                        "the archive writer got data outside an entry",
-                    ));
-                }
-                // The feeder stopped (it failed, or the download was dropped).
-                None => return Err(Error::backup("the download stopped")),
+    loop {
+        match commands.blocking_recv() {
+            Some(Command::Start { name, decode }) => {
+                let mut entry = zip
+                    .start_entry(&name, method, modified)
+                    .map_err(|err| zip_error(&name, err.into()))?;
+                let mut reader = EntryReader {
+                    commands: &mut commands,
+                    current: Bytes::new(),
+                    ended: false,
+                };
+                let mut counting = Counting {
+                    inner: &mut entry,
+                    count: &bytes_read,
+                };
+                copy_entry(&mut reader, &mut counting, decode)
+                    .map_err(|err| zip_error(&name, err))?;
+                entry.finish().map_err(|err| zip_error(&name, err.into()))?;
             }
+            Some(Command::Finish) => {
+                let mut sink = zip
+                    .finish()
+                    .map_err(|err| zip_error("the central directory", err.into()))?;
+                return sink
+                    .flush()
+                    .map_err(|err| zip_error("the central directory", err.into()));
+            }
+            Some(Command::Chunk(_) | Command::End) => {
+                return Err(Error::backup(
+                    "the archive writer got data outside an entry",
+                ));
+            }
+            // The feeder stopped (it failed, or the download was dropped).
+            None => return Err(stopped(STOPPED_FEEDER)),
         }
-    })();
-    if result.is_err() {
-        discard.store(true, Ordering::Relaxed);
     }
-    result
+}
+
+fn stopped(message: &'static str) -> Error {
+    Error::backup(message)
+}
+
+fn is_echo(err: &Error) -> bool {
+    let text = err.to_string();
+    [STOPPED_WRITER, STOPPED_FEEDER, STOPPED_SINK]
+        .iter()
+        .any(|echo| text.contains(echo))
 }
 
 fn zip_error(name: &str, err: BoxError) -> Error {
@@ -944,19 +936,11 @@ mod tests {
     #[test]
     fn dos_times() {
         let time = humantime::parse_rfc3339("2024-01-02T03:04:05Z").unwrap();
-        let dos = zip_time(time);
+        assert_eq!(zip_time(time), DosTime::new(2024, 1, 2, 3, 4, 5));
         assert_eq!(
-            (
-                dos.year(),
-                dos.month(),
-                dos.day(),
-                dos.hour(),
-                dos.minute(),
-                dos.second()
-            ),
-            (2024, 1, 2, 3, 4, 4)
+            zip_time(SystemTime::UNIX_EPOCH),
+            DosTime::new(1980, 1, 1, 0, 0, 0)
         );
-        assert_eq!(zip_time(SystemTime::UNIX_EPOCH).year(), 1980);
     }
 
     fn run_copy(chunks: Vec<Bytes>, decode: Decode) -> Result<Vec<u8>, BoxError> {

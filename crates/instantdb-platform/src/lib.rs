@@ -165,6 +165,7 @@ mod progress;
 mod schema_push;
 mod time;
 mod webhooks;
+mod zip_stream;
 
 pub use apps::{App, AppSchema, Org, TemporaryApp};
 pub use archive::{

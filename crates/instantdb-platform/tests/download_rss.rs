@@ -1,0 +1,152 @@
+//! A backup archive download of 256 MiB (a zstd-encoded entity file and a large storage file)
+//! keeps the process's peak resident memory within 48 MiB of where it started, measured with
+//! the kernel's own numbers (`VmHWM` after resetting it through `/proc/self/clear_refs`).
+//!
+//! Its own test binary, with a single test, so no other test's allocations share the process.
+
+// Helpers outside #[test] functions panic on purpose too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use instantdb_platform::{ArchiveCompression, FetchedBody, PlatformApi};
+use instantdb_test_support::{Reply, ScriptedServer};
+use serde_json::json;
+use tokio::io::AsyncWrite;
+
+const FILE: u64 = 224 * 1024 * 1024;
+const CHUNK: usize = 64 * 1024;
+const LIMIT: u64 = 48 * 1024 * 1024;
+
+fn status_field(name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(name))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Counts what it is given and drops it.
+struct Counter(u64);
+
+impl AsyncWrite for Counter {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.0 += buf.len() as u64;
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_256_mib_backup_downloads_in_constant_memory() {
+    let server = ScriptedServer::start().await;
+    let api = PlatformApi::builder()
+        .token("t")
+        .api_uri(server.url())
+        .build()
+        .unwrap();
+    let backups = api.backups("app");
+    server.push(Reply::json(
+        200,
+        json!({"backups": [{"id": "b", "isn": "1", "backup_at": "2024-01-02T03:04:05Z"}]}),
+    ));
+    let backup = backups.list().send().await.unwrap().remove(0);
+
+    // 32 MiB of JSON lines, zstd-encoded: decoded on the fly.
+    let line = b"{\"id\":\"0b9e2f3c-7c5a-4a8e-9d2f-1f6b3c4d5e6f\",\"title\":\"a todo\"}\n";
+    let entity: Vec<u8> = line.repeat(32 * 1024 * 1024 / line.len());
+    let encoded = Bytes::from(ruzstd::encoding::compress_to_vec(
+        &entity[..],
+        ruzstd::encoding::CompressionLevel::Fastest,
+    ));
+    let entity_len = entity.len() as u64;
+    drop(entity);
+
+    server.push(Reply::ndjson([
+        json!({"locationId": "big", "path": "video.mp4", "url": "https://storage.test/big"}),
+        json!({"done": true}),
+    ]));
+    server.push(Reply::json(
+        200,
+        json!({"files": [{"name": "config.json", "size": 2}, {"name": "entities/todos.jsonl", "size": 1}]}),
+    ));
+    server.push(Reply::json(
+        200,
+        json!({"url": "https://storage.test/config"}),
+    ));
+    server.push(Reply::json(
+        200,
+        json!({"url": "https://storage.test/todos"}),
+    ));
+
+    // "5" resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0).
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let (Some(before), true) = (status_field("VmRSS:"), reset) else {
+        eprintln!("skipping: /proc/self/status or clear_refs is not available on this OS");
+        return;
+    };
+
+    let started = Instant::now();
+    let download = backups
+        .download_archive(&backup)
+        .compression(ArchiveCompression::Stored)
+        .fetch_body_with(move |url: String| {
+            let encoded = encoded.clone();
+            async move {
+                Ok(match url.as_str() {
+                    "https://storage.test/config" => FetchedBody::from_bytes(&b"{}"[..]),
+                    "https://storage.test/todos" => {
+                        let chunks: Vec<Bytes> = (0..encoded.len())
+                            .step_by(CHUNK)
+                            .map(|i| encoded.slice(i..(i + CHUNK).min(encoded.len())))
+                            .collect();
+                        FetchedBody::new(futures_util::stream::iter(chunks.into_iter().map(Ok)))
+                            .content_encoding("zstd")
+                    }
+                    // Generated lazily, so the source holds one chunk at a time.
+                    _ => {
+                        let chunk = Bytes::from(vec![0x5Au8; CHUNK]);
+                        let count = (FILE / CHUNK as u64) as usize;
+                        FetchedBody::new(futures_util::stream::iter(
+                            (0..count).map(move |_| Ok(chunk.clone())),
+                        ))
+                    }
+                })
+            }
+        })
+        .to_writer(Counter(0));
+    let result = download.await.unwrap();
+    let elapsed = started.elapsed();
+
+    let peak = status_field("VmHWM:").unwrap();
+    let growth = peak.saturating_sub(before);
+    eprintln!(
+        "archive of {} MiB ({} MiB read) in {elapsed:?}; peak RSS grew by {:.1} MiB",
+        result.zip_bytes / (1024 * 1024),
+        (FILE + entity_len) / (1024 * 1024),
+        growth as f64 / (1024.0 * 1024.0)
+    );
+    assert_eq!((result.entities, result.files), (1, 1));
+    assert!(result.zip_bytes > FILE + entity_len);
+    assert!(
+        growth < LIMIT,
+        "peak RSS grew by {growth} bytes (limit {LIMIT})"
+    );
+}
