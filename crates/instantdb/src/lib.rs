@@ -33,3 +33,9 @@ pub use instantdb_oauth as oauth;
 #[cfg(feature = "admin")]
 #[doc(inline)]
 pub use instantdb_admin as admin;
+
+/// The platform API: apps, orgs, schema and permission pushes with progress, backups, webhooks
+/// (feature `platform`).
+#[cfg(feature = "platform")]
+#[doc(inline)]
+pub use instantdb_platform as platform;
