@@ -260,18 +260,9 @@ impl GetApps {
         let endpoint = format!("GET {}", path.as_str());
         let response: AppsResponse = self
             .api
-            .with_auth(|token| {
-                let mut request = self.api.request(
-                    Method::GET,
-                    path.clone(),
-                    Headers::Platform,
-                    Some(&token),
-                    &self.options,
-                );
-                if let Some(include) = include {
-                    request = request.query("include", include);
-                }
-                async move { Ok(request.send_json().await?) }
+            .send_authed(Method::GET, &path, &self.options, |request| match include {
+                Some(include) => request.query("include", include),
+                None => request,
             })
             .await?;
         response
@@ -454,16 +445,7 @@ impl GetOrgs {
         let endpoint = format!("GET {}", path.as_str());
         let response: OrgsResponse = self
             .api
-            .with_auth(|token| {
-                let request = self.api.request(
-                    Method::GET,
-                    path.clone(),
-                    Headers::Platform,
-                    Some(&token),
-                    &self.options,
-                );
-                async move { Ok(request.send_json().await?) }
-            })
+            .send_authed(Method::GET, &path, &self.options, |request| request)
             .await?;
         response
             .orgs
@@ -542,18 +524,8 @@ impl CreateApp {
         };
         let response: AppResponse = self
             .api
-            .with_auth(|token| {
-                let request = self
-                    .api
-                    .request(
-                        Method::POST,
-                        path.clone(),
-                        Headers::Platform,
-                        Some(&token),
-                        &self.options,
-                    )
-                    .json(&body);
-                async move { Ok(request.send_json().await?) }
+            .send_authed(Method::POST, &path, &self.options, |request| {
+                request.json(&body)
             })
             .await?;
         response.app.into_app(&endpoint)
@@ -655,18 +627,8 @@ impl UpdateApp {
         let body = TitleBody { title: &self.title };
         let response: AppResponse = self
             .api
-            .with_auth(|token| {
-                let request = self
-                    .api
-                    .request(
-                        Method::POST,
-                        path.clone(),
-                        Headers::Platform,
-                        Some(&token),
-                        &self.options,
-                    )
-                    .json(&body);
-                async move { Ok(request.send_json().await?) }
+            .send_authed(Method::POST, &path, &self.options, |request| {
+                request.json(&body)
             })
             .await?;
         response.app.into_app(&endpoint)
@@ -695,19 +657,9 @@ impl DeleteApp {
         let endpoint = format!("DELETE {}", path.as_str());
         let response: AppResponse = self
             .api
-            .with_auth(|token| {
+            .send_authed(Method::DELETE, &path, &self.options, |request| {
                 // Upstream sends a JSON content type with no body; kept for byte parity.
-                let request = self
-                    .api
-                    .request(
-                        Method::DELETE,
-                        path.clone(),
-                        Headers::Platform,
-                        Some(&token),
-                        &self.options,
-                    )
-                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                async move { Ok(request.send_json().await?) }
+                request.header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             })
             .await?;
         response.app.into_app(&endpoint)
@@ -739,18 +691,8 @@ impl PushPerms {
         let body = RulesCode { code: &self.perms };
         let response: RulesResponse = self
             .api
-            .with_auth(|token| {
-                let request = self
-                    .api
-                    .request(
-                        Method::POST,
-                        path.clone(),
-                        Headers::Platform,
-                        Some(&token),
-                        &self.options,
-                    )
-                    .json(&body);
-                async move { Ok(request.send_json().await?) }
+            .send_authed(Method::POST, &path, &self.options, |request| {
+                request.json(&body)
             })
             .await?;
         Ok(rules(&endpoint, response.rules.code)?.unwrap_or_default())

@@ -478,6 +478,28 @@ impl PlatformApi {
         }
     }
 
+    /// `method path` with the platform headers and the token, shaped by `adjust` (a body, a
+    /// query), through [`with_auth`](PlatformApi::with_auth); decodes the JSON answer.
+    pub(crate) async fn send_authed<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        options: &RequestOptions,
+        adjust: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<T, Error> {
+        self.with_auth(|token| {
+            let request = adjust(self.request(
+                method.clone(),
+                path.clone(),
+                Headers::Platform,
+                Some(&token),
+                options,
+            ));
+            async move { Ok(request.send_json().await?) }
+        })
+        .await
+    }
+
     /// A request to `path` with the header set and, when given, the bearer token.
     pub(crate) fn request(
         &self,

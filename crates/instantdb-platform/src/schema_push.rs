@@ -713,20 +713,10 @@ impl PlanSchemaPush {
             check_types: true,
             supports_background_updates: true,
         };
+        // A plan changes nothing, so it may be retried like a read.
         let response: PlanResponse = api
-            .with_auth(|token| {
-                // A plan changes nothing, so it may be retried like a read.
-                let request = api
-                    .request(
-                        Method::POST,
-                        path.clone(),
-                        Headers::Platform,
-                        Some(&token),
-                        &self.options,
-                    )
-                    .json(&body)
-                    .idempotent(true);
-                async move { Ok(request.send_json().await?) }
+            .send_authed(Method::POST, &path, &self.options, |request| {
+                request.json(&body).idempotent(true)
             })
             .await?;
         let convert = |value: &Value| {
@@ -919,16 +909,7 @@ async fn poll_jobs(
         tokio::time::sleep(interval).await;
         let polled = async {
             let response: JobsResponse = api
-                .with_auth(|token| {
-                    let request = api.request(
-                        Method::GET,
-                        path.clone(),
-                        Headers::Platform,
-                        Some(&token),
-                        &push.options,
-                    );
-                    async move { Ok(request.send_json().await?) }
-                })
+                .send_authed(Method::GET, &path, &push.options, |request| request)
                 .await?;
             let summary =
                 PushSummary::of(push_steps(steps, &response.jobs, current_attrs, &endpoint)?);
