@@ -39,3 +39,10 @@ pub use instantdb_admin as admin;
 #[cfg(feature = "platform")]
 #[doc(inline)]
 pub use instantdb_platform as platform;
+
+/// The workspace README's examples, compiled and run as doctests of this crate (with every
+/// feature, through the dev-dependency on itself) so the front page never shows code that does
+/// not build.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct WorkspaceReadme;
