@@ -1,11 +1,10 @@
 //! `instant demo`: the whole run against its embedded emulator, its printed steps, and the
 //! files it writes, read back and compared with the schema and rules it pushed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use instantdb_schema::i;
 use instantdb_schema::perms::Rules;
@@ -189,16 +188,7 @@ fn keep_running_leaves_the_emulator_up_with_working_tokens() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut printed = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let done = line.contains("platform token:");
-        printed.push_str(&line);
-        printed.push('\n');
-        if done {
-            break;
-        }
-    }
+    let printed = common::read_until(&mut child, "platform token:").join("\n");
     let url = field(&printed, "API URI:").trim().to_owned();
     let app_id = field(&printed, "app id:").trim().to_owned();
     let admin_token = field(&printed, "admin token:").trim().to_owned();
@@ -209,19 +199,8 @@ fn keep_running_leaves_the_emulator_up_with_working_tokens() {
     );
 
     // The demo's todos are still there for a raw admin query with the printed credentials.
-    let mut stream = TcpStream::connect(url.trim_start_matches("http://")).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
     let body = r#"{"query":{"todos":{"$":{"where":{"done":true}}}}}"#;
-    write!(
-        stream,
-        "POST /admin/query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\napp-id: {app_id}\r\nauthorization: Bearer {admin_token}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = common::raw_admin_query(&url, &app_id, &admin_token, body);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

@@ -1,9 +1,8 @@
 //! `instant dev`: the emulator starts, prints what a user needs, and serves on loopback.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 #[test]
 fn dev_prints_the_url_and_tokens_and_serves() {
@@ -15,17 +14,7 @@ fn dev_prints_the_url_and_tokens_and_serves() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let mut printed = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let done = line.contains("platform token:");
-        printed.push(line);
-        if done {
-            break;
-        }
-    }
+    let printed = common::read_until(&mut child, "platform token:");
     let field = |label: &str| {
         printed
             .iter()
@@ -39,19 +28,8 @@ fn dev_prints_the_url_and_tokens_and_serves() {
     assert!(field("platform token:").starts_with("per_"));
 
     // A raw admin request with the printed credentials.
-    let mut stream = TcpStream::connect(url.trim_start_matches("http://")).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let body = r#"{"query":{"goals":{}}}"#;
-    write!(
-        stream,
-        "POST /admin/query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\napp-id: {app_id}\r\nauthorization: Bearer {admin_token}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response =
+        common::raw_admin_query(&url, &app_id, &admin_token, r#"{"query":{"goals":{}}}"#);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
