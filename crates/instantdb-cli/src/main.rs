@@ -1,8 +1,10 @@
 //! `instant`: the InstantDB command-line tool, in Rust.
 //!
 //! Each command group lives in its own module: [`codegen`] (`instant codegen schema|perms`) and
-//! [`parse`] (`instant parse schema|perms`) work offline on files and stdin; groups that talk to
-//! a server are added next to them. Shared input handling and error display are in [`io`].
+//! [`parse`] (`instant parse schema|perms`) work offline on files and stdin; [`dev`] runs a local
+//! server, and [`demo`] drives an embedded one through the platform and admin clients. Groups
+//! that talk to a remote server are added next to them. Shared input handling and error display
+//! are in [`io`].
 //!
 //! Exit codes: 0 on success, 1 when the input is wrong (the message on stderr is
 //! `file:line:col: message` followed by the offending line and a caret when a position is
