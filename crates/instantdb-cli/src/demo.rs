@@ -121,18 +121,19 @@ struct Report {
 impl Report {
     fn step(&mut self, heading: impl Display) {
         self.step += 1;
-        println!("[{}/{STEPS}] {heading}", self.step);
-        flush();
+        say(format_args!("[{}/{STEPS}] {heading}", self.step));
     }
 
     fn detail(&self, line: impl Display) {
-        println!("      {line}");
+        say(format_args!("      {line}"));
     }
 }
 
-fn flush() {
-    // Nothing sensible is left to do if stdout is gone; the next println! reports it anyway.
-    let _ = std::io::stdout().flush();
+/// Prints a line on stdout at once. A closed stdout (`instant demo | head`) is ignored rather
+/// than a panic halfway through, so the demo still finishes and stops its emulator cleanly.
+fn say(line: impl Display) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 async fn demo(args: DemoArgs) -> Result<(), Failure> {
@@ -140,10 +141,10 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
     // First, so a bad --out fails before anything else happens.
     let out = OutDir::new(args.out.as_deref())?;
     let mut report = Report { step: 0 };
-    println!(
+    say(format_args!(
         "instant demo: the Rust SDK end to end against a local emulator (no account, loopback only)"
-    );
-    println!();
+    ));
+    say("");
 
     let mut builder = Emulator::builder().port(args.port);
     if let Some(ms) = args.job_stage_ms {
@@ -184,27 +185,32 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
         .map_err(doing("could not build the admin client"))?;
     transact_and_query(&mut report, &db, &ids[0]).await?;
 
-    println!();
-    println!("Done in {:.1} s.", started.elapsed().as_secs_f64());
+    say("");
+    say(format_args!(
+        "Done in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    ));
     if !args.keep_running {
-        println!("The emulator stops now; `instant demo --keep-running` leaves it up to explore.");
+        say("The emulator stops now; `instant demo --keep-running` leaves it up to explore.");
         emulator.shutdown().await;
         return Ok(());
     }
     // Printing the tokens is the point of --keep-running: they are local-only credentials.
-    println!("The emulator keeps running until Ctrl-C:");
-    println!("  API URI:        {api_uri}");
-    println!("  app id:         {app_id}");
-    println!("  admin token:    {}", admin_token.expose());
-    println!("  platform token: {}", emulator.platform_token());
-    println!(
+    say("The emulator keeps running until Ctrl-C:");
+    say(format_args!("  API URI:        {api_uri}"));
+    say(format_args!("  app id:         {app_id}"));
+    say(format_args!("  admin token:    {}", admin_token.expose()));
+    say(format_args!(
+        "  platform token: {}",
+        emulator.platform_token()
+    ));
+    say(format_args!(
         "Use them with any SDK (apiURI: \"{api_uri}\") or the CLI (INSTANT_CLI_API_URI={api_uri})."
-    );
-    flush();
+    ));
     tokio::signal::ctrl_c()
         .await
         .map_err(doing("could not wait for Ctrl-C"))?;
-    println!("stopping");
+    say("stopping");
     emulator.shutdown().await;
     Ok(())
 }
@@ -510,9 +516,12 @@ impl Progress {
             Progress::Lines { last } => {
                 if *last != summary.friendly_description {
                     last.clone_from(&summary.friendly_description);
-                    eprintln!(
+                    // Progress is a courtesy: a closed stderr must not stop the push.
+                    let _ = writeln!(
+                        std::io::stderr(),
                         "      {done}/{} {}",
-                        summary.total_count, summary.friendly_description
+                        summary.total_count,
+                        summary.friendly_description
                     );
                 }
             }

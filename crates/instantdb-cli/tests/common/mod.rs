@@ -5,15 +5,18 @@ use std::net::TcpStream;
 use std::process::Child;
 use std::time::Duration;
 
-/// The child's stdout lines up to and including the first one containing `marker`.
+/// The child's stdout lines up to and including the first one containing `marker`. The rest
+/// is drained on a thread, so the child never writes into a closed pipe.
 pub(crate) fn read_until(child: &mut Child, marker: &str) -> Vec<String> {
     let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
     let mut printed = Vec::new();
-    for line in BufReader::new(stdout).lines() {
+    for line in lines.by_ref() {
         let line = line.expect("read a line of stdout");
         let done = line.contains(marker);
         printed.push(line);
         if done {
+            std::thread::spawn(move || lines.for_each(drop));
             return printed;
         }
     }
