@@ -226,8 +226,39 @@ pub(crate) fn superadmin_app(
                 }
                 return Ok(app.meta.id);
             }
-            Err(ApiError::unknown_user_token())
+            // Last, a dashboard refresh token (the CLI's login token), with the role check.
+            match state.server.dashboard_tokens.get(&token) {
+                Some(&user) => app_with_role(state, user, app_id, role),
+                None => Err(ApiError::unknown_user_token()),
+            }
         }
+    }
+}
+
+/// `req->auth-user!`: the platform user behind a dashboard refresh token (what the CLI's ticket
+/// login returns). Personal and OAuth tokens are not accepted here, as upstream; an unknown
+/// token is the API's one 401.
+pub(crate) fn auth_user(state: &State, req: &Request) -> ApiResult<Uuid> {
+    let header = req
+        .header("authorization")
+        .ok_or_else(|| ApiError::param_missing(&["headers", "authorization"]))?;
+    let token = header.rsplit("Bearer ").next().unwrap_or(header).trim();
+    Uuid::parse_str(token)
+        .ok()
+        .and_then(|token| state.server.dashboard_tokens.get(&token).copied())
+        .ok_or_else(ApiError::unknown_user_token)
+}
+
+/// `req->auth-user-accepting-superadmin-token!`: a UUID is a dashboard refresh token, anything
+/// else a platform token checked for `scope`.
+pub(crate) fn auth_user_or_superadmin(
+    state: &State,
+    req: &Request,
+    scope: Scope,
+) -> ApiResult<Uuid> {
+    match bearer(req)? {
+        Token::Uuid(_) => auth_user(state, req),
+        Token::OAuth(_) | Token::Personal(_) => superadmin_user(state, req, scope),
     }
 }
 

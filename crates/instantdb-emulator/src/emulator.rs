@@ -15,10 +15,14 @@ use crate::error::{Error, ErrorKind};
 use crate::persist::Persist;
 use crate::server::{self, Config, SentMagicCode, Shared};
 use crate::store::{self, App, OAuthToken, Org, State};
-use crate::{clock, jobs};
+use crate::{clock, jobs, platform};
 
 /// The email of the platform user the emulator creates on first start.
 const DEFAULT_USER_EMAIL: &str = "dev@localhost";
+
+/// Upstream's `instant-cli-login-model/expired?` counts whole minutes and expires a login when
+/// more than 2 have passed, i.e. 3 minutes after it was registered.
+const DEFAULT_CLI_LOGIN_TTL: Duration = Duration::from_secs(180);
 
 /// Configures and starts an [`Emulator`].
 #[derive(Clone)]
@@ -28,6 +32,8 @@ pub struct EmulatorBuilder {
     platform_token: Option<String>,
     job_stage_delay: Duration,
     ephemeral_apps: bool,
+    cli_auto_approve: bool,
+    cli_login_ttl: Duration,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -41,6 +47,8 @@ impl fmt::Debug for EmulatorBuilder {
             )
             .field("job_stage_delay", &self.job_stage_delay)
             .field("ephemeral_apps", &self.ephemeral_apps)
+            .field("cli_auto_approve", &self.cli_auto_approve)
+            .field("cli_login_ttl", &self.cli_login_ttl)
             .finish()
     }
 }
@@ -53,6 +61,8 @@ impl Default for EmulatorBuilder {
             platform_token: None,
             job_stage_delay: Duration::from_millis(150),
             ephemeral_apps: true,
+            cli_auto_approve: false,
+            cli_login_ttl: DEFAULT_CLI_LOGIN_TTL,
         }
     }
 }
@@ -89,6 +99,22 @@ impl EmulatorBuilder {
     /// Whether `POST /dash/apps/ephemeral` (temporary apps, no auth) is enabled (default yes).
     pub fn ephemeral_apps(mut self, enabled: bool) -> Self {
         self.ephemeral_apps = enabled;
+        self
+    }
+
+    /// Approve every CLI ticket login (`POST /dash/cli/auth/register`) for the emulator's
+    /// platform user as soon as it is registered, so the CLI's first `check` returns a token
+    /// (default off: approve with [`Emulator::approve_cli_login`]). For `instant dev`, where
+    /// no dashboard exists to click "approve" in.
+    pub fn auto_approve_cli_login(mut self, enabled: bool) -> Self {
+        self.cli_auto_approve = enabled;
+        self
+    }
+
+    /// How long a CLI ticket login can be approved and collected (default 3 minutes, as
+    /// upstream); after it, `check` answers `record-expired`. Short values let tests see it.
+    pub fn cli_login_ttl(mut self, ttl: Duration) -> Self {
+        self.cli_login_ttl = ttl;
         self
     }
 
@@ -134,6 +160,9 @@ impl EmulatorBuilder {
             Config {
                 job_stage_delay: self.job_stage_delay,
                 ephemeral_apps: self.ephemeral_apps,
+                default_user: user_id,
+                cli_auto_approve: self.cli_auto_approve,
+                cli_login_ttl: self.cli_login_ttl,
             },
             tokio::runtime::Handle::current(),
             shutdown_rx.clone(),
@@ -357,6 +386,33 @@ impl Emulator {
                 Ok(id)
             })
             .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Approves a pending CLI ticket login (the `ticket` of `POST /dash/cli/auth/register`,
+    /// which the CLI shows in its dashboard URL) for the emulator's platform user: the CLI's
+    /// next `POST /dash/cli/auth/check` returns a dashboard token and the user's email. This is
+    /// what clicking "approve" in Instant's dashboard does.
+    pub fn approve_cli_login(&self, ticket: Uuid) -> Result<(), Error> {
+        let user_id = self.user_id;
+        self.decide_cli_login(ticket, Some(user_id))
+    }
+
+    /// Denies a pending CLI ticket login: the CLI's next check answers `user-voided-request`
+    /// ("This request has been denied").
+    pub fn deny_cli_login(&self, ticket: Uuid) -> Result<(), Error> {
+        self.decide_cli_login(ticket, None)
+    }
+
+    fn decide_cli_login(&self, ticket: Uuid, approver: Option<Uuid>) -> Result<(), Error> {
+        let found = self
+            .shared
+            .write(|state| Ok(platform::dash::decide(state, ticket, approver)))
+            .map_err(|err| Error::database(err.message()))?;
+        if found {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("no CLI login with ticket {ticket}")))
+        }
     }
 
     /// Magic codes "sent" by `/admin/send_magic_code` from now on (the emulator never mails).

@@ -207,6 +207,16 @@ impl ApiError {
         )
     }
 
+    /// `record-expired` with the thrower's own hint (`throw-expiration-err!` adds no
+    /// `record-type`).
+    pub(crate) fn record_expired_with_hint(record_type: &str, hint: Value) -> Self {
+        Self::bad_request(
+            "record-expired",
+            format!("Record expired: {record_type}"),
+            Some(hint),
+        )
+    }
+
     pub(crate) fn record_not_unique(message: String, hint: Value) -> Self {
         Self::bad_request("record-not-unique", message, Some(hint))
     }

@@ -60,6 +60,18 @@ pub(crate) struct Config {
     pub(crate) job_stage_delay: Duration,
     /// Whether `POST /dash/apps/ephemeral` is enabled.
     pub(crate) ephemeral_apps: bool,
+    /// The emulator's platform user: approves CLI logins and owns handle-created apps.
+    pub(crate) default_user: uuid::Uuid,
+    /// Whether CLI ticket logins are approved for the default user as soon as registered.
+    pub(crate) cli_auto_approve: bool,
+    /// How long a CLI ticket login can be collected.
+    pub(crate) cli_login_ttl: Duration,
+}
+
+impl Config {
+    pub(crate) fn cli_login_ttl_ms(&self) -> i64 {
+        i64::try_from(self.cli_login_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
 }
 
 /// State shared by every connection.
@@ -359,6 +371,16 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         (_, ["dash", "apps", app_id, "webhooks", webhook_id, rest @ ..]) => {
             platform::webhooks::one(shared, req, app_id, webhook_id, rest)
         }
+        ("POST", ["dash", "cli", "auth", "register"]) => platform::dash::cli_register(shared),
+        ("POST", ["dash", "cli", "auth", "check"]) => platform::dash::cli_check(shared, req),
+        ("POST", ["dash", "cli", "auth", "claim"]) => platform::dash::cli_claim(shared, req),
+        ("POST", ["dash", "cli", "auth", "void"]) => platform::dash::cli_void(shared, req),
+        ("GET", ["dash", "cli", "version"]) => platform::dash::cli_version(),
+        ("GET", ["dash"]) => platform::dash::home(shared, req),
+        ("GET", ["dash", "me"]) => platform::dash::me(shared, req),
+        ("POST", ["dash", "apps"]) => platform::dash::create_app(shared, req),
+        ("GET", ["dash", "apps", app_id]) => platform::dash::get_app(shared, req, app_id),
+        ("DELETE", ["dash", "apps", app_id]) => platform::dash::delete_app(shared, req, app_id),
         ("GET", ["health", "system"]) => Ok(Reply::Json(serde_json::json!({"wal": "ok"}))),
         _ => Err(ApiError::route_not_found()),
     }

@@ -18,7 +18,7 @@ use crate::store::{App, State};
 /// Temporary apps live for 14 days (`expiration-days`).
 const EPHEMERAL_LIFETIME_MS: i64 = 14 * 24 * 60 * 60 * 1000;
 
-fn path_uuid(raw: &str, param: &str) -> ApiResult<Uuid> {
+pub(crate) fn path_uuid(raw: &str, param: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| ApiError::param_malformed(&["params", param], json!(raw)))
 }
 
@@ -39,7 +39,7 @@ pub(crate) fn app_row(app: &App) -> Map<String, Value> {
     row
 }
 
-fn non_blank_title(body: &Value) -> ApiResult<String> {
+pub(crate) fn non_blank_title(body: &Value) -> ApiResult<String> {
     let raw = Request::body_field(body, "title")
         .ok_or_else(|| ApiError::param_missing(&["body", "title"]))?;
     raw.as_str()
@@ -126,15 +126,21 @@ pub(crate) fn list_orgs(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply>
 /// Creates an app with optional perms and schema (planned with check-types on and background
 /// updates off, so constraints apply at once). Planning runs before the app is stored, so a bad
 /// schema leaves nothing behind.
-fn create_app_with(
+/// `ids` are a client-chosen app id and admin token (`POST /dash/apps`).
+pub(crate) fn create_app_with(
     state: &mut State,
     title: &str,
     creator: Option<Uuid>,
     org: Option<Uuid>,
     perms: Option<Value>,
     schema: Option<&Value>,
+    ids: Option<(Uuid, Uuid)>,
 ) -> ApiResult<Uuid> {
     let mut app = App::new(title, creator, org);
+    if let Some((id, admin_token)) = ids {
+        app.meta.id = id;
+        app.meta.admin_token = admin_token;
+    }
     app.meta.perms = perms;
     if let Some(schema) = schema.filter(|s| !s.is_null()) {
         let planned = plan::plan(&app, schema, true, false)?;
@@ -143,7 +149,7 @@ fn create_app_with(
     Ok(state.insert_app(app))
 }
 
-fn validated_perms(raw: Option<&Value>, data_type: &str) -> ApiResult<Option<Value>> {
+pub(crate) fn validated_perms(raw: Option<&Value>, data_type: &str) -> ApiResult<Option<Value>> {
     match raw.filter(|v| !v.is_null()) {
         None => Ok(None),
         Some(code) => {
@@ -187,7 +193,15 @@ pub(crate) fn create_app(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
         }
         let perms = validated_perms(body.get("perms"), "perms")?;
         let creator = if org_id.is_some() { None } else { Some(user) };
-        let app_id = create_app_with(state, &title, creator, org_id, perms, body.get("schema"))?;
+        let app_id = create_app_with(
+            state,
+            &title,
+            creator,
+            org_id,
+            perms,
+            body.get("schema"),
+            None,
+        )?;
         let app = state.require_app(&app_id)?;
         let mut row = app_row(app);
         row.insert("admin-token".into(), json!(app.meta.admin_token));
@@ -228,6 +242,7 @@ pub(crate) fn create_ephemeral(shared: &Arc<Shared>, req: &Request) -> ApiResult
             None,
             perms,
             body.get("schema"),
+            None,
         )?;
         let app = state.require_app_mut(&app_id)?;
         app.meta.ephemeral = true;
@@ -267,17 +282,22 @@ pub(crate) fn delete_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     let app_id = path_uuid(app_id, "app_id")?;
     shared.write(|state| {
         let user = auth::superadmin_user(state, req, Scope::AppsWrite)?;
-        auth::app_with_role(state, user, app_id, Role::Admin)?;
-        let app = state.require_app_mut(&app_id)?;
-        if app.meta.creator_id.is_some_and(|creator| creator != user) {
-            return Err(ApiError::permission_denied(
-                "allowed-member-role?",
-                json!("owner"),
-            ));
-        }
-        app.meta.deletion_marked_at = Some(clock::now_ms());
-        Ok(Reply::Json(json!({ "app": app_row(app) })))
+        mark_deleted(state, user, app_id)
     })
+}
+
+/// Marks an app for deletion for `user`: admins of the app, owners for personal apps.
+pub(crate) fn mark_deleted(state: &mut State, user: Uuid, app_id: Uuid) -> ApiResult<Reply> {
+    auth::app_with_role(state, user, app_id, Role::Admin)?;
+    let app = state.require_app_mut(&app_id)?;
+    if app.meta.creator_id.is_some_and(|creator| creator != user) {
+        return Err(ApiError::permission_denied(
+            "allowed-member-role?",
+            json!("owner"),
+        ));
+    }
+    app.meta.deletion_marked_at = Some(clock::now_ms());
+    Ok(Reply::Json(json!({ "app": app_row(app) })))
 }
 
 /// `GET /superadmin/apps/:app_id/schema`.

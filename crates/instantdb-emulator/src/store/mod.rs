@@ -57,6 +57,25 @@ pub(crate) struct ServerRecords {
     pub(crate) orgs: IndexMap<Uuid, Org>,
     /// The user apps created through `/dash/apps/ephemeral` belong to.
     pub(crate) ephemeral_creator: Option<Uuid>,
+    /// Dashboard refresh tokens (what the CLI's ticket login hands out) → user.
+    #[serde(default)]
+    pub(crate) dashboard_tokens: HashMap<Uuid, Uuid>,
+    /// CLI ticket logins by ticket (`instant_cli_logins`).
+    #[serde(default)]
+    pub(crate) cli_logins: IndexMap<Uuid, CliLogin>,
+}
+
+/// A CLI ticket login (`instant_cli_logins` row): the CLI polls with the secret, the dashboard
+/// (here: the handle, or auto-approval) claims the ticket for a user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CliLogin {
+    /// SHA-256 of the secret, hex, as upstream stores it (the secret is a credential).
+    pub(crate) secret_sha256: String,
+    /// The user who approved the login; `None` while waiting (or after a denial).
+    pub(crate) user_id: Option<Uuid>,
+    /// Set when the CLI collected the token, or when the login was denied.
+    pub(crate) used: bool,
+    pub(crate) created_at: i64,
 }
 
 /// A background job (`indexing_jobs` row).

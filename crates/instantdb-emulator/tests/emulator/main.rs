@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod dash;
 mod load;
 mod persistence;
 mod platform;
