@@ -376,6 +376,10 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("POST", ["dash", "cli", "auth", "claim"]) => platform::dash::cli_claim(shared, req),
         ("POST", ["dash", "cli", "auth", "void"]) => platform::dash::cli_void(shared, req),
         ("GET", ["dash", "cli", "version"]) => platform::dash::cli_version(),
+        (
+            "POST",
+            ["dash", "apps", "ephemeral", app_id, "claim"] | ["dash", "apps", app_id, "claim"],
+        ) => platform::dash::claim_app(shared, req, app_id),
         ("GET", ["dash"]) => platform::dash::home(shared, req),
         ("GET", ["dash", "me"]) => platform::dash::me(shared, req),
         ("POST", ["dash", "apps"]) => platform::dash::create_app(shared, req),

@@ -1,6 +1,6 @@
 //! The dashboard routes `instant-cli` uses (`dash/routes.clj`): the ticket login
-//! (`/dash/cli/auth/*`), `GET /dash`, `GET /dash/me`, and app creation, reading and deletion
-//! with a dashboard token.
+//! (`/dash/cli/auth/*`), `GET /dash`, `GET /dash/me`, app creation, reading and deletion with a
+//! dashboard token, and claiming a temporary app.
 //!
 //! The emulator has no dashboard web page: a ticket is approved through
 //! [`crate::Emulator::approve_cli_login`], through `POST /dash/cli/auth/claim` with a dashboard
@@ -321,6 +321,35 @@ pub(crate) fn delete_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> A
     shared.write(|state| {
         let user = auth::auth_user(state, req)?;
         routes::mark_deleted(state, user, app_id)
+    })
+}
+
+/// `POST /dash/apps/ephemeral/:app_id/claim {token}` (and `/dash/apps/:app_id/claim`) with a
+/// dashboard token: the user becomes the owner of a temporary app whose admin token they hold
+/// (`instant-cli claim`) → `{}`.
+pub(crate) fn claim_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiResult<Reply> {
+    let app_id = routes::path_uuid(app_id, "app_id")?;
+    let body = req.json()?;
+    shared.write(|state| {
+        let token = body_uuid(&body, "token")?;
+        let user = auth::auth_user(state, req)?;
+        let app = state.require_app(&app_id)?;
+        let ephemeral = app.meta.ephemeral
+            && app.meta.creator_id.is_some()
+            && app.meta.creator_id == state.server.ephemeral_creator;
+        if !ephemeral {
+            return Err(ApiError::permission_denied("claimable-app?", json!(app_id)));
+        }
+        if app.meta.admin_token != token {
+            return Err(ApiError::record_not_found(
+                "app-admin-token",
+                Some(json!({ "args": [{ "app-id": app_id }] })),
+            ));
+        }
+        let app = state.require_app_mut(&app_id)?;
+        app.meta.creator_id = Some(user);
+        app.meta.ephemeral = false;
+        Ok(Reply::Json(json!({})))
     })
 }
 

@@ -242,3 +242,60 @@ async fn auto_approval_and_the_dashboard_claim_and_void_routes() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_logged_in_user_claims_a_temporary_app_with_its_admin_token() {
+    let emu = Emulator::builder()
+        .auto_approve_cli_login(true)
+        .start()
+        .await
+        .unwrap();
+    let mut cli = Client::new(emu.base_url());
+    let (secret, _) = register(&mut cli).await;
+    let token = check(&mut cli, &secret).await.ok()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let temp = cli
+        .json(
+            "POST",
+            "/dash/apps/ephemeral",
+            &[],
+            &json!({ "title": "tmp" }),
+        )
+        .await
+        .ok();
+    let app_id = temp["app"]["id"].as_str().unwrap().to_owned();
+    let admin_token = temp["app"]["admin-token"].as_str().unwrap().to_owned();
+    let mut user = Platform::new(emu.base_url(), &token);
+    let path = format!("/dash/apps/ephemeral/{app_id}/claim");
+    user.call(
+        "POST",
+        &path,
+        Some(json!({ "app_id": app_id, "token": uuid() })),
+    )
+    .await
+    .err(400, "record-not-found");
+    let claimed = user
+        .call(
+            "POST",
+            &path,
+            Some(json!({ "app_id": app_id, "token": admin_token })),
+        )
+        .await
+        .ok();
+    assert_eq!(claimed, json!({}));
+    let home = user.call("GET", "/dash", None).await.ok();
+    assert_eq!(home["apps"][0]["id"], json!(app_id));
+    // Claimed once, it is an ordinary app: no longer temporary, not claimable again.
+    cli.get(&format!("/dash/apps/ephemeral/{app_id}"), &[])
+        .await
+        .err(400, "permission-denied");
+    user.call(
+        "POST",
+        &path,
+        Some(json!({ "app_id": app_id, "token": admin_token })),
+    )
+    .await
+    .err(400, "permission-denied");
+}
