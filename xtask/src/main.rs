@@ -8,7 +8,7 @@
 //! - `ci`: everything CI checks, in order of cost: fmt, tidy, layering, clippy, tests, docs,
 //!   conformance. This is the test command named in README.md.
 //! - `layering`: fails if a crate depends on something its layer forbids (see `layering.rs`).
-//! - `tidy`: repository rules (crate docs, commented dependencies).
+//! - `tidy`: repository rules (crate docs, commented dependencies, dependencies' rust-version).
 //! - `conformance [SUITE]`: installs the official npm packages under `target/` and runs the
 //!   differential suites of `xtask/conformance` against them.
 //! - `bench SUITE`: criterion benchmarks compared with the official SDK in the same run.
@@ -16,6 +16,7 @@
 
 mod ci;
 mod layering;
+mod metadata;
 mod npm;
 mod tidy;
 
@@ -28,7 +29,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
   ci                      fmt, tidy, layering, clippy, test, doc, conformance
   layering                check the crate layering rules with `cargo metadata`
-  tidy                    check repository rules (crate docs, commented dependencies)
+  tidy                    check repository rules (crate docs, commented dependencies, rust-version)
   conformance [SUITE...]  differential tests against the official TypeScript SDKs (default: all)
   bench SUITE [ARGS...]   benchmarks with the official SDK measured in the same run
   npm                     install the official npm packages under target/conformance/npm";

@@ -48,10 +48,10 @@ impl TransactRequest {
     /// Sends the transaction and returns its id.
     pub async fn send(self) -> Result<TxId, Error> {
         let client = self.client;
-        if client.inner.validate {
-            if let Some(schema) = &client.inner.schema {
-                validate::validate_transaction(&self.chunks, schema)?;
-            }
+        if client.inner.validate
+            && let Some(schema) = &client.inner.schema
+        {
+            validate::validate_transaction(&self.chunks, schema)?;
         }
         let steps = self.chunks.into_steps()?;
         let body = TransactBody {

@@ -153,10 +153,10 @@ impl From<&String> for EntityId {
 
 impl From<String> for EntityId {
     fn from(id: String) -> EntityId {
-        if id.starts_with("lookup__") {
-            if let Some(lookup) = parse_lookup(&id) {
-                return EntityId(IdKind::Lookup(lookup));
-            }
+        if id.starts_with("lookup__")
+            && let Some(lookup) = parse_lookup(&id)
+        {
+            return EntityId(IdKind::Lookup(lookup));
         }
         EntityId(IdKind::Id(id))
     }

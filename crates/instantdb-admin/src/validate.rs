@@ -165,16 +165,16 @@ pub(crate) fn validate_query(query: &Value, schema: Option<&SchemaDef>) -> Resul
         if key == "$$ruleParams" {
             continue;
         }
-        if let Some(schema) = &schema {
-            if !schema.has_entity(key) {
-                return Err(query_error(
-                    Some(key),
-                    format!(
-                        "Entity '{key}' does not exist in schema. Available entities: {}",
-                        available(&schema.entity_names())
-                    ),
-                ));
-            }
+        if let Some(schema) = &schema
+            && !schema.has_entity(key)
+        {
+            return Err(query_error(
+                Some(key),
+                format!(
+                    "Entity '{key}' does not exist in schema. Available entities: {}",
+                    available(&schema.entity_names())
+                ),
+            ));
         }
         validate_entity(part, key, schema.as_ref(), key, 0)?;
     }
@@ -315,15 +315,15 @@ fn validate_where(
         if let Some(attr) = schema.attr(entity, &key) {
             validate_where_value(value, &key, attr, entity, &key_path)?;
         } else if links.contains_key(&key) {
-            if let Value::String(text) = value {
-                if !js::is_uuid(text) {
-                    return Err(query_error(
-                        Some(&key_path),
-                        format!(
-                            "Invalid value for link '{key}' in entity '{entity}'. Expected a UUID, but received: {text}"
-                        ),
-                    ));
-                }
+            if let Value::String(text) = value
+                && !js::is_uuid(text)
+            {
+                return Err(query_error(
+                    Some(&key_path),
+                    format!(
+                        "Invalid value for link '{key}' in entity '{entity}'. Expected a UUID, but received: {text}"
+                    ),
+                ));
             }
             validate_where_value(value, &key, ID_ATTR, entity, &key_path)?;
         } else {
@@ -518,12 +518,12 @@ pub(crate) fn validate_transaction(chunks: &Chunks, schema: &SchemaDef) -> Resul
     let schema = Schema { def: schema };
     for chunk in &chunks.0 {
         for (entity, id_slot, step) in chunk.parts() {
-            if let Value::String(id) = &id_slot {
-                if !js::is_uuid(id) {
-                    return Err(Error::transaction_validation(format!(
-                        "Invalid id for entity '{entity}'. Expected a UUID, but received: {id}"
-                    )));
-                }
+            if let Value::String(id) = &id_slot
+                && !js::is_uuid(id)
+            {
+                return Err(Error::transaction_validation(format!(
+                    "Invalid id for entity '{entity}'. Expected a UUID, but received: {id}"
+                )));
             }
             match step.action {
                 Some("create" | "update" | "merge") => {

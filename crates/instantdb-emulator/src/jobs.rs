@@ -173,10 +173,10 @@ pub(crate) fn resume_all(shared: &Arc<Shared>) {
 
 fn step(shared: &Arc<Shared>, app_id: Uuid, job_id: Uuid, f: fn(&mut App, usize)) -> ApiResult<()> {
     shared.write(|state| {
-        if let Some(app) = state.app_mut(&app_id) {
-            if let Some(index) = app.meta.jobs.iter().position(|job| job.id == job_id) {
-                f(app, index);
-            }
+        if let Some(app) = state.app_mut(&app_id)
+            && let Some(index) = app.meta.jobs.iter().position(|job| job.id == job_id)
+        {
+            f(app, index);
         }
         Ok(())
     })

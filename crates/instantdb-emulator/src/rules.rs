@@ -163,15 +163,15 @@ pub(crate) fn validation_errors(code: &Value) -> Vec<Value> {
                             }));
                         }
                     }
-                    if ns == "$users" {
-                        if let Some(rule) = allow.get("delete") {
-                            if rule != "false" && !rule.is_null() {
-                                errors.push(json!({
+                    if ns == "$users"
+                        && let Some(rule) = allow.get("delete")
+                        && rule != "false"
+                        && !rule.is_null()
+                    {
+                        errors.push(json!({
                                     "message": "The $users namespace doesn't support permissions for delete. Set `$users.allow.delete` to `\"false\"`.",
                                     "in": ["$users", "allow", "delete"],
                                 }));
-                            }
-                        }
                     }
                 }
                 None => errors.push(json!({

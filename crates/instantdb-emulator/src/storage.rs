@@ -278,10 +278,10 @@ pub(crate) fn delete_many(shared: &Arc<Shared>, req: &Request) -> ApiResult<Repl
         let names = Request::array_param(&body, "filenames")?;
         let mut ids = Vec::new();
         for name in &names {
-            if let Some(path) = name.as_str() {
-                if let Some(id) = delete_path(state, &perms, path, &shared.base_url)? {
-                    ids.push(id);
-                }
+            if let Some(path) = name.as_str()
+                && let Some(id) = delete_path(state, &perms, path, &shared.base_url)?
+            {
+                ids.push(id);
             }
         }
         Ok(Reply::Json(json!({ "data": { "ids": ids } })))

@@ -674,15 +674,15 @@ fn source_chain(err: &(dyn StdError + 'static)) -> String {
 fn source_chain_has_timeout(err: &(dyn StdError + 'static)) -> bool {
     let mut next = Some(err);
     while let Some(cause) = next {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::TimedOut {
-                return true;
-            }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
         }
-        if let Some(ours) = cause.downcast_ref::<Error>() {
-            if ours.is_timeout() {
-                return true;
-            }
+        if let Some(ours) = cause.downcast_ref::<Error>()
+            && ours.is_timeout()
+        {
+            return true;
         }
         next = cause.source();
     }
@@ -697,10 +697,9 @@ fn source_chain_has_tls_error(err: &(dyn StdError + 'static)) -> bool {
     if let Some(inner) = err
         .downcast_ref::<std::io::Error>()
         .and_then(std::io::Error::get_ref)
+        && source_chain_has_tls_error(inner)
     {
-        if source_chain_has_tls_error(inner) {
-            return true;
-        }
+        return true;
     }
     err.source().is_some_and(source_chain_has_tls_error)
 }

@@ -102,19 +102,18 @@ impl Transport for HyperTransport {
     ) -> BoxFuture<'_, Result<http::Response<Body>, Error>> {
         // Plain-HTTP requests through a proxy carry the proxy's credentials themselves; HTTPS
         // ones send them in the CONNECT request (see `Connector`).
-        if request.uri().scheme_str() == Some("http") {
-            if let Some(auth) = self
+        if request.uri().scheme_str() == Some("http")
+            && let Some(auth) = self
                 .proxy
                 .as_ref()
                 .and_then(|m| m.intercept(request.uri()))
                 .and_then(|i| i.basic_auth().cloned())
-            {
-                let mut auth: HeaderValue = auth;
-                auth.set_sensitive(true);
-                request
-                    .headers_mut()
-                    .insert(header::PROXY_AUTHORIZATION, auth);
-            }
+        {
+            let mut auth: HeaderValue = auth;
+            auth.set_sensitive(true);
+            request
+                .headers_mut()
+                .insert(header::PROXY_AUTHORIZATION, auth);
         }
         let future = self.client.request(request);
         Box::pin(async move {

@@ -893,10 +893,9 @@ fn copy_entry(
         if let (Some(expected), Some(actual)) = (
             frame.get_checksum_from_data(),
             frame.get_calculated_checksum(),
-        ) {
-            if expected != actual {
-                return Err("zstd checksum mismatch".into());
-            }
+        ) && expected != actual
+        {
+            return Err("zstd checksum mismatch".into());
         }
     }
     Ok(())

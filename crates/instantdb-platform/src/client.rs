@@ -301,10 +301,10 @@ impl PlatformApi {
     /// A client for `config`.
     pub fn new(config: PlatformConfig) -> Result<PlatformApi, Error> {
         let mut http = config.http.unwrap_or_else(Client::builder);
-        if let Some(api_uri) = config.api_uri.as_deref() {
-            if !api_uri.trim().is_empty() {
-                http = http.base_url(api_uri);
-            }
+        if let Some(api_uri) = config.api_uri.as_deref()
+            && !api_uri.trim().is_empty()
+        {
+            http = http.base_url(api_uri);
         }
         for (name, value) in PLATFORM_HEADERS {
             http = http.default_header(name, value);
@@ -468,12 +468,12 @@ impl PlatformApi {
     /// Refreshes once before a long operation if the token is refreshable, ignoring failures,
     /// as upstream's `schemaPush` does (its background polling cannot refresh midway).
     pub(crate) async fn refresh_up_front(&self) {
-        if let Some(Auth::OAuth(oauth)) = self.inner.auth.as_ref() {
-            if oauth.can_refresh() {
-                let _guard = oauth.refresh_lock.lock().await;
-                if let Err(err) = self.run_refresh(oauth).await {
-                    tracing::debug!(error = %err, "up-front token refresh failed; continuing with the current token");
-                }
+        if let Some(Auth::OAuth(oauth)) = self.inner.auth.as_ref()
+            && oauth.can_refresh()
+        {
+            let _guard = oauth.refresh_lock.lock().await;
+            if let Err(err) = self.run_refresh(oauth).await {
+                tracing::debug!(error = %err, "up-front token refresh failed; continuing with the current token");
             }
         }
     }

@@ -123,11 +123,11 @@ impl<S, T> ProgressFuture<S, T> {
     }
 
     fn drive(&mut self, cx: &mut Context<'_>) {
-        if let Some(run) = self.run.as_mut() {
-            if let Poll::Ready(outcome) = run.as_mut().poll(cx) {
-                self.run = None;
-                self.outcome = Some(outcome);
-            }
+        if let Some(run) = self.run.as_mut()
+            && let Poll::Ready(outcome) = run.as_mut().poll(cx)
+        {
+            self.run = None;
+            self.outcome = Some(outcome);
         }
     }
 }

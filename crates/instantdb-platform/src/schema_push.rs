@@ -614,10 +614,10 @@ fn lenient_api_schema(value: &Value) -> Result<ApiSchema, serde_json::Error> {
             attr["id"] = Value::from("");
         }
         for ident in ["forward-identity", "reverse-identity"] {
-            if let Some(Value::Array(parts)) = attr.get_mut(ident) {
-                if parts.first().is_some_and(Value::is_null) {
-                    parts[0] = Value::from("");
-                }
+            if let Some(Value::Array(parts)) = attr.get_mut(ident)
+                && parts.first().is_some_and(Value::is_null)
+            {
+                parts[0] = Value::from("");
             }
         }
     }
@@ -895,16 +895,16 @@ async fn poll_jobs(
     let mut failures = 0u32;
 
     while !all_complete(&last_jobs) {
-        if let Some(limit) = policy.timeout {
-            if started.elapsed() + interval > limit {
-                return Err(Error::polling(
-                    format!(
-                        "gave up waiting for the push's background jobs after {} (they keep running on the server)",
-                        describe_duration(started.elapsed())
-                    ),
-                    None,
-                ));
-            }
+        if let Some(limit) = policy.timeout
+            && started.elapsed() + interval > limit
+        {
+            return Err(Error::polling(
+                format!(
+                    "gave up waiting for the push's background jobs after {} (they keep running on the server)",
+                    describe_duration(started.elapsed())
+                ),
+                None,
+            ));
         }
         tokio::time::sleep(interval).await;
         let polled = async {

@@ -654,10 +654,10 @@ fn mutate(rng: &mut Rng, schema: &mut SchemaDef) -> Vec<String> {
         }
     }
     let names: Vec<String> = schema.entities.keys().cloned().collect();
-    if rng.chance(30) {
-        if let Ok(link) = serde_json::from_value::<LinkDef>(random_link_json(rng, &names)) {
-            schema.links.insert(rng.name(), link);
-        }
+    if rng.chance(30)
+        && let Ok(link) = serde_json::from_value::<LinkDef>(random_link_json(rng, &names))
+    {
+        schema.links.insert(rng.name(), link);
     }
     if rng.chance(10) {
         renames.push((*rng.pick(&["bogus", "a:b", "a.b:c", " x.y : x.z "])).to_owned());

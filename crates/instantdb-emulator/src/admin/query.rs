@@ -922,10 +922,10 @@ impl Ctx<'_> {
         };
         let mut selected = Vec::with_capacity(candidates.len());
         for eid in candidates {
-            if let Some(filter) = &opts.filter {
-                if !self.matches(etype, &eid, filter) {
-                    continue;
-                }
+            if let Some(filter) = &opts.filter
+                && !self.matches(etype, &eid, filter)
+            {
+                continue;
             }
             if !self.visible(etype, &eid)? {
                 continue;

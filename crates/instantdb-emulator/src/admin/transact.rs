@@ -257,13 +257,13 @@ pub(crate) fn transact(
                 _ => tx.app.meta.perms.as_ref(),
             };
             let checks = tx.check_permissions(perms.user, rules, debug.is_some())?;
-            if debug.is_none() {
-                if let Some(failed) = checks.iter().find(|check| !check.pass) {
-                    return Err(ApiError::permission_denied(
-                        "perms-pass?",
-                        json!([failed.etype, failed.action]),
-                    ));
-                }
+            if debug.is_none()
+                && let Some(failed) = checks.iter().find(|check| !check.pass)
+            {
+                return Err(ApiError::permission_denied(
+                    "perms-pass?",
+                    json!([failed.etype, failed.action]),
+                ));
             }
             Ok(checks)
         });
@@ -624,10 +624,10 @@ fn create_missing_attrs(attrs: &mut crate::store::attrs::Attrs, ops: &[Op]) -> V
     };
     // Lookups first.
     for op in ops {
-        if let Some((etype, Eid::Lookup(label, _))) = op.etype_and_eid() {
-            if !matches!(op, Op::RuleParams { .. }) {
-                ensure_lookup(attrs, &mut add, etype, label);
-            }
+        if let Some((etype, Eid::Lookup(label, _))) = op.etype_and_eid()
+            && !matches!(op, Op::RuleParams { .. })
+        {
+            ensure_lookup(attrs, &mut add, etype, label);
         }
         if let Op::Link {
             unlink: false,
@@ -874,15 +874,14 @@ impl Tx<'_> {
             }
             _ => {}
         }
-        if existing.is_none() {
-            if let (Eid::Lookup(label, value), Some(_)) = (eid, &resolved.lookup) {
-                if args.get(label).is_some_and(|new| new != value) {
-                    return Err(self.tx_error(
+        if existing.is_none()
+            && let (Eid::Lookup(label, value), Some(_)) = (eid, &resolved.lookup)
+            && args.get(label).is_some_and(|new| new != value)
+        {
+            return Err(self.tx_error(
                         "Updates with lookups can only update the lookup attribute if an entity with the unique attribute value already exists."
                             .to_owned(),
                     ));
-                }
-            }
         }
         let mut entity = existing.clone().unwrap_or_else(|| self.fresh_entity());
         if existing.is_none() {
@@ -940,24 +939,24 @@ impl Tx<'_> {
         if label == "id" {
             return Ok(());
         }
-        if let Some(data_type) = attr.checked_data_type {
-            if !data_type.accepts(&value) {
-                return Err(ApiError::validation_plain(
-                    format!(
-                        "Invalid value type for {etype}.{label}. Value must be a {} but the provided value type is {}.",
-                        data_type.as_str(),
-                        json_type(&value)
-                    ),
-                    json!({
-                        "namespace": etype,
-                        "attribute": label,
-                        "value": value,
-                        "checked-data-type": data_type.as_str(),
-                        "attr-id": attr_id,
-                        "entity-id": eid,
-                    }),
-                ));
-            }
+        if let Some(data_type) = attr.checked_data_type
+            && !data_type.accepts(&value)
+        {
+            return Err(ApiError::validation_plain(
+                format!(
+                    "Invalid value type for {etype}.{label}. Value must be a {} but the provided value type is {}.",
+                    data_type.as_str(),
+                    json_type(&value)
+                ),
+                json!({
+                    "namespace": etype,
+                    "attribute": label,
+                    "value": value,
+                    "checked-data-type": data_type.as_str(),
+                    "attr-id": attr_id,
+                    "entity-id": eid,
+                }),
+            ));
         }
         if value.as_str().is_some_and(|text| text.contains('\0')) {
             return Err(self.tx_error(
@@ -979,10 +978,10 @@ impl Tx<'_> {
                 return Err(not_unique(etype, label, attr_id, &value));
             }
         }
-        if let Some(attr) = self.app.meta.attrs.by_id.get_mut(&attr_id) {
-            if attr.inferred == 0 || !value.is_null() {
-                attr.infer(&value);
-            }
+        if let Some(attr) = self.app.meta.attrs.by_id.get_mut(&attr_id)
+            && (attr.inferred == 0 || !value.is_null())
+        {
+            attr.infer(&value);
         }
         entity.values.insert(attr_id, value);
         Ok(())

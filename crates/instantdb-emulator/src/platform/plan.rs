@@ -589,10 +589,12 @@ fn plan_errors(attrs: &Attrs, steps: &[Step]) -> Vec<Value> {
                 if let Some(fwd) = &fwd {
                     errors.push(json!({ "in": ["schema"], "message": cascade(fwd) }));
                 }
-            } else if is_ref && !unique && cascade_rev {
-                if let Some(rev) = &rev {
-                    errors.push(json!({ "in": ["schema"], "message": cascade(rev) }));
-                }
+            } else if is_ref
+                && !unique
+                && cascade_rev
+                && let Some(rev) = &rev
+            {
+                errors.push(json!({ "in": ["schema"], "message": cascade(rev) }));
             }
         }
     }

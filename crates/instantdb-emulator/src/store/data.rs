@@ -41,13 +41,12 @@ pub(crate) struct AppData {
 /// The key a value is indexed under: its canonical JSON text, with integral numbers written
 /// as integers so that `1` and `1.0` are the same value (as they are in Postgres `jsonb`).
 pub(crate) fn value_key(value: &Value) -> String {
-    if let Value::Number(number) = value {
-        if let Some(float) = number
+    if let Value::Number(number) = value
+        && let Some(float) = number
             .as_f64()
             .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-        {
-            return format!("{}", float as i64);
-        }
+    {
+        return format!("{}", float as i64);
     }
     value.to_string()
 }

@@ -306,10 +306,10 @@ pub fn diff_schemas(
         let context = RenameContext::Attribute { entity_name: etype };
         let resolved = resolve_renames(added, removed, resolver, &context)?;
         for &(label, old_attr) in &old_labels {
-            if let Some(new_attr) = new_entity.attrs.get(label) {
-                if !sys.contains(etype, label) {
-                    compare_blobs(&mut txs, Identifier::new(etype, label), old_attr, new_attr);
-                }
+            if let Some(new_attr) = new_entity.attrs.get(label)
+                && !sys.contains(etype, label)
+            {
+                compare_blobs(&mut txs, Identifier::new(etype, label), old_attr, new_attr);
             }
         }
         for label in &resolved.deleted {
@@ -521,13 +521,13 @@ fn compare_blobs(txs: &mut Vec<MigrationTx>, ident: Identifier, old: &AttrDef, n
     );
     if old.value_type != ValueType::Json && new.value_type == ValueType::Json {
         txs.push(MigrationTx::RemoveDataType(ident));
-    } else if old.value_type != new.value_type {
-        if let Some(checked) = CheckedDataType::from_value_type(new.value_type) {
-            txs.push(MigrationTx::CheckDataType {
-                identifier: ident,
-                checked_data_type: checked,
-            });
-        }
+    } else if old.value_type != new.value_type
+        && let Some(checked) = CheckedDataType::from_value_type(new.value_type)
+    {
+        txs.push(MigrationTx::CheckDataType {
+            identifier: ident,
+            checked_data_type: checked,
+        });
     }
 }
 

@@ -71,10 +71,10 @@ pub(crate) fn with_module<T>(
     walk: impl Fn(&Module, &Context) -> WalkResult<T>,
 ) -> Result<T, ParseError> {
     let unmarked = src.strip_prefix('\u{feff}').unwrap_or(src);
-    if let Some(module) = fast::parse(unmarked) {
-        if let Ok(value) = walk(&module, &Context::new(&module)) {
-            return Ok(value);
-        }
+    if let Some(module) = fast::parse(unmarked)
+        && let Ok(value) = walk(&module, &Context::new(&module))
+    {
+        return Ok(value);
     }
     with_swc_module(src, file_name, walk)
 }

@@ -56,10 +56,10 @@ fn rules_value(module: &Module) -> WalkResult<(Value, swc_common::Span)> {
     }
     // Beyond upstream: `export default {...} satisfies InstantRules`, or the default export of a
     // differently named variable.
-    if let Some(expr) = default_export(module) {
-        if let Expr::Object(_) = unwrap_extensions(expr) {
-            return Ok((ast_to_json(expr)?, expr.span()));
-        }
+    if let Some(expr) = default_export(module)
+        && let Expr::Object(_) = unwrap_extensions(expr)
+    {
+        return Ok((ast_to_json(expr)?, expr.span()));
     }
     Err(Located::new(module.span.shrink_to_lo(), NO_RULES))
 }

@@ -47,10 +47,10 @@ pub(crate) fn walk(module: &Module, context: &Context) -> WalkResult<(SchemaDef,
     if !found {
         // Beyond upstream: `export default i.schema(...)`, or a schema variable of another
         // name that is the default export.
-        if let Some(expr) = default_export(module) {
-            if context.i_call_with_object(expr).is_some() {
-                read_schema_call(expr, context, &mut sections)?;
-            }
+        if let Some(expr) = default_export(module)
+            && context.i_call_with_object(expr).is_some()
+        {
+            read_schema_call(expr, context, &mut sections)?;
         }
     }
     let Some(entities) = sections.entities else {

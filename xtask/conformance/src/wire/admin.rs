@@ -152,13 +152,13 @@ impl Ctx<'_> {
             if !err.is_missing_admin_token() {
                 return Err(format!("expected a missing-admin-token refusal, got {err}"));
             }
-        } else if let Some(expected) = expected {
-            if err.to_string() != expected {
-                return Err(format!(
-                    "error: expected {expected:?}, got {:?}",
-                    err.to_string()
-                ));
-            }
+        } else if let Some(expected) = expected
+            && err.to_string() != expected
+        {
+            return Err(format!(
+                "error: expected {expected:?}, got {:?}",
+                err.to_string()
+            ));
         }
         self.no_requests()
     }
@@ -461,11 +461,10 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
                 .transact(tx("goals", "not-a-uuid").update(json!({"title": "A"})))
                 .send()
                 .await;
-            if let Err(err) = &result {
-                if !err.is_transaction_validation() {
+            if let Err(err) = &result
+                && !err.is_transaction_validation() {
                     return Err(format!("expected a transaction validation error, got {err}"));
                 }
-            }
             ctx.refused(result)
         }
         "admin.transact.disableValidation" => {

@@ -230,10 +230,10 @@ fn compare_tokens(
     if Some(tokens.access_token.expose()) != text("accessToken") {
         return Err("accessToken differs".to_owned());
     }
-    if let Some(refresh) = text("refreshToken") {
-        if tokens.refresh_token.as_ref().map(Secret::expose) != Some(refresh) {
-            return Err("refreshToken differs".to_owned());
-        }
+    if let Some(refresh) = text("refreshToken")
+        && tokens.refresh_token.as_ref().map(Secret::expose) != Some(refresh)
+    {
+        return Err("refreshToken differs".to_owned());
     }
     let scopes = tokens.scopes.to_string();
     if Some(scopes.as_str()) != text("scopes") {
