@@ -27,6 +27,16 @@ pub(crate) enum Scope {
 }
 
 impl Scope {
+    /// Every scope, in upstream's order.
+    pub(crate) const ALL: [Scope; 6] = [
+        Scope::AppsRead,
+        Scope::AppsWrite,
+        Scope::DataRead,
+        Scope::DataWrite,
+        Scope::StorageRead,
+        Scope::StorageWrite,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Scope::AppsRead => "apps-read",

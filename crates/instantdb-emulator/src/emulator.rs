@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -14,8 +15,8 @@ use crate::auth::Scope;
 use crate::error::{Error, ErrorKind};
 use crate::persist::Persist;
 use crate::server::{self, Config, SentMagicCode, Shared};
-use crate::store::{self, App, OAuthToken, Org, State};
-use crate::{clock, jobs, platform};
+use crate::store::{self, App, OAuthClientRecord, OAuthToken, Org, State};
+use crate::{clock, crypto, jobs, platform};
 
 /// The email of the platform user the emulator creates on first start.
 const DEFAULT_USER_EMAIL: &str = "dev@localhost";
@@ -23,6 +24,9 @@ const DEFAULT_USER_EMAIL: &str = "dev@localhost";
 /// Upstream's `instant-cli-login-model/expired?` counts whole minutes and expires a login when
 /// more than 2 have passed, i.e. 3 minutes after it was registered.
 const DEFAULT_CLI_LOGIN_TTL: Duration = Duration::from_secs(180);
+
+/// OAuth access tokens last 2 weeks upstream.
+const DEFAULT_OAUTH_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
 /// Configures and starts an [`Emulator`].
 #[derive(Clone)]
@@ -34,6 +38,7 @@ pub struct EmulatorBuilder {
     ephemeral_apps: bool,
     cli_auto_approve: bool,
     cli_login_ttl: Duration,
+    oauth_access_token_ttl: Duration,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -49,6 +54,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("ephemeral_apps", &self.ephemeral_apps)
             .field("cli_auto_approve", &self.cli_auto_approve)
             .field("cli_login_ttl", &self.cli_login_ttl)
+            .field("oauth_access_token_ttl", &self.oauth_access_token_ttl)
             .finish()
     }
 }
@@ -63,6 +69,7 @@ impl Default for EmulatorBuilder {
             ephemeral_apps: true,
             cli_auto_approve: false,
             cli_login_ttl: DEFAULT_CLI_LOGIN_TTL,
+            oauth_access_token_ttl: DEFAULT_OAUTH_ACCESS_TOKEN_TTL,
         }
     }
 }
@@ -118,6 +125,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long access tokens from `POST /platform/oauth/token` last (default 2 weeks, as
+    /// upstream). A short value lets tests see a `record-expired` and the refresh that follows;
+    /// [`Emulator::expire_oauth_access_tokens`] expires them on demand instead.
+    pub fn oauth_access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.oauth_access_token_ttl = ttl;
+        self
+    }
+
     /// Binds the port, loads the data directory if any, and starts serving on the current tokio
     /// runtime. Background jobs left unfinished by a previous run resume.
     pub async fn start(self) -> Result<Emulator, Error> {
@@ -163,6 +178,7 @@ impl EmulatorBuilder {
                 default_user: user_id,
                 cli_auto_approve: self.cli_auto_approve,
                 cli_login_ttl: self.cli_login_ttl,
+                oauth_access_token_ttl: self.oauth_access_token_ttl,
             },
             tokio::runtime::Handle::current(),
             shutdown_rx.clone(),
@@ -243,6 +259,41 @@ impl fmt::Debug for Emulator {
             .field("base_url", &self.base_url)
             .field("platform_token", &"[redacted]")
             .finish_non_exhaustive()
+    }
+}
+
+/// What the emulator's automatic OAuth consent answers (see [`Emulator::set_oauth_consent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OAuthConsent {
+    /// The platform user allows the request: the redirect carries a `code` (the default).
+    #[default]
+    Approve,
+    /// The platform user denies it: the redirect carries `error=access_denied`.
+    Deny,
+}
+
+/// An OAuth client registered with [`Emulator::create_oauth_client`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthClientCredentials {
+    /// The client id (`client_id` of the authorization and token requests).
+    pub client_id: Uuid,
+    client_secret: String,
+}
+
+impl OAuthClientCredentials {
+    /// The client secret (68 hex digits, as upstream), for confidential code exchanges and the
+    /// refresh grant. A secret: the emulator keeps only its hash.
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret
+    }
+}
+
+impl fmt::Debug for OAuthClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
     }
 }
 
@@ -351,9 +402,89 @@ impl Emulator {
                         user_id,
                         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
                         expires_at,
+                        client_id: None,
+                        refresh_token: None,
                     },
                 );
                 Ok(token)
+            })
+            .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Registers an OAuth client (upstream: an OAuth app of one of your Instant apps, and a
+    /// client of it) that may redirect to exactly `redirect_uris`, and returns its id and
+    /// secret.
+    ///
+    /// A public client (`is_public`) is granted every scope but may not redirect to localhost
+    /// (`localhost` or `127.0.0.1`), as upstream; a private one may, which is what loopback
+    /// logins of native apps and CLIs need. Every redirect URI must be a URL that upstream's
+    /// redirect check accepts for that kind of client. Consent is automatic, for the
+    /// emulator's platform user: see [`Emulator::set_oauth_consent`].
+    pub fn create_oauth_client(
+        &self,
+        redirect_uris: &[&str],
+        is_public: bool,
+    ) -> Result<OAuthClientCredentials, Error> {
+        if redirect_uris.is_empty() {
+            return Err(Error::invalid(
+                "an OAuth client needs at least one redirect URI",
+            ));
+        }
+        for uri in redirect_uris {
+            let errors = platform::oauth::redirect_uri_errors(uri, !is_public);
+            if !errors.is_empty() {
+                return Err(Error::invalid(format!(
+                    "redirect URI `{uri}`: {}",
+                    errors.join("; ")
+                )));
+            }
+        }
+        let client_id = Uuid::new_v4();
+        let client_secret = crypto::random_hex(34);
+        let record = OAuthClientRecord {
+            redirect_uris: redirect_uris.iter().map(|uri| (*uri).to_owned()).collect(),
+            is_public,
+            granted_scopes: if is_public {
+                Scope::ALL
+                    .iter()
+                    .map(|scope| scope.as_str().to_owned())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            secret_sha256: crypto::sha256_hex(client_secret.as_bytes()),
+            created_at: clock::now_ms(),
+        };
+        self.shared
+            .write(|state| {
+                state.server_mut().oauth_clients.insert(client_id, record);
+                Ok(())
+            })
+            .map_err(|err| Error::database(err.message()))?;
+        Ok(OAuthClientCredentials {
+            client_id,
+            client_secret,
+        })
+    }
+
+    /// Sets what the automatic consent of `GET /platform/oauth/start` answers from now on
+    /// (default [`OAuthConsent::Approve`]); [`OAuthConsent::Deny`] tests error redirects.
+    pub fn set_oauth_consent(&self, consent: OAuthConsent) {
+        self.shared
+            .oauth_deny
+            .store(consent == OAuthConsent::Deny, Ordering::SeqCst);
+    }
+
+    /// Expires every OAuth access token now (refresh tokens stay valid): the next request with
+    /// one gets upstream's 400 `record-expired`, which clients answer with a refresh.
+    pub fn expire_oauth_access_tokens(&self) -> Result<(), Error> {
+        let now = clock::now_ms();
+        self.shared
+            .write(|state| {
+                for token in state.server_mut().oauth_tokens.values_mut() {
+                    token.expires_at = token.expires_at.min(now);
+                }
+                Ok(())
             })
             .map_err(|err| Error::database(err.message()))
     }

@@ -85,6 +85,8 @@ pub(crate) enum ErrorBody {
     RouteNotFound,
     /// Ring's default answer to unparsable JSON: `text/plain`, outside the envelope.
     MalformedJson,
+    /// The HTML error page of the OAuth authorization endpoint (a browser shows it).
+    Html(String),
 }
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
@@ -108,6 +110,24 @@ impl ApiError {
 
     fn bad_request(kind: &'static str, message: String, hint: Option<Value>) -> Self {
         Self::envelope(StatusCode::BAD_REQUEST, kind, message, hint)
+    }
+
+    /// Any 400 envelope thrown with an explicit type and message (`ex/throw+`).
+    pub(crate) fn typed(
+        kind: &'static str,
+        message: impl Into<String>,
+        hint: Option<Value>,
+    ) -> Self {
+        Self::bad_request(kind, message.into(), hint)
+    }
+
+    /// The OAuth authorization endpoint's 400 page: "There was an error with your OAuth
+    /// request." and the message of `self`.
+    pub(crate) fn into_html(self) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            body: ErrorBody::Html(self.message().to_owned()),
+        }
     }
 
     pub(crate) fn route_not_found() -> Self {
@@ -289,6 +309,7 @@ impl ApiError {
             ErrorBody::Envelope { message, .. } => message,
             ErrorBody::RouteNotFound => "Oops! We couldn't match this route.",
             ErrorBody::MalformedJson => "Malformed JSON in request body.",
+            ErrorBody::Html(message) => message,
         }
     }
 }

@@ -17,6 +17,7 @@
 mod admin;
 mod auth;
 mod clock;
+mod crypto;
 mod emulator;
 mod error;
 mod jobs;
@@ -27,6 +28,8 @@ mod server;
 mod storage;
 mod store;
 
-pub use emulator::{AppCredentials, Emulator, EmulatorBuilder};
+pub use emulator::{
+    AppCredentials, Emulator, EmulatorBuilder, OAuthClientCredentials, OAuthConsent,
+};
 pub use error::Error;
 pub use server::SentMagicCode;

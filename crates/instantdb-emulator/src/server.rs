@@ -8,6 +8,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -66,9 +67,15 @@ pub(crate) struct Config {
     pub(crate) cli_auto_approve: bool,
     /// How long a CLI ticket login can be collected.
     pub(crate) cli_login_ttl: Duration,
+    /// How long OAuth access tokens from the token endpoint last.
+    pub(crate) oauth_access_token_ttl: Duration,
 }
 
 impl Config {
+    pub(crate) fn oauth_access_token_ttl_ms(&self) -> i64 {
+        i64::try_from(self.oauth_access_token_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
     pub(crate) fn cli_login_ttl_ms(&self) -> i64 {
         i64::try_from(self.cli_login_ttl.as_millis()).unwrap_or(i64::MAX)
     }
@@ -87,6 +94,8 @@ pub(crate) struct Shared {
     pub(crate) changes: broadcast::Sender<uuid::Uuid>,
     /// Turns `true` when the emulator stops, so live queries end their streams.
     pub(crate) closing: watch::Receiver<bool>,
+    /// Whether the automatic OAuth consent denies (see `platform/oauth.rs`).
+    pub(crate) oauth_deny: AtomicBool,
 }
 
 impl Shared {
@@ -109,6 +118,7 @@ impl Shared {
             runtime,
             changes,
             closing,
+            oauth_deny: AtomicBool::new(false),
         }
     }
 
@@ -168,6 +178,11 @@ impl Request {
     /// A header's value, when present and valid UTF-8.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Every query parameter, decoded, in order.
+    pub(crate) fn query_pairs(&self) -> impl Iterator<Item = &(String, String)> {
+        self.query.iter()
     }
 
     /// The first value of a query parameter.
@@ -238,6 +253,8 @@ pub(crate) enum Reply {
     },
     /// A live query: the response is a `text/event-stream`.
     Live(crate::admin::live::LiveQuery),
+    /// A 302 to `location` (the OAuth authorization endpoint).
+    Redirect(String),
 }
 
 /// Every response body: buffered, or a live query's event stream.
@@ -361,6 +378,9 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("GET", ["dash", "apps", app_id, "indexing-jobs", job_id]) => {
             platform::routes::job_get(shared, req, app_id, job_id)
         }
+        ("GET", ["platform", "oauth", "start"]) => platform::oauth::start(shared, req),
+        ("POST", ["platform", "oauth", "token"]) => platform::oauth::token(shared, req),
+        ("POST", ["platform", "oauth", "revoke"]) => platform::oauth::revoke(shared, req),
         ("GET", ["platform", "oauth", "token-info"]) => platform::routes::token_info(shared, req),
         ("GET", ["dash", "apps", app_id, "webhooks"]) => {
             platform::webhooks::list(shared, req, app_id)
@@ -417,8 +437,21 @@ fn error_response(error: &ApiError) -> Response<ResponseBody> {
             serde_json::json!({"message": error.message()}).to_string(),
         ),
         ErrorBody::MalformedJson => ("text/plain", error.message().to_owned()),
+        ErrorBody::Html(message) => ("text/html", oauth_error_page(message)),
     };
     build_response(error.status, content_type, None, Bytes::from(body))
+}
+
+/// The page upstream's `oauth-error-page` renders (without its styles).
+fn oauth_error_page(message: &str) -> String {
+    let escaped = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"UTF-8\"><title>OAuth error</title></head><body><p>There was an error with your OAuth request.</p><p>{escaped}</p></body></html>"
+    )
 }
 
 fn build_response(
@@ -509,6 +542,13 @@ async fn serve_request(
             content_disposition.as_deref(),
             bytes,
         ),
+        Ok(Ok(Reply::Redirect(location))) => {
+            let mut response = build_response(StatusCode::FOUND, "text/plain", None, Bytes::new());
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(http::header::LOCATION, value);
+            }
+            response
+        }
         Ok(Ok(Reply::Live(live))) => {
             let mut response = Response::new(crate::admin::live::stream(shared, live).boxed());
             let headers = response.headers_mut();

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, Role, Scope};
 use crate::clock;
+use crate::crypto::sha256_hex;
 use crate::error::{ApiError, ApiResult};
 use crate::platform::routes::{self, app_row};
 use crate::server::{Reply, Request, Shared};
@@ -21,16 +22,6 @@ use crate::store::{CliLogin, State};
 
 /// What `GET /dash/cli/version` answers: the oldest CLI the server still talks to.
 const CLI_MIN_VERSION: &str = "v0.19.0";
-
-/// SHA-256 of a secret, lower-case hex (`crypt-util/uuid->sha256`).
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
 
 /// A required UUID in the body (`ex/get-param!` with `uuid-util/coerce`).
 fn body_uuid(body: &Value, key: &str) -> ApiResult<Uuid> {
@@ -351,17 +342,4 @@ pub(crate) fn claim_app(shared: &Arc<Shared>, req: &Request, app_id: &str) -> Ap
         app.meta.ephemeral = false;
         Ok(Reply::Json(json!({})))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_stored_as_sha256_hex() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 }

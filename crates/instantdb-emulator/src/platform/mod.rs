@@ -2,6 +2,7 @@
 //! temporary apps, schema, perms and schema push.
 
 pub(crate) mod dash;
+pub(crate) mod oauth;
 pub(crate) mod plan;
 pub(crate) mod routes;
 pub(crate) mod webhooks;

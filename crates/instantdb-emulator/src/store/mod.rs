@@ -35,6 +35,49 @@ pub(crate) struct OAuthToken {
     pub(crate) user_id: Uuid,
     pub(crate) scopes: Vec<String>,
     pub(crate) expires_at: i64,
+    /// The OAuth client that obtained it (`None` for [`crate::Emulator::create_oauth_token`]).
+    #[serde(default)]
+    pub(crate) client_id: Option<Uuid>,
+    /// The refresh token it was issued with or from: revoking that one deletes this one too
+    /// (upstream's `on delete cascade`).
+    #[serde(default)]
+    pub(crate) refresh_token: Option<String>,
+}
+
+/// An OAuth client registered on the emulator (upstream: an OAuth app and one of its clients).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OAuthClientRecord {
+    /// Redirect URIs the authorization request must match exactly.
+    pub(crate) redirect_uris: Vec<String>,
+    /// Public apps may not redirect to localhost and ask only for their granted scopes.
+    pub(crate) is_public: bool,
+    pub(crate) granted_scopes: Vec<String>,
+    /// SHA-256 (hex) of the client secret: it is shown once, at registration.
+    pub(crate) secret_sha256: String,
+    pub(crate) created_at: i64,
+}
+
+/// An authorization code waiting for its exchange (single use, 10 minutes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OAuthCode {
+    pub(crate) client_id: Uuid,
+    pub(crate) redirect_uri: String,
+    pub(crate) user_id: Uuid,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) code_challenge: Option<String>,
+    pub(crate) code_challenge_method: Option<String>,
+    pub(crate) expires_at: i64,
+}
+
+/// An OAuth refresh token (`prt_…`): it never expires and is not rotated on use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OAuthRefreshToken {
+    pub(crate) client_id: Uuid,
+    pub(crate) user_id: Uuid,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) created_at: i64,
+    /// Creation order, so "the 5 newest" is exact even within one millisecond.
+    pub(crate) seq: u64,
 }
 
 /// An organisation and the roles of its members.
@@ -63,6 +106,18 @@ pub(crate) struct ServerRecords {
     /// CLI ticket logins by ticket (`instant_cli_logins`).
     #[serde(default)]
     pub(crate) cli_logins: IndexMap<Uuid, CliLogin>,
+    /// OAuth clients by client id.
+    #[serde(default)]
+    pub(crate) oauth_clients: IndexMap<Uuid, OAuthClientRecord>,
+    /// Authorization codes by the SHA-256 (hex) of the code.
+    #[serde(default)]
+    pub(crate) oauth_codes: HashMap<String, OAuthCode>,
+    /// Refresh token → its record.
+    #[serde(default)]
+    pub(crate) oauth_refresh_tokens: HashMap<String, OAuthRefreshToken>,
+    /// The last refresh-token sequence number handed out.
+    #[serde(default)]
+    pub(crate) oauth_refresh_seq: u64,
 }
 
 /// A CLI ticket login (`instant_cli_logins` row): the CLI polls with the secret, the dashboard
@@ -295,6 +350,11 @@ impl State {
 /// `per_` + 64 hex digits, the shape of a personal access token.
 pub(crate) fn new_personal_token() -> String {
     format!("per_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+/// `prt_` + 64 hex digits, the shape of an OAuth refresh token.
+pub(crate) fn new_refresh_token() -> String {
+    format!("prt_{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
 }
 
 /// `pat_` + 64 hex digits, the shape of an OAuth access token.

@@ -9,6 +9,7 @@
 mod admin;
 mod dash;
 mod load;
+mod oauth;
 mod persistence;
 mod platform;
 mod support;

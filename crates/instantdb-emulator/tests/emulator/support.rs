@@ -15,6 +15,8 @@ use tokio::net::TcpStream;
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) content_type: String,
+    /// The `Location` header of a redirect.
+    pub(crate) location: Option<String>,
     pub(crate) body: Bytes,
 }
 
@@ -95,10 +97,15 @@ impl Client {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
         let body = response.into_body().collect().await.unwrap().to_bytes();
         Reply {
             status,
             content_type,
+            location,
             body,
         }
     }
