@@ -25,6 +25,9 @@ const DEFAULT_USER_EMAIL: &str = "dev@localhost";
 /// more than 2 have passed, i.e. 3 minutes after it was registered.
 const DEFAULT_CLI_LOGIN_TTL: Duration = Duration::from_secs(180);
 
+/// Backups stay 7 days upstream (unless the job sets another expiry).
+const DEFAULT_BACKUP_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
 /// OAuth access tokens last 2 weeks upstream.
 const DEFAULT_OAUTH_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 
@@ -39,6 +42,7 @@ pub struct EmulatorBuilder {
     cli_auto_approve: bool,
     cli_login_ttl: Duration,
     oauth_access_token_ttl: Duration,
+    backup_ttl: Duration,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -55,6 +59,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("cli_auto_approve", &self.cli_auto_approve)
             .field("cli_login_ttl", &self.cli_login_ttl)
             .field("oauth_access_token_ttl", &self.oauth_access_token_ttl)
+            .field("backup_ttl", &self.backup_ttl)
             .finish()
     }
 }
@@ -70,6 +75,7 @@ impl Default for EmulatorBuilder {
             cli_auto_approve: false,
             cli_login_ttl: DEFAULT_CLI_LOGIN_TTL,
             oauth_access_token_ttl: DEFAULT_OAUTH_ACCESS_TOKEN_TTL,
+            backup_ttl: DEFAULT_BACKUP_TTL,
         }
     }
 }
@@ -133,6 +139,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a backup taken with [`Emulator::create_backup`] stays listed and downloadable
+    /// (default 7 days, as upstream's daily backups); afterwards its endpoints answer
+    /// `record-expired` and it leaves the list.
+    pub fn backup_ttl(mut self, ttl: Duration) -> Self {
+        self.backup_ttl = ttl;
+        self
+    }
+
     /// Binds the port, loads the data directory if any, and starts serving on the current tokio
     /// runtime. Background jobs left unfinished by a previous run resume.
     pub async fn start(self) -> Result<Emulator, Error> {
@@ -179,6 +193,7 @@ impl EmulatorBuilder {
                 cli_auto_approve: self.cli_auto_approve,
                 cli_login_ttl: self.cli_login_ttl,
                 oauth_access_token_ttl: self.oauth_access_token_ttl,
+                backup_ttl: self.backup_ttl,
             },
             tokio::runtime::Handle::current(),
             shutdown_rx.clone(),
@@ -409,6 +424,21 @@ impl Emulator {
                 Ok(token)
             })
             .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Takes a backup of the app now, as Instant's backup job does (there is no daily
+    /// schedule in the emulator): `config.json` and one `entities/<etype>.jsonl` shard per
+    /// namespace, zstd-compressed, listed by `GET /dash/apps/:id/backups` and downloadable
+    /// with `PlatformApi`'s backups. `description` defaults to upstream's
+    /// "Automated Daily Snapshot". Returns the backup id.
+    pub fn create_backup(&self, app_id: Uuid, description: Option<&str>) -> Result<Uuid, Error> {
+        let ttl_ms = self.shared.config.backup_ttl_ms();
+        self.shared
+            .write(|state| platform::backups::create(state, app_id, description, ttl_ms))
+            .map_err(|err| match err.status.as_u16() {
+                400 => Error::invalid(format!("cannot back up app {app_id}: {}", err.message())),
+                _ => Error::database(err.message()),
+            })
     }
 
     /// Registers an OAuth client (upstream: an OAuth app of one of your Instant apps, and a

@@ -69,9 +69,15 @@ pub(crate) struct Config {
     pub(crate) cli_login_ttl: Duration,
     /// How long OAuth access tokens from the token endpoint last.
     pub(crate) oauth_access_token_ttl: Duration,
+    /// How long a backup stays listed and downloadable.
+    pub(crate) backup_ttl: Duration,
 }
 
 impl Config {
+    pub(crate) fn backup_ttl_ms(&self) -> i64 {
+        i64::try_from(self.backup_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
     pub(crate) fn oauth_access_token_ttl_ms(&self) -> i64 {
         i64::try_from(self.oauth_access_token_ttl.as_millis()).unwrap_or(i64::MAX)
     }
@@ -249,6 +255,8 @@ pub(crate) enum Reply {
     File {
         content_type: Option<String>,
         content_disposition: Option<String>,
+        /// `Content-Encoding` (`zstd` for backup files, as S3 serves them upstream).
+        content_encoding: Option<&'static str>,
         bytes: Bytes,
     },
     /// A live query: the response is a `text/event-stream`.
@@ -301,13 +309,13 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("PUT", ["storage", upload_id, "consume-upload-url"]) => {
             storage::consume_upload_url(shared, req, upload_id)
         }
-        ("GET", ["dash", "apps", app_id, "backups"]) => {
-            platform::routes::backups(shared, req, app_id)
+        ("GET", ["dash", "apps", app_id, "backups", rest @ ..]) => {
+            platform::backups::get(shared, req, app_id, rest)
         }
-        ("GET", ["dash", "apps", app_id, "backups", _backup, ..]) => {
-            platform::routes::backups(shared, req, app_id)
-                .and_then(|_| Err(ApiError::record_not_found("app-backup", None)))
+        ("DELETE", ["dash", "apps", app_id, "backups", backup_id]) => {
+            platform::backups::delete(shared, req, app_id, backup_id)
         }
+        ("GET", ["backups", rest @ ..]) => platform::backups::download(shared, rest),
         ("GET", ["storage", app_id, location_id]) => storage::download(shared, app_id, location_id),
         ("GET", ["superadmin", "apps"]) => platform::routes::list_apps(shared, req, None),
         ("POST", ["superadmin", "apps"]) => platform::routes::create_app(shared, req),
@@ -533,15 +541,25 @@ async fn serve_request(
         Ok(Ok(Reply::File {
             content_type,
             content_disposition,
+            content_encoding,
             bytes,
-        })) => build_response(
-            StatusCode::OK,
-            content_type
-                .as_deref()
-                .unwrap_or("application/octet-stream"),
-            content_disposition.as_deref(),
-            bytes,
-        ),
+        })) => {
+            let mut response = build_response(
+                StatusCode::OK,
+                content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
+                content_disposition.as_deref(),
+                bytes,
+            );
+            if let Some(encoding) = content_encoding {
+                response.headers_mut().insert(
+                    http::header::CONTENT_ENCODING,
+                    HeaderValue::from_static(encoding),
+                );
+            }
+            response
+        }
         Ok(Ok(Reply::Redirect(location))) => {
             let mut response = build_response(StatusCode::FOUND, "text/plain", None, Bytes::new());
             if let Ok(value) = HeaderValue::from_str(&location) {

@@ -369,6 +369,7 @@ pub(crate) fn download(shared: &Arc<Shared>, app_id: &str, location_id: &str) ->
     Ok(Reply::File {
         content_type: header("content-type"),
         content_disposition: header("content-disposition"),
+        content_encoding: None,
         bytes,
     })
 }

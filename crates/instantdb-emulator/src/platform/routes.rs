@@ -604,12 +604,3 @@ pub(crate) fn soft_deleted_attrs(shared: &Arc<Shared>, req: &Request) -> ApiResu
     auth::app_id_authed(&state, req, Scope::DataRead)?;
     Ok(Reply::Json(json!({ "attrs": [], "grace-period-days": 2 })))
 }
-
-/// `GET /dash/apps/:app_id/backups`: the emulator takes no backups.
-pub(crate) fn backups(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiResult<Reply> {
-    let app_id = path_uuid(app_id, "app_id")?;
-    let state = shared.read();
-    let app_id = auth::superadmin_app(&state, req, app_id, Scope::DataRead, Role::Collaborator)?;
-    state.require_app(&app_id)?;
-    Ok(Reply::Json(json!({ "backups": [] })))
-}

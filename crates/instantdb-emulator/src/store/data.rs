@@ -68,6 +68,14 @@ impl AppData {
             .flat_map(|map| map.iter())
     }
 
+    /// Every namespace that holds at least one entity, in no particular order.
+    pub(crate) fn etypes(&self) -> impl Iterator<Item = &str> {
+        self.entities
+            .iter()
+            .filter(|(_, entities)| !entities.is_empty())
+            .map(|(etype, _)| etype.as_str())
+    }
+
     pub(crate) fn count(&self, etype: &str) -> usize {
         self.entities.get(etype).map_or(0, IndexMap::len)
     }

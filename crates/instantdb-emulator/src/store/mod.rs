@@ -205,6 +205,31 @@ pub(crate) struct AppMeta {
     pub(crate) file_sizes: IndexMap<String, usize>,
     #[serde(default)]
     pub(crate) webhooks: Vec<Webhook>,
+    /// Backups, oldest first (the files live in [`App::files`] under `backup/<id>/<name>`).
+    #[serde(default)]
+    pub(crate) backups: Vec<Backup>,
+}
+
+/// A backup (`app_backups` row) and what its listing endpoints serve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Backup {
+    pub(crate) id: Uuid,
+    /// The WAL position it was taken at, as text (`isn`).
+    pub(crate) isn: String,
+    pub(crate) backup_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) description: String,
+    /// `config.json` then `entities/<etype>.jsonl`, with their zstd-compressed sizes.
+    pub(crate) files: Vec<(String, u64)>,
+    /// Total size of the app's stored files; `None` when it has none.
+    pub(crate) files_size: Option<u64>,
+    pub(crate) db_size: u64,
+    pub(crate) uncompressed_size: u64,
+    /// `(location id, path)` of the `$files` captured, for the storage-file listing.
+    pub(crate) storage: Vec<(String, String)>,
+    /// The unguessable part of the file URLs (upstream presigns S3 URLs instead).
+    pub(crate) url_token: String,
+    pub(crate) deleted: bool,
 }
 
 /// One app.
@@ -235,6 +260,7 @@ impl App {
                 magic_codes: Vec::new(),
                 file_sizes: IndexMap::new(),
                 webhooks: Vec::new(),
+                backups: Vec::new(),
             },
             data: AppData::default(),
             files: HashMap::new(),

@@ -17,6 +17,8 @@ pub(crate) struct Reply {
     pub(crate) content_type: String,
     /// The `Location` header of a redirect.
     pub(crate) location: Option<String>,
+    /// The `Content-Encoding` header.
+    pub(crate) content_encoding: Option<String>,
     pub(crate) body: Bytes,
 }
 
@@ -101,11 +103,16 @@ impl Client {
             .headers()
             .get("location")
             .map(|v| v.to_str().unwrap().to_owned());
+        let content_encoding = response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
         let body = response.into_body().collect().await.unwrap().to_bytes();
         Reply {
             status,
             content_type,
             location,
+            content_encoding,
             body,
         }
     }
