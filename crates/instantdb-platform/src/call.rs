@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use instantdb_http::ApiPath;
 use instantdb_http::http::Method;
+use instantdb_http::{ApiPath, Secret};
 use serde_json::Value;
 
 use crate::client::{Headers, RequestOptions};
@@ -22,6 +22,8 @@ pub struct ApiCall<T> {
     body: Option<Value>,
     convert: fn(Value, &str) -> Result<T, Error>,
     options: RequestOptions,
+    /// Whether the call carries the client's token (and fails without one).
+    authenticated: bool,
 }
 
 impl<T> ApiCall<T> {
@@ -41,7 +43,15 @@ impl<T> ApiCall<T> {
             body: None,
             convert,
             options: RequestOptions::default(),
+            authenticated: true,
         }
+    }
+
+    /// A call that sends no token (the ticket login's endpoints), so it works on a client
+    /// without auth.
+    pub(crate) fn unauthenticated(mut self) -> ApiCall<T> {
+        self.authenticated = false;
+        self
     }
 
     pub(crate) fn body(mut self, body: Value) -> ApiCall<T> {
@@ -65,24 +75,27 @@ impl<T> ApiCall<T> {
     pub async fn send(self) -> Result<T, Error> {
         let api = &self.api;
         let endpoint = format!("{} {}", self.method, self.path.as_str());
-        let value: Value = api
-            .with_auth(|token| {
-                let mut request = api.request(
-                    self.method.clone(),
-                    self.path.clone(),
-                    self.headers,
-                    Some(&token),
-                    &self.options,
-                );
-                for (key, value) in &self.query {
-                    request = request.query(key, value);
-                }
-                if let Some(body) = &self.body {
-                    request = request.json(body);
-                }
-                async move { Ok(request.send_json().await?) }
-            })
-            .await?;
+        let send = |token: Option<Secret>| {
+            let mut request = api.request(
+                self.method.clone(),
+                self.path.clone(),
+                self.headers,
+                token.as_ref(),
+                &self.options,
+            );
+            for (key, value) in &self.query {
+                request = request.query(key, value);
+            }
+            if let Some(body) = &self.body {
+                request = request.json(body);
+            }
+            async move { Ok::<Value, Error>(request.send_json().await?) }
+        };
+        let value = if self.authenticated {
+            api.with_auth(|token| send(Some(token))).await?
+        } else {
+            send(None).await?
+        };
         (self.convert)(value, &endpoint)
     }
 }

@@ -160,6 +160,7 @@ mod archive;
 mod backups;
 mod call;
 mod client;
+mod dash;
 mod error;
 mod progress;
 mod schema_push;
@@ -172,6 +173,7 @@ pub use archive::{
     ArchiveCompression, ArchiveDownload, DownloadProgress, DownloadResult, FetchedBody,
 };
 pub use backups::{Backup, BackupFile, Backups, StorageFile, StorageFiles, format_file_size};
+pub use dash::{CliLogin, CliLoginStatus, DashUser, PulledSchema};
 pub use client::{PlatformApi, PlatformConfig, RequestOptions};
 pub use error::{BoxError, Error, ErrorKind};
 pub use progress::ProgressFuture;
@@ -194,7 +196,8 @@ pub mod builder {
     pub use crate::archive::DownloadArchive;
     pub use crate::backups::ListStorageFiles;
     pub use crate::call::ApiCall;
-    pub use crate::schema_push::{PlanSchemaPush, PushSchema};
+    pub use crate::dash::CheckCliLogin;
+    pub use crate::schema_push::{ApplySchemaSteps, PlanSchemaPush, PushSchema};
     pub use crate::webhooks::ListWebhookEvents;
 }
 

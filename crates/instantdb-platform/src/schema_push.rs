@@ -799,71 +799,150 @@ impl PushSchema {
     }
 }
 
+/// Request builder of [`PlatformApi::apply_schema_steps`].
+#[derive(Debug, Clone)]
+#[must_use = "call .send() and await or stream the result"]
+pub struct ApplySchemaSteps {
+    api: PlatformApi,
+    app_id: String,
+    steps: Vec<PlanStep>,
+    current_attrs: Vec<ApiAttr>,
+    polling: PollingPolicy,
+    options: RequestOptions,
+}
+
+impl ApplySchemaSteps {
+    /// How background jobs are polled (default: upstream's schedule).
+    pub fn polling(mut self, policy: PollingPolicy) -> ApplySchemaSteps {
+        self.polling = policy;
+        self
+    }
+
+    /// Per-call settings, for every request.
+    pub fn with_options(mut self, options: RequestOptions) -> ApplySchemaSteps {
+        self.options = options;
+        self
+    }
+
+    /// Starts the push; nothing is sent until the returned [`SchemaPush`] is awaited or polled
+    /// as a stream. The steps are applied exactly as given (`POST
+    /// /dash/apps/:id/schema/steps/apply`, never repeated), then background jobs are polled
+    /// and the new schema read as in [`PushSchema::send`]. No token refresh up front: the
+    /// caller read the schema it diffed against moments ago.
+    pub fn send(self) -> SchemaPush {
+        if let Err(err) = self.api.token() {
+            return SchemaPush::failed(err);
+        }
+        ProgressFuture::new(PUSH_REPORTS, move |progress| async move {
+            let target = Target {
+                api: &self.api,
+                app_id: &self.app_id,
+                polling: &self.polling,
+                options: &self.options,
+            };
+            apply_steps(&target, &self.steps, &self.current_attrs, &progress).await
+        })
+    }
+}
+
 async fn run_push(
     push: PushSchema,
     progress: ProgressSender<PushSummary>,
 ) -> Result<PushResult, Error> {
     let overwrite = check_mode(push.overwrite, &push.renames)?;
-    let api = &push.api;
-    let options = &push.options;
-    let app_id = push.app_id.as_str();
+    let target = Target {
+        api: &push.api,
+        app_id: &push.app_id,
+        polling: &push.polling,
+        options: &push.options,
+    };
+    let (api, app_id, options) = (target.api, target.app_id, target.options);
     api.refresh_up_front().await;
 
-    let (current_attrs, apply_path, apply) = if overwrite {
+    if overwrite {
         let renames = push.renames.clone().unwrap_or_default();
-        let plan = overwrite_plan(api, &push.app_id, &push.schema, &renames, options).await?;
-        let path = ApiPath::new("/dash/apps")
-            .segment(&push.app_id)
-            .segment("schema")
-            .segment("steps")
-            .segment("apply");
-        let token = api.token()?;
-        let apply: ApplyResponse = api
-            .request(
-                Method::POST,
-                path.clone(),
-                Headers::Platform,
-                Some(&token),
-                options,
-            )
-            .json(&StepsBody { steps: &plan.steps })
-            .send_json()
-            .await?;
-        (plan.current_attrs, path, apply)
-    } else {
-        let current = api
-            .with_auth(|token| async move { fetch_schema(api, app_id, &token, options).await })
-            .await?;
-        let path = app_path(&push.app_id)
-            .segment("schema")
-            .segment("push")
-            .segment("apply");
-        let token = api.token()?;
-        let apply: ApplyResponse = api
-            .request(
-                Method::POST,
-                path.clone(),
-                Headers::Platform,
-                Some(&token),
-                options,
-            )
-            .json(&PushBody {
-                schema: &push.schema,
-                overwrite: push.overwrite,
-                check_types: true,
-                supports_background_updates: true,
-            })
-            .send_json()
-            .await?;
-        (current.attrs(), path, apply)
-    };
-    let apply_endpoint = format!("POST {}", apply_path.as_str());
+        let plan = overwrite_plan(api, app_id, &push.schema, &renames, options).await?;
+        return apply_steps(&target, &plan.steps, &plan.current_attrs, &progress).await;
+    }
+    let current = api
+        .with_auth(|token| async move { fetch_schema(api, app_id, &token, options).await })
+        .await?;
+    let path = app_path(app_id)
+        .segment("schema")
+        .segment("push")
+        .segment("apply");
+    let token = api.token()?;
+    let apply: ApplyResponse = api
+        .request(
+            Method::POST,
+            path.clone(),
+            Headers::Platform,
+            Some(&token),
+            options,
+        )
+        .json(&PushBody {
+            schema: &push.schema,
+            overwrite: push.overwrite,
+            check_types: true,
+            supports_background_updates: true,
+        })
+        .send_json()
+        .await?;
+    finish_push(&target, &path, apply, &current.attrs(), &progress).await
+}
 
+/// The app a push applies to, and how it talks to the server and polls.
+struct Target<'a> {
+    api: &'a PlatformApi,
+    app_id: &'a str,
+    polling: &'a PollingPolicy,
+    options: &'a RequestOptions,
+}
+
+/// `POST /dash/apps/:id/schema/steps/apply` with `steps`, then [`finish_push`]. Never
+/// repeated, not even after a refused token.
+async fn apply_steps(
+    target: &Target<'_>,
+    steps: &[PlanStep],
+    current_attrs: &[ApiAttr],
+    progress: &ProgressSender<PushSummary>,
+) -> Result<PushResult, Error> {
+    let path = ApiPath::new("/dash/apps")
+        .segment(target.app_id)
+        .segment("schema")
+        .segment("steps")
+        .segment("apply");
+    let token = target.api.token()?;
+    let apply: ApplyResponse = target
+        .api
+        .request(
+            Method::POST,
+            path.clone(),
+            Headers::Platform,
+            Some(&token),
+            target.options,
+        )
+        .json(&StepsBody { steps })
+        .send_json()
+        .await?;
+    finish_push(target, &path, apply, current_attrs, progress).await
+}
+
+/// Polls the applied steps' background jobs, then reads the new schema.
+async fn finish_push(
+    target: &Target<'_>,
+    apply_path: &ApiPath,
+    apply: ApplyResponse,
+    current_attrs: &[ApiAttr],
+    progress: &ProgressSender<PushSummary>,
+) -> Result<PushResult, Error> {
+    let (api, app_id, options) = (target.api, target.app_id, target.options);
+    let apply_endpoint = format!("POST {}", apply_path.as_str());
     let jobs = match &apply.indexing_jobs {
         None => Vec::new(),
-        Some(group) => poll_jobs(&push, group, &apply.steps, &current_attrs, &progress).await?,
+        Some(group) => poll_jobs(target, group, &apply.steps, current_attrs, progress).await?,
     };
-    let steps = push_steps(&apply.steps, &jobs, &current_attrs, &apply_endpoint)?;
+    let steps = push_steps(&apply.steps, &jobs, current_attrs, &apply_endpoint)?;
     let new_schema = api
         .with_auth(|token| async move { fetch_schema(api, app_id, &token, options).await })
         .await?;
@@ -875,16 +954,16 @@ async fn run_push(
 
 /// Upstream's `jobFetchLoop`, with an optional overall limit.
 async fn poll_jobs(
-    push: &PushSchema,
+    target: &Target<'_>,
     group: &IndexingJobs,
     steps: &[PlanStep],
     current_attrs: &[ApiAttr],
     progress: &ProgressSender<PushSummary>,
 ) -> Result<Vec<JobRow>, Error> {
-    let api = &push.api;
-    let policy = &push.polling;
+    let api = target.api;
+    let policy = target.polling;
     let path = ApiPath::new("/dash/apps")
-        .segment(&push.app_id)
+        .segment(target.app_id)
         .segment("indexing-jobs")
         .segment("group")
         .segment(&group.group_id);
@@ -909,7 +988,7 @@ async fn poll_jobs(
         tokio::time::sleep(interval).await;
         let polled = async {
             let response: JobsResponse = api
-                .send_authed(Method::GET, &path, &push.options, |request| request)
+                .send_authed(Method::GET, &path, target.options, |request| request)
                 .await?;
             let summary =
                 PushSummary::of(push_steps(steps, &response.jobs, current_attrs, &endpoint)?);
@@ -997,6 +1076,50 @@ impl PlatformApi {
             schema: schema.clone(),
             overwrite: None,
             renames: None,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Applies steps computed by the caller (with [`diff_schemas`] and [`convert_tx_steps`]
+    /// against [`pull_schema`](PlatformApi::pull_schema)'s attributes, say) and waits for
+    /// their background jobs: what `instant-cli push` does after showing the plan, so what is
+    /// applied is exactly what was confirmed. `current_attrs` are the attributes the steps
+    /// were computed against; they name deleted attributes in the steps' descriptions.
+    ///
+    /// As with [`schema_push`](PlatformApi::schema_push), failed background jobs do not fail
+    /// the push; check [`PushResult::has_errors`].
+    ///
+    /// ```no_run
+    /// use instantdb_schema::diff::{RenameSelector, convert_tx_steps, diff_schemas};
+    /// use instantdb_schema::{collect_system_catalog_ident_names, i};
+    ///
+    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let local = i::schema().entities([("todos", i::entity([("title", i::string())]))]);
+    /// let pulled = api.pull_schema(app_id).send().await?;
+    /// let system = collect_system_catalog_ident_names(&pulled.attrs);
+    /// let mut renames = RenameSelector::parse(&["todos.name:todos.title"])?;
+    /// let txs = diff_schemas(&pulled.schema.schema, &local, &mut renames, &system)?;
+    /// let steps = convert_tx_steps(&txs, &pulled.attrs, || uuid::Uuid::new_v4().to_string())?;
+    /// let result = api.apply_schema_steps(app_id, &steps, &pulled.attrs).send().await?;
+    /// assert!(!result.has_errors());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`diff_schemas`]: instantdb_schema::diff::diff_schemas
+    /// [`convert_tx_steps`]: instantdb_schema::diff::convert_tx_steps
+    pub fn apply_schema_steps(
+        &self,
+        app_id: impl Into<String>,
+        steps: &[PlanStep],
+        current_attrs: &[ApiAttr],
+    ) -> ApplySchemaSteps {
+        ApplySchemaSteps {
+            api: self.clone(),
+            app_id: app_id.into(),
+            steps: steps.to_vec(),
+            current_attrs: current_attrs.to_vec(),
+            polling: PollingPolicy::default(),
             options: RequestOptions::default(),
         }
     }

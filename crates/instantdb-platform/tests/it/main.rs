@@ -8,6 +8,7 @@
 mod apps;
 mod auth;
 mod backups;
+mod dash;
 mod e2e;
 mod errors;
 mod push;
