@@ -7,11 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::auth::Scope;
+use crate::crypto::SigningKey;
 use crate::error::{Error, ErrorKind};
 use crate::persist::Persist;
 use crate::server::{self, Config, SentMagicCode, Shared};
@@ -43,6 +44,8 @@ pub struct EmulatorBuilder {
     cli_login_ttl: Duration,
     oauth_access_token_ttl: Duration,
     backup_ttl: Duration,
+    webhook_loopback: bool,
+    webhook_retry_delay: Duration,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -60,6 +63,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("cli_login_ttl", &self.cli_login_ttl)
             .field("oauth_access_token_ttl", &self.oauth_access_token_ttl)
             .field("backup_ttl", &self.backup_ttl)
+            .field("webhook_loopback", &self.webhook_loopback)
+            .field("webhook_retry_delay", &self.webhook_retry_delay)
             .finish()
     }
 }
@@ -76,6 +81,8 @@ impl Default for EmulatorBuilder {
             cli_login_ttl: DEFAULT_CLI_LOGIN_TTL,
             oauth_access_token_ttl: DEFAULT_OAUTH_ACCESS_TOKEN_TTL,
             backup_ttl: DEFAULT_BACKUP_TTL,
+            webhook_loopback: false,
+            webhook_retry_delay: Duration::from_secs(60),
         }
     }
 }
@@ -147,6 +154,24 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Accept webhooks whose URL is loopback `http` (`http://127.0.0.1:<port>/…`,
+    /// `http://localhost…`, `http://[::1]…`), so a receiver on this machine gets the deliveries
+    /// (default off: upstream accepts only public `https` URLs, and the emulator answers the
+    /// same validation errors). Deliveries only ever go to loopback addresses: events of a
+    /// webhook with a public URL are recorded as failed attempts, no connection is made.
+    pub fn allow_loopback_webhooks(mut self, allow: bool) -> Self {
+        self.webhook_loopback = allow;
+        self
+    }
+
+    /// The wait before the first retry of a failed webhook delivery (default 1 minute, as
+    /// upstream); later retries follow upstream's schedule in proportion (5×, 30×, 120×, …),
+    /// for at most 11 attempts.
+    pub fn webhook_retry_delay(mut self, delay: Duration) -> Self {
+        self.webhook_retry_delay = delay;
+        self
+    }
+
     /// Binds the port, loads the data directory if any, and starts serving on the current tokio
     /// runtime. Background jobs left unfinished by a previous run resume.
     pub async fn start(self) -> Result<Emulator, Error> {
@@ -166,6 +191,12 @@ impl EmulatorBuilder {
             None => (None, State::default()),
         };
         let (user_id, platform_token) = default_user(&mut state, self.platform_token);
+        let (webhook_key, new_key) =
+            SigningKey::load_or_generate(state.server.webhook_signing_key.as_ref())
+                .map_err(Error::invalid)?;
+        if new_key.is_some() {
+            state.server_mut().webhook_signing_key = new_key;
+        }
         let listener = TcpListener::bind(server::loopback(self.port))
             .await
             .map_err(|source| {
@@ -182,6 +213,7 @@ impl EmulatorBuilder {
         })?;
         let base_url = format!("http://{addr}");
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let (deliveries, delivery_queue) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::new(
             state,
             persist,
@@ -194,15 +226,24 @@ impl EmulatorBuilder {
                 cli_login_ttl: self.cli_login_ttl,
                 oauth_access_token_ttl: self.oauth_access_token_ttl,
                 backup_ttl: self.backup_ttl,
+                webhook_loopback: self.webhook_loopback,
+                webhook_retry_delay: self.webhook_retry_delay,
             },
             tokio::runtime::Handle::current(),
             shutdown_rx.clone(),
+            webhook_key,
+            deliveries,
         ));
         // Persist the default user (and anything loading repaired) before serving.
         shared
             .write(|_| Ok(()))
             .map_err(|err| Error::database(err.message()))?;
         jobs::resume_all(&shared);
+        tokio::spawn(platform::deliveries::run(
+            Arc::clone(&shared),
+            delivery_queue,
+            shutdown_rx.clone(),
+        ));
         let server = tokio::spawn(server::run(listener, Arc::clone(&shared), shutdown_rx));
         tracing::info!(%base_url, "instantdb emulator listening");
         Ok(Emulator {

@@ -21,10 +21,12 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
+use crate::crypto::SigningKey;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::persist::Persist;
+use crate::platform::deliveries::Delivery;
 use crate::store::State;
 use crate::{admin, platform, storage};
 
@@ -71,6 +73,11 @@ pub(crate) struct Config {
     pub(crate) oauth_access_token_ttl: Duration,
     /// How long a backup stays listed and downloadable.
     pub(crate) backup_ttl: Duration,
+    /// Whether webhooks may point at loopback `http` URLs (refused upstream, where the server
+    /// is not on the developer's machine).
+    pub(crate) webhook_loopback: bool,
+    /// The first retry delay of a failed webhook delivery (upstream: 1 minute).
+    pub(crate) webhook_retry_delay: Duration,
 }
 
 impl Config {
@@ -102,9 +109,14 @@ pub(crate) struct Shared {
     pub(crate) closing: watch::Receiver<bool>,
     /// Whether the automatic OAuth consent denies (see `platform/oauth.rs`).
     pub(crate) oauth_deny: AtomicBool,
+    /// Signs webhook deliveries and payload tokens.
+    pub(crate) webhook_key: SigningKey,
+    /// Webhook events to deliver (see `platform/deliveries.rs`).
+    pub(crate) deliveries: mpsc::UnboundedSender<Delivery>,
 }
 
 impl Shared {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         state: State,
         persist: Option<Persist>,
@@ -112,6 +124,8 @@ impl Shared {
         config: Config,
         runtime: tokio::runtime::Handle,
         closing: watch::Receiver<bool>,
+        webhook_key: SigningKey,
+        deliveries: mpsc::UnboundedSender<Delivery>,
     ) -> Shared {
         let (mail, _) = broadcast::channel(64);
         let (changes, _) = broadcast::channel(256);
@@ -125,6 +139,8 @@ impl Shared {
             changes,
             closing,
             oauth_deny: AtomicBool::new(false),
+            webhook_key,
+            deliveries,
         }
     }
 
@@ -143,6 +159,11 @@ impl Shared {
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
         let result = f(&mut state);
+        let deliveries = platform::deliveries::collect(&mut state, &self.base_url);
+        for delivery in deliveries {
+            // The receiver lives as long as the emulator; after a stop nothing is delivered.
+            let _ = self.deliveries.send(delivery);
+        }
         let mut changed: Vec<uuid::Uuid> = state.dirty.apps.iter().copied().collect();
         changed.extend(
             state
@@ -413,6 +434,10 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("POST", ["dash", "apps"]) => platform::dash::create_app(shared, req),
         ("GET", ["dash", "apps", app_id]) => platform::dash::get_app(shared, req, app_id),
         ("DELETE", ["dash", "apps", app_id]) => platform::dash::delete_app(shared, req, app_id),
+        ("GET", [".well-known", "webhooks", "jwks.json"]) => platform::webhooks::jwks(shared),
+        ("GET", ["webhooks", "payload", app_id, webhook_id, isn @ ..]) => {
+            platform::webhooks::payload(shared, req, app_id, webhook_id, isn)
+        }
         ("GET", ["health", "system"]) => Ok(Reply::Json(serde_json::json!({"wal": "ok"}))),
         _ => Err(ApiError::route_not_found()),
     }

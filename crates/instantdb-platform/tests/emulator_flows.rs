@@ -8,10 +8,16 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use instantdb_emulator::{AppCredentials, Emulator};
 use instantdb_http::{Client, Secret};
-use instantdb_platform::PlatformApi;
+use instantdb_platform::{
+    PlatformApi, VerifyOptions, WebhookAction, WebhookEventStatus, WebhookHandlers, WebhookRecord,
+};
+use instantdb_test_support::{RecordedRequest, Reply, ScriptedServer};
 use serde_json::{Value, json};
 
 async fn emulator() -> (Emulator, PlatformApi) {
@@ -149,4 +155,182 @@ async fn a_backup_downloads_into_a_zip_with_the_data_transacted() {
     let goals: Value = serde_json::from_slice(read("entities/goals.jsonl").trim_ascii()).unwrap();
     assert_eq!(goals["entity"]["todos"], json!([first_todo]));
     assert_eq!(read(&format!("files/{location}")), content);
+}
+
+/// Waits for the receiver's `n`th delivery.
+async fn delivery(receiver: &ScriptedServer, n: usize) -> RecordedRequest {
+    for _ in 0..500 {
+        let requests = receiver.requests();
+        if requests.len() >= n {
+            return requests[n - 1].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no delivery {n} within 5 s");
+}
+
+#[tokio::test]
+async fn a_delivery_verifies_with_the_jwks_and_its_payload_is_fetched() {
+    // Deliveries go to a receiver on this machine: the emulator must accept loopback URLs.
+    let emulator = Emulator::builder()
+        .allow_loopback_webhooks(true)
+        .start()
+        .await
+        .unwrap();
+    let api = PlatformApi::builder()
+        .token(emulator.platform_token())
+        .api_uri(emulator.base_url())
+        .build()
+        .unwrap();
+    let app = emulator.create_app("hooked").unwrap();
+    let admin = admin(&emulator, &app);
+    transact(
+        &admin,
+        json!([["update", "todos", uuid(), { "text": "seed" }]]),
+    )
+    .await;
+    let receiver = ScriptedServer::start().await;
+    receiver.set_fallback(Some(Reply::text(200, "ok")));
+    let webhooks = api.webhooks(app.app_id.to_string());
+    let hook = webhooks
+        .create(
+            format!("{}/instant-webhook", receiver.url()),
+            ["todos"],
+            [WebhookAction::Create, WebhookAction::Update],
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let todo = uuid();
+    transact(
+        &admin,
+        json!([["update", "todos", todo, { "text": "ship it" }]]),
+    )
+    .await;
+    let request = delivery(&receiver, 1).await;
+    assert_eq!(request.path, "/instant-webhook");
+    let header = request.header("instant-signature").unwrap().to_owned();
+
+    // The signature verifies against the emulator's JWKS (fetched, as for self-hosted Instant).
+    let body = webhooks
+        .verify_signature(&header, &request.body, VerifyOptions::new())
+        .await
+        .unwrap();
+    let jwks = webhooks.fetch_jwks().await.unwrap();
+    assert!(
+        format!("{jwks:?}").contains(
+            header
+                .split("kid=")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+        )
+    );
+    let mut tampered = request.body.to_vec();
+    tampered[0] = b' ';
+    let refused = webhooks
+        .verify_signature(&header, &tampered, VerifyOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("did not validate"),
+        "{refused}"
+    );
+    let late =
+        VerifyOptions::new().received_at(std::time::SystemTime::now() + Duration::from_secs(600));
+    assert!(
+        webhooks
+            .verify_signature(&header, &request.body, late)
+            .await
+            .is_err()
+    );
+
+    let payload = webhooks.fetch_payload(&body).await.unwrap();
+    assert_eq!(payload.data.len(), 1);
+    let record = &payload.data[0];
+    assert_eq!(
+        (record.namespace.as_str(), record.id.as_str()),
+        ("todos", todo.as_str())
+    );
+    assert_eq!(record.action, WebhookAction::Create);
+    assert_eq!(record.before, None);
+    assert_eq!(record.after.as_ref().unwrap()["text"], "ship it");
+    assert_eq!(
+        request.header("idempotency-key"),
+        Some(payload.idempotency_key.as_str())
+    );
+
+    // process_request runs the matching handler with the records.
+    let seen: Arc<Mutex<Vec<WebhookRecord>>> = Arc::default();
+    let sink = seen.clone();
+    let handlers = WebhookHandlers::new().on("todos", WebhookAction::Create, move |record| {
+        let sink = sink.clone();
+        async move {
+            sink.lock().unwrap().push(record);
+            Ok(())
+        }
+    });
+    webhooks
+        .process_request(&handlers, &header, &request.body, VerifyOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+
+    // An update: the second delivery; events and payloads through the management API.
+    transact(
+        &admin,
+        json!([["update", "todos", todo, { "text": "shipped" }]]),
+    )
+    .await;
+    delivery(&receiver, 2).await;
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = webhooks.list_events(&hook.id).send().await.unwrap().events;
+        if events.len() == 2
+            && events
+                .iter()
+                .all(|e| e.status == WebhookEventStatus::Success)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(events.len(), 2);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.status == WebhookEventStatus::Success),
+        "{events:?}"
+    );
+    let newest = &events[0];
+    assert_eq!(newest.attempts.as_ref().unwrap()[0].status_code, Some(200));
+    let fetched = webhooks
+        .get_event(&hook.id, &newest.isn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.isn, newest.isn);
+    let update = webhooks
+        .get_payload(&hook.id, &newest.isn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(update.data[0].action, WebhookAction::Update);
+    assert_eq!(update.data[0].before.as_ref().unwrap()["text"], "ship it");
+    assert_eq!(update.data[0].after.as_ref().unwrap()["text"], "shipped");
+
+    let resent = webhooks
+        .resend_event(&hook.id, &newest.isn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resent.status, WebhookEventStatus::Pending);
+    let again = delivery(&receiver, 3).await;
+    assert_eq!(
+        again.header("idempotency-key"),
+        Some(update.idempotency_key.as_str())
+    );
 }

@@ -150,7 +150,7 @@ pub(crate) fn create(
     description: Option<&str>,
     ttl_ms: i64,
 ) -> ApiResult<Uuid> {
-    let isn = format!("0/{:X}", state.tx_seq);
+    let isn = crate::store::isn(state.tx_seq);
     let app = state.require_app_mut(&app_id)?;
     let now = clock::now_ms();
     prune(app, now);

@@ -3,6 +3,7 @@
 
 pub(crate) mod backups;
 pub(crate) mod dash;
+pub(crate) mod deliveries;
 pub(crate) mod oauth;
 pub(crate) mod plan;
 pub(crate) mod routes;

@@ -36,6 +36,10 @@ pub(crate) struct AppData {
     reverse: HashMap<(Uuid, Uuid), IndexSet<Uuid>>,
     /// Entities changed since the last persistence flush.
     pub(crate) dirty: HashSet<(String, Uuid)>,
+    /// The state before the first change of every entity changed since the last
+    /// [`AppData::take_changes`]: what webhook events are computed from (a rolled-back change
+    /// shows up with equal before and after states, and so produces no event).
+    changes: IndexMap<(String, Uuid), Option<Entity>>,
 }
 
 /// The key a value is indexed under: its canonical JSON text, with integral numbers written
@@ -121,7 +125,15 @@ impl AppData {
             self.index(eid, new);
         }
         self.dirty.insert((etype.to_owned(), eid));
+        self.changes
+            .entry((etype.to_owned(), eid))
+            .or_insert_with(|| old.clone());
         old
+    }
+
+    /// The entities changed since the last call, with their state before the first change.
+    pub(crate) fn take_changes(&mut self) -> IndexMap<(String, Uuid), Option<Entity>> {
+        std::mem::take(&mut self.changes)
     }
 
     fn index(&mut self, eid: Uuid, entity: &Entity) {
@@ -168,6 +180,7 @@ impl AppData {
     pub(crate) fn load(&mut self, etype: &str, eid: Uuid, entity: Entity) {
         self.raw_put(etype, eid, Some(entity));
         self.dirty.remove(&(etype.to_owned(), eid));
+        self.changes.shift_remove(&(etype.to_owned(), eid));
     }
 
     /// Removes every value and link of `attr` (a deleted attribute).

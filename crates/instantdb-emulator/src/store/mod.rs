@@ -118,6 +118,9 @@ pub(crate) struct ServerRecords {
     /// The last refresh-token sequence number handed out.
     #[serde(default)]
     pub(crate) oauth_refresh_seq: u64,
+    /// The webhook signing key, created on first start.
+    #[serde(default)]
+    pub(crate) webhook_signing_key: Option<StoredSigningKey>,
 }
 
 /// A CLI ticket login (`instant_cli_logins` row): the CLI polls with the secret, the dashboard
@@ -161,7 +164,7 @@ impl Job {
     }
 }
 
-/// A webhook registration (no deliveries: the emulator never calls out).
+/// A webhook registration and its events, newest last.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Webhook {
     pub(crate) id: Uuid,
@@ -172,6 +175,51 @@ pub(crate) struct Webhook {
     pub(crate) disabled_reason: Option<String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
+    #[serde(default)]
+    pub(crate) events: Vec<WebhookEvent>,
+}
+
+/// One change a webhook is told about (`webhook_events` row), with the records its payload
+/// serves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WebhookEvent {
+    pub(crate) isn: String,
+    /// `pending`, `processing`, `success`, `error` (will retry) or `failed` (gave up).
+    pub(crate) status: String,
+    pub(crate) attempts: Vec<WebhookAttempt>,
+    pub(crate) next_attempt_after: Option<i64>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    /// The payload's `data`: `{namespace, action, id, before, after, idempotencyKey}` records.
+    pub(crate) records: Vec<Value>,
+}
+
+/// One delivery attempt (`WebhookAttempt`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WebhookAttempt {
+    pub(crate) attempt_at: i64,
+    pub(crate) duration_ms: u64,
+    pub(crate) success: bool,
+    pub(crate) status_code: Option<u16>,
+    pub(crate) response_text: Option<String>,
+    pub(crate) error_type: Option<String>,
+    pub(crate) error_message: Option<String>,
+}
+
+/// The Ed25519 key that signs webhook deliveries and payload tokens, kept so signatures stay
+/// verifiable across restarts with a data directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredSigningKey {
+    /// The key id (`kid`): a decimal `u32`, as Tink numbers keys.
+    pub(crate) kid: String,
+    /// The PKCS#8 document, base64.
+    pub(crate) pkcs8: String,
+}
+
+/// The text form of an Instant sequence number for transaction `tx`: zero-padded so that text
+/// order is numeric order (cursors compare them).
+pub(crate) fn isn(tx: i64) -> String {
+    format!("0/{tx:016X}")
 }
 
 /// A pending magic code.

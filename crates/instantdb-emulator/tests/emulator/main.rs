@@ -14,3 +14,4 @@ mod oauth;
 mod persistence;
 mod platform;
 mod support;
+mod webhooks;
