@@ -13,17 +13,15 @@
 //! nothing here knows a host.
 
 use std::fmt::Display;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args;
 use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
 use instantdb_admin::instaql::{InstaQl, Order, Select};
 use instantdb_admin::{AdminClient, Secret, date, id, tx};
 use instantdb_emulator::Emulator;
-use instantdb_platform::{PlatformApi, PushSummary, SchemaStep};
+use instantdb_platform::{PlatformApi, SchemaStep};
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{SchemaDef, i};
 use instantdb_typescript::{
@@ -32,7 +30,8 @@ use instantdb_typescript::{
 };
 use serde_json::{Value, json};
 
-use crate::io::{Failure, Input};
+use crate::io::{self, Failure, Input, say};
+use crate::progress::Progress;
 
 /// The numbered steps printed on stdout.
 const STEPS: usize = 8;
@@ -127,13 +126,6 @@ impl Report {
     fn detail(&self, line: impl Display) {
         say(format_args!("      {line}"));
     }
-}
-
-/// Prints a line on stdout at once. A closed stdout (`instant demo | head`) is ignored rather
-/// than a panic halfway through, so the demo still finishes and stops its emulator cleanly.
-fn say(line: impl Display) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 async fn demo(args: DemoArgs) -> Result<(), Failure> {
@@ -348,8 +340,10 @@ async fn pull_and_write(
             "the generated files do not read back as the pulled schema and rules",
         ));
     }
-    let schema_path = write_atomically(out.path(), "instant.schema.ts", &schema_ts)?;
-    let perms_path = write_atomically(out.path(), "instant.perms.ts", &perms_ts)?;
+    let schema_path = out.path().join("instant.schema.ts");
+    io::write_atomically(&schema_path, &schema_ts)?;
+    let perms_path = out.path().join("instant.perms.ts");
+    io::write_atomically(&perms_path, &perms_ts)?;
     out.keep();
     report.step(
         "Pulled the schema and rules (platform getSchema, getPerms) and wrote them, prettier style:",
@@ -463,74 +457,6 @@ impl OutDir {
         if let OutDir::Temporary(dir) = self {
             // Its path was already printed.
             let _ = dir.keep();
-        }
-    }
-}
-
-/// Writes `name` in `dir` through a temporary file renamed over it, so a reader (a dev server
-/// watching the file) never sees half a file.
-fn write_atomically(dir: &Path, name: &str, text: &str) -> Result<PathBuf, Failure> {
-    let path = dir.join(name);
-    let fail = |err: &dyn Display| failure(format!("{}: {err}", path.display()));
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|err| fail(&err))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(|err| fail(&err))?;
-    file.persist(&path).map_err(|err| fail(&err.error))?;
-    Ok(path)
-}
-
-/// The push's progress on stderr: a bar on a terminal, else one line per change.
-enum Progress {
-    Bar(ProgressBar),
-    Lines { last: String },
-}
-
-impl Progress {
-    fn start(steps: usize) -> Progress {
-        if !std::io::stderr().is_terminal() {
-            return Progress::Lines {
-                last: String::new(),
-            };
-        }
-        let bar = ProgressBar::new(steps as u64);
-        // The template is a constant; should it ever be refused, the default bar still works.
-        if let Ok(style) =
-            ProgressStyle::with_template("      {spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message("applying the schema change");
-        bar.enable_steady_tick(Duration::from_millis(80));
-        Progress::Bar(bar)
-    }
-
-    fn update(&mut self, summary: &PushSummary) {
-        let done = (summary.completed_count + summary.error_count) as u64;
-        match self {
-            Progress::Bar(bar) => {
-                bar.set_length(summary.total_count as u64);
-                bar.set_position(done);
-                bar.set_message(summary.friendly_description.clone());
-            }
-            Progress::Lines { last } => {
-                if *last != summary.friendly_description {
-                    last.clone_from(&summary.friendly_description);
-                    // Progress is a courtesy: a closed stderr must not stop the push.
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "      {done}/{} {}",
-                        summary.total_count,
-                        summary.friendly_description
-                    );
-                }
-            }
-        }
-    }
-
-    fn finish(self) {
-        if let Progress::Bar(bar) = self {
-            bar.finish_and_clear();
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `instant dev`: runs a local InstantDB-compatible server (`instantdb-emulator`) until Ctrl-C.
 //!
 //! It prints the API URI, the admin token of a development app and the platform user's
-//! personal access token, then the magic codes apps "send" (the emulator never mails). With
+//! personal access token, then the magic codes apps "send" (the emulator never mails). With no
+//! dashboard to approve them, `instant login` ticket logins are approved at once. With
 //! `--data-dir` everything survives a restart, including the app and both tokens.
 
 use std::io::Write;
@@ -46,7 +47,10 @@ pub(crate) fn run(args: DevArgs) -> Result<(), Failure> {
 }
 
 async fn serve(args: DevArgs) -> Result<(), Failure> {
-    let mut builder = Emulator::builder().port(args.port);
+    // No dashboard runs here to approve `instant login`: every login is approved at once.
+    let mut builder = Emulator::builder()
+        .port(args.port)
+        .auto_approve_cli_login(true);
     if let Some(dir) = &args.data_dir {
         builder = builder.data_dir(dir);
     }
@@ -66,6 +70,9 @@ async fn serve(args: DevArgs) -> Result<(), Failure> {
     println!();
     println!(
         "Use it as the API URI of the SDKs (apiURI: \"{url}\") or the CLI (INSTANT_CLI_API_URI={url})."
+    );
+    println!(
+        "`instant login --api-uri {url}` logs in at once as the platform user (logins are approved automatically)."
     );
     println!("Magic codes are printed here instead of being emailed. Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();

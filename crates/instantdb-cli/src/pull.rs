@@ -1,0 +1,226 @@
+//! `instant pull [schema|perms|all]`: write an app's schema and permission rules to
+//! `instant.schema.ts` / `instant.perms.ts`, as `instant-cli pull` writes them.
+//!
+//! The schema comes from `GET /dash/apps/:id/schema/pull`, the rules from the platform API's
+//! `getPerms`. The files are `instantdb-typescript`'s prettier-style output (what instant-cli
+//! writes after running prettier with default options); the schema keeps the rooms of the
+//! existing file, since the server does not store rooms.
+
+use clap::{Args, ValueEnum};
+use instantdb_platform::PlatformApi;
+use instantdb_typescript::{
+    DEFAULT_MODULE, Style, generate_perms_file, generate_schema_file, parse_schema_typescript_file,
+};
+
+use crate::io::{self, Failure, say};
+use crate::project::{FileKind, Located, Project};
+use crate::server::{self, AppArgs, Context, ServerArgs, TokenArgs};
+
+/// Which files a pull or push handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Which {
+    /// `instant.schema.ts`.
+    Schema,
+    /// `instant.perms.ts`.
+    Perms,
+    /// Both.
+    All,
+}
+
+impl Which {
+    pub(crate) fn schema(self) -> bool {
+        matches!(self, Which::Schema | Which::All)
+    }
+
+    pub(crate) fn perms(self) -> bool {
+        matches!(self, Which::Perms | Which::All)
+    }
+}
+
+/// Options of `instant pull`.
+#[derive(Debug, Args)]
+#[command(after_help = "Environment variables:
+  INSTANT_SCHEMA_FILE_PATH    The schema file [default: instant.schema.ts, found as instant-cli finds it]
+  INSTANT_PERMS_FILE_PATH     The permissions file [default: instant.perms.ts]
+They, and every other variable, may also be set in .env files.")]
+pub(crate) struct PullArgs {
+    /// What to pull.
+    #[arg(value_enum, default_value_t = Which::All)]
+    which: Which,
+    #[command(flatten)]
+    app: AppArgs,
+    /// The package the files import `i` from: react, react-native, core, admin, solid, svelte,
+    /// vue, or a full name (default: the Instant package in `package.json`, else
+    /// `@instantdb/core`).
+    #[arg(short = 'p', long, value_name = "PACKAGE")]
+    package: Option<String>,
+    /// Overwrite existing files without asking.
+    #[arg(short = 'y', long)]
+    yes: bool,
+    #[command(flatten)]
+    token: TokenArgs,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// Runs `instant pull`.
+pub(crate) fn run(args: PullArgs) -> Result<(), Failure> {
+    let ctx = Context::new("instant pull", &args.server)?;
+    let app_id = ctx.app_id(&args.app)?;
+    let (token, source) = ctx.token(&args.token, true)?;
+    let api = ctx.platform(Some(token))?;
+    let project = Project::current(&ctx.env).map_err(|err| err.prefixed(ctx.command))?;
+    let module = match project
+        .module_name(args.package.as_deref())
+        .map_err(|err| err.prefixed(ctx.command))?
+    {
+        Some(module) => module,
+        None => {
+            say(format_args!(
+                "No Instant package in package.json: the files import from {DEFAULT_MODULE} (choose with --package)."
+            ));
+            DEFAULT_MODULE.to_owned()
+        }
+    };
+    let pull = Pull {
+        ctx: &ctx,
+        api: &api,
+        app_id: &app_id,
+        source: &source,
+        project: &project,
+        module: &module,
+        yes: args.yes,
+    };
+    server::runtime(ctx.command)?.block_on(async {
+        if args.which.schema() {
+            pull.schema().await?;
+        }
+        if args.which.perms() {
+            pull.perms().await?;
+        }
+        Ok(())
+    })
+}
+
+struct Pull<'a> {
+    ctx: &'a Context,
+    api: &'a PlatformApi,
+    app_id: &'a str,
+    source: &'a server::TokenSource,
+    project: &'a Project<'a>,
+    module: &'a str,
+    yes: bool,
+}
+
+impl Pull<'_> {
+    async fn schema(&self) -> Result<(), Failure> {
+        say("Pulling schema...");
+        let pulled = self
+            .api
+            .pull_schema(self.app_id)
+            .with_options(self.ctx.options())
+            .send()
+            .await
+            .map_err(|err| {
+                self.ctx
+                    .api_failure("pulling the schema", &err, Some(self.source))
+            })?;
+        let api_schema = &pulled.schema.api_schema;
+        if api_schema.blobs.is_empty() && api_schema.refs.is_empty() {
+            say("Schema is empty. Skipping.");
+            return Ok(());
+        }
+        let file = self.locate(FileKind::Schema);
+        let previous = match &file {
+            Some((located, text)) => Some(parse_schema_typescript_file(text, &located.display).map_err(
+                |err| {
+                    Failure::new(format!(
+                        "{}: cannot read the existing schema file, whose rooms the pull keeps:\n{}\nFix it, or move it away to pull a fresh one (without rooms).",
+                        self.ctx.command,
+                        err.render().trim_end()
+                    ))
+                },
+            )?),
+            None => None,
+        };
+        let text = generate_schema_file(
+            previous.as_ref(),
+            &pulled.schema.schema,
+            self.module,
+            Style::Prettier,
+        );
+        self.write(FileKind::Schema, file, &text, "schema")
+    }
+
+    async fn perms(&self) -> Result<(), Failure> {
+        say("Pulling perms...");
+        let rules = self
+            .api
+            .get_perms(self.app_id)
+            .with_options(self.ctx.options())
+            .send()
+            .await
+            .map_err(|err| {
+                self.ctx
+                    .api_failure("pulling the permissions", &err, Some(self.source))
+            })?;
+        let text = generate_perms_file(rules.as_ref(), self.module, Style::Prettier);
+        let file = self.locate(FileKind::Perms);
+        self.write(FileKind::Perms, file, &text, "permissions")
+    }
+
+    /// The existing file of `kind` and its text, if there is one.
+    fn locate(&self, kind: FileKind) -> Option<(Located, String)> {
+        let located = self.project.locate(kind);
+        if located.from_var {
+            say(format_args!(
+                "Using {}={}",
+                kind.path_var(),
+                located.display
+            ));
+        }
+        if !located.exists {
+            return None;
+        }
+        // Unreadable counts as absent here; writing it then reports the real problem.
+        let text = std::fs::read_to_string(&located.path).ok()?;
+        Some((located, text))
+    }
+
+    /// Writes `text`, asking before replacing a file with different content.
+    fn write(
+        &self,
+        kind: FileKind,
+        existing: Option<(Located, String)>,
+        text: &str,
+        what: &str,
+    ) -> Result<(), Failure> {
+        let located = match existing {
+            Some((located, old)) => {
+                if old == text {
+                    say(format_args!("{} is already up to date.", located.display));
+                    return Ok(());
+                }
+                let question = format!(
+                    "This will overwrite your local {} file, OK to proceed?",
+                    located.display
+                );
+                if !io::confirm(&question, self.yes, true)
+                    .map_err(|err| err.prefixed(self.ctx.command))?
+                {
+                    say(format_args!("Left {} as it was.", located.display));
+                    return Ok(());
+                }
+                located
+            }
+            None => self.project.locate(kind),
+        };
+        if let Some(dir) = located.path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| self.ctx.fail(format!("{}: {err}", dir.display())))?;
+        }
+        io::write_atomically(&located.path, text).map_err(|err| err.prefixed(self.ctx.command))?;
+        say(format_args!("Wrote {what} to {}", located.display));
+        Ok(())
+    }
+}
