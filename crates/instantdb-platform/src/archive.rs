@@ -7,8 +7,8 @@
 //! - the *feeder* opens one entry at a time (presigned URL, retried until its first chunk
 //!   arrives) and sends its chunks to the writer;
 //! - the *writer*, on a blocking thread, zstd-decodes entity files and writes the zip with the
-//!   `zip` crate (deflate, data descriptors, zip64 extra fields), sending the archive's bytes
-//!   back to the *drainer*, which writes them to the file or writer.
+//!   `zip` crate's stream writer (deflate, data descriptors, zip64 sizes, nothing seeked),
+//!   sending the archive's bytes back to the *drainer*, which writes them to the file or writer.
 //!
 //! The channels hold a few chunks each, so memory stays flat however large the backup is.
 
@@ -27,12 +27,13 @@ use instantdb_http::http::Method;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use zip::CompressionMethod;
+use zip::write::SimpleFileOptions;
 
 use crate::Error;
 use crate::backups::{Backup, BackupFile, Backups, StorageFile};
 use crate::error::BoxError;
 use crate::progress::{ProgressFuture, ProgressSender};
-use crate::zip_stream::{self, DosTime, ZipStream};
 
 /// Chunks in flight between the feeder and the writer, and between the writer and the sink.
 const CHANNEL_CHUNKS: usize = 8;
@@ -688,8 +689,9 @@ impl Feeder<'_> {
     }
 }
 
-/// The DOS timestamp of `time` (zip's 1980–2107 range, 2-second resolution).
-fn zip_time(time: SystemTime) -> DosTime {
+/// The DOS timestamp of `time` (zip's 1980–2107 range, 2-second resolution; UTC, as most tools
+/// write it): years out of range are clamped, anything unrepresentable becomes 1980-01-01.
+fn zip_time(time: SystemTime) -> zip::DateTime {
     let text = humantime::format_rfc3339_seconds(time).to_string();
     let field = |range: std::ops::Range<usize>| {
         text.get(range)
@@ -697,14 +699,15 @@ fn zip_time(time: SystemTime) -> DosTime {
             .unwrap_or(0)
     };
     let narrow = |v: u16| u8::try_from(v).unwrap_or(0);
-    DosTime::new(
-        field(0..4),
+    zip::DateTime::from_date_and_time(
+        field(0..4).clamp(1980, 2107),
         narrow(field(5..7)),
         narrow(field(8..10)),
         narrow(field(11..13)),
         narrow(field(14..16)),
         narrow(field(17..19)),
     )
+    .unwrap_or_default()
 }
 
 // ---- the blocking writer ----
@@ -803,23 +806,31 @@ fn write_archive(
     mut commands: mpsc::Receiver<Command>,
     output: mpsc::Sender<Bytes>,
     bytes_read: Arc<AtomicU64>,
-    modified: DosTime,
+    modified: zip::DateTime,
     compression: ArchiveCompression,
 ) -> Result<(), Error> {
     let sink = ChannelWriter {
         output,
         buffer: Vec::with_capacity(OUTPUT_CHUNK),
     };
-    let mut zip = ZipStream::new(sink);
-    let method = match compression {
-        ArchiveCompression::Deflated => zip_stream::Method::Deflated,
-        ArchiveCompression::Stored => zip_stream::Method::Stored,
-    };
+    // The stream writer never seeks: sizes and CRCs follow each entry in a data descriptor, so
+    // the archive can go to a channel (and on to a pipe or a socket).
+    let mut zip = zip::ZipWriter::new_stream(sink);
+    let options = SimpleFileOptions::default()
+        .compression_method(match compression {
+            ArchiveCompression::Deflated => CompressionMethod::Deflated,
+            ArchiveCompression::Stored => CompressionMethod::Stored,
+        })
+        .last_modified_time(modified)
+        .unix_permissions(0o644)
+        // Sizes are unknown when an entry starts, and any storage file may pass 4 GiB: zip64
+        // sizes for every entry (20 bytes each) rather than a failure at the 4 GiB mark.
+        .large_file(true);
     loop {
         match commands.blocking_recv() {
             Some(Command::Start { name, decode }) => {
-                let mut entry = zip
-                    .start_entry(&name, method, modified)
+                // Also ends the previous entry (its data descriptor).
+                zip.start_file(name.as_str(), options)
                     .map_err(|err| zip_error(&name, err.into()))?;
                 let mut reader = EntryReader {
                     commands: &mut commands,
@@ -827,17 +838,17 @@ fn write_archive(
                     ended: false,
                 };
                 let mut counting = Counting {
-                    inner: &mut entry,
+                    inner: &mut zip,
                     count: &bytes_read,
                 };
                 copy_entry(&mut reader, &mut counting, decode)
                     .map_err(|err| zip_error(&name, err))?;
-                entry.finish().map_err(|err| zip_error(&name, err.into()))?;
             }
             Some(Command::Finish) => {
                 let mut sink = zip
                     .finish()
-                    .map_err(|err| zip_error("the central directory", err.into()))?;
+                    .map_err(|err| zip_error("the central directory", err.into()))?
+                    .into_inner();
                 return sink
                     .flush()
                     .map_err(|err| zip_error("the central directory", err.into()));
@@ -932,13 +943,113 @@ mod tests {
         assert_eq!(part_path(Path::new("b.zip")), Path::new("b.zip.part"));
     }
 
+    fn zip_date(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> zip::DateTime {
+        zip::DateTime::from_date_and_time(year, month, day, hour, minute, second).unwrap()
+    }
+
     #[test]
     fn dos_times() {
         let time = humantime::parse_rfc3339("2024-01-02T03:04:05Z").unwrap();
-        assert_eq!(zip_time(time), DosTime::new(2024, 1, 2, 3, 4, 5));
+        assert_eq!(zip_time(time), zip_date(2024, 1, 2, 3, 4, 5));
         assert_eq!(
             zip_time(SystemTime::UNIX_EPOCH),
-            DosTime::new(1980, 1, 1, 0, 0, 0)
+            zip_date(1980, 1, 1, 0, 0, 0)
+        );
+        let far = humantime::parse_rfc3339("2200-12-31T23:59:59Z").unwrap();
+        assert_eq!(zip_time(far), zip_date(2107, 12, 31, 23, 59, 58));
+    }
+
+    /// Runs `write_archive` over `entries` and returns the archive's bytes.
+    fn archive(entries: &[(&str, &[u8])], compression: ArchiveCompression) -> Vec<u8> {
+        let (commands, commands_rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let (output_tx, mut output) = mpsc::channel(CHANNEL_CHUNKS);
+        let modified = zip_date(2024, 1, 2, 3, 4, 5);
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let counted = bytes_read.clone();
+        let writer = std::thread::spawn(move || {
+            write_archive(commands_rx, output_tx, counted, modified, compression)
+        });
+        let owned: Vec<(String, Vec<u8>)> = entries
+            .iter()
+            .map(|(name, data)| ((*name).to_owned(), data.to_vec()))
+            .collect();
+        let feeder = std::thread::spawn(move || {
+            for (name, data) in owned {
+                let decode = Decode::None;
+                commands
+                    .blocking_send(Command::Start { name, decode })
+                    .unwrap();
+                // In pieces, as the feeder sends them.
+                for piece in data.chunks(7) {
+                    let chunk = Command::Chunk(Bytes::copy_from_slice(piece));
+                    commands.blocking_send(chunk).unwrap();
+                }
+                commands.blocking_send(Command::End).unwrap();
+            }
+            commands.blocking_send(Command::Finish).unwrap();
+        });
+        let mut bytes = Vec::new();
+        while let Some(chunk) = output.blocking_recv() {
+            bytes.extend_from_slice(&chunk);
+        }
+        feeder.join().unwrap();
+        writer.join().unwrap().unwrap();
+        let total: usize = entries.iter().map(|(_, data)| data.len()).sum();
+        assert_eq!(bytes_read.load(Ordering::Relaxed), total as u64);
+        bytes
+    }
+
+    #[test]
+    fn archives_read_back_with_the_zip_reader() {
+        let text = b"{\"id\":1}\n".repeat(300);
+        let entries: [(&str, &[u8]); 4] = [
+            ("config.json", b"{}"),
+            ("entities/goals.jsonl", &text),
+            ("files/empty", b""),
+            ("files/caf\u{e9}", b"raw bytes"),
+        ];
+        for compression in [ArchiveCompression::Deflated, ArchiveCompression::Stored] {
+            let bytes = archive(&entries, compression);
+            let mut zip = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
+            assert_eq!(zip.len(), 4);
+            for (index, (name, data)) in entries.iter().enumerate() {
+                let mut entry = zip.by_index(index).unwrap();
+                assert_eq!(entry.name().unwrap(), *name);
+                let mut out = Vec::new();
+                // Reading to the end checks the CRC too.
+                entry.read_to_end(&mut out).unwrap();
+                assert_eq!(&out, data, "{name}");
+                let modified = entry.last_modified().unwrap();
+                assert_eq!(
+                    (
+                        modified.year(),
+                        modified.month(),
+                        modified.day(),
+                        modified.hour(),
+                        modified.minute(),
+                        modified.second()
+                    ),
+                    (2024, 1, 2, 3, 4, 4)
+                );
+                assert_eq!(entry.unix_mode(), Some(0o100_644));
+            }
+            let goals = zip.by_name("entities/goals.jsonl").unwrap();
+            if compression == ArchiveCompression::Deflated {
+                assert_eq!(goals.compression(), CompressionMethod::Deflated);
+                assert!(goals.compressed_size() < text.len() as u64 / 10);
+            } else {
+                assert_eq!(goals.compression(), CompressionMethod::Stored);
+                assert_eq!(goals.compressed_size(), text.len() as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_archive_is_valid() {
+        let bytes = archive(&[], ArchiveCompression::Deflated);
+        assert_eq!(
+            zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap().len(),
+            0
         );
     }
 

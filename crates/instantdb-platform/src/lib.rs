@@ -166,7 +166,6 @@ mod progress;
 mod schema_push;
 mod time;
 mod webhooks;
-mod zip_stream;
 
 pub use apps::{App, AppSchema, Org, TemporaryApp};
 pub use archive::{

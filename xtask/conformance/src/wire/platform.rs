@@ -797,7 +797,7 @@ async fn download_archive(s: &Scenario, server: &ScriptedServer, api: &PlatformA
     let mut names = Vec::new();
     for index in 0..archive.len() {
         let entry = archive.by_index(index).map_err(|err| err.to_string())?;
-        names.push(entry.name().to_owned());
+        names.push(entry.name().map_err(|err| err.to_string())?.into_owned());
     }
     eq_value(
         "entriesInArchiveOrder",
