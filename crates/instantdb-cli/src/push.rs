@@ -21,7 +21,7 @@ use instantdb_schema::diff::{
 };
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{SchemaDef, collect_system_catalog_ident_names, validate_schema};
-use instantdb_typescript::{parse_perms_typescript_file, parse_schema_typescript_file};
+use instantdb_typescript::{ParseError, parse_perms_typescript_file, parse_schema_typescript_file};
 use serde_json::Value;
 
 use crate::io::{self, Failure, say};
@@ -117,55 +117,55 @@ pub(crate) fn run(args: PushArgs) -> Result<(), Failure> {
 }
 
 fn read_schema(ctx: &Context, project: &Project<'_>) -> Result<SchemaDef, Failure> {
-    let located = project.locate(FileKind::Schema);
-    if located.from_var {
-        say(format_args!(
-            "Using {}={}",
-            FileKind::Schema.path_var(),
-            located.display
-        ));
-    }
-    if !located.exists {
-        return Err(ctx.fail(format!(
-            "We couldn't find your `instant.schema.ts` file (looked for {}). Make sure it's in \
-             the root directory. (Hint: You can use an INSTANT_SCHEMA_FILE_PATH environment \
-             variable to specify it.)",
-            located.display
-        )));
-    }
-    let text = std::fs::read_to_string(&located.path)
-        .map_err(|err| ctx.fail(format!("{}: {err}", located.display)))?;
-    parse_schema_typescript_file(&text, &located.display).map_err(|err| {
-        Failure::new(format!(
-            "{}: cannot read the schema file (instant reads it without running it; see `instant push --help`):\n{}",
-            ctx.command,
-            err.render().trim_end()
-        ))
-    })
+    read_local(
+        ctx,
+        project,
+        FileKind::Schema,
+        "schema",
+        parse_schema_typescript_file,
+    )
 }
 
 fn read_rules(ctx: &Context, project: &Project<'_>) -> Result<Rules, Failure> {
-    let located = project.locate(FileKind::Perms);
+    read_local(
+        ctx,
+        project,
+        FileKind::Perms,
+        "permissions",
+        parse_perms_typescript_file,
+    )
+}
+
+/// Finds and parses the local file of `kind`, with instant-cli's message when it is missing.
+fn read_local<T>(
+    ctx: &Context,
+    project: &Project<'_>,
+    kind: FileKind,
+    what: &str,
+    parse: fn(&str, &str) -> Result<T, ParseError>,
+) -> Result<T, Failure> {
+    let located = project.locate(kind);
     if located.from_var {
         say(format_args!(
             "Using {}={}",
-            FileKind::Perms.path_var(),
+            kind.path_var(),
             located.display
         ));
     }
     if !located.exists {
         return Err(ctx.fail(format!(
-            "We couldn't find your `instant.perms.ts` file (looked for {}). Make sure it's in \
-             the root directory. (Hint: You can use an INSTANT_PERMS_FILE_PATH environment \
-             variable to specify it.)",
-            located.display
+            "We couldn't find your `instant.{stem}.ts` file (looked for {}). Make sure it's in \
+             the root directory. (Hint: You can use an {} environment variable to specify it.)",
+            located.display,
+            kind.path_var(),
+            stem = kind.stem(),
         )));
     }
     let text = std::fs::read_to_string(&located.path)
         .map_err(|err| ctx.fail(format!("{}: {err}", located.display)))?;
-    parse_perms_typescript_file(&text, &located.display).map_err(|err| {
+    parse(&text, &located.display).map_err(|err| {
         Failure::new(format!(
-            "{}: cannot read the permissions file (instant reads it without running it; see `instant push --help`):\n{}",
+            "{}: cannot read the {what} file (instant reads it without running it; see `instant push --help`):\n{}",
             ctx.command,
             err.render().trim_end()
         ))
