@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use instantdb_admin::{AdminClient, Proxy, UploadBody};
-use sha2::{Digest, Sha256};
+use ring::digest::{Context, SHA256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -39,7 +39,7 @@ fn write_source(file: &mut std::fs::File) -> String {
         state ^= state >> 9;
         *byte = state as u8;
     }
-    let mut hasher = Sha256::new();
+    let mut hasher = Context::new(&SHA256);
     let mut writer = std::io::BufWriter::with_capacity(BLOCK, file);
     for index in 0..(TOTAL / BLOCK as u64) {
         block[..8].copy_from_slice(&index.to_le_bytes());
@@ -50,9 +50,10 @@ fn write_source(file: &mut std::fs::File) -> String {
     hex(hasher)
 }
 
-fn hex(hasher: Sha256) -> String {
+fn hex(hasher: Context) -> String {
     hasher
-        .finalize()
+        .finish()
+        .as_ref()
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
@@ -77,7 +78,7 @@ async fn serve_one(listener: TcpListener) -> (String, String) {
                 .then(|| value.trim().parse().unwrap())
         })
         .expect("no content-length");
-    let mut hasher = Sha256::new();
+    let mut hasher = Context::new(&SHA256);
     let mut buffer = vec![0u8; 64 * 1024];
     let mut received = 0u64;
     while received < length {

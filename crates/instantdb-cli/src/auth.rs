@@ -17,7 +17,6 @@
 use std::path::{Path, PathBuf};
 
 use instantdb_platform::http::{DEFAULT_API_URI, Secret};
-use sha2::{Digest, Sha256};
 
 use crate::io::{self, Failure};
 
@@ -70,7 +69,8 @@ impl TokenStore {
     /// The per-server token file of `api_uri`.
     pub(crate) fn path(&self, api_uri: &str) -> Result<PathBuf, Failure> {
         let normalized = normalize_api_uri(api_uri)?;
-        let hash: String = Sha256::digest(normalized.as_bytes())
+        let hash: String = ring::digest::digest(&ring::digest::SHA256, normalized.as_bytes())
+            .as_ref()
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();

@@ -19,7 +19,6 @@ use instantdb_typescript::{
     Style, generate_perms_file, generate_schema_file, parse_schema_typescript_file,
 };
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 /// A sandbox: a home directory for the token files and a project directory to run in.
 struct Sandbox {
@@ -85,7 +84,8 @@ impl Sandbox {
 
     /// Where instant-cli keeps the login for this server.
     fn token_file(&self) -> PathBuf {
-        let hash: String = Sha256::digest(self.api_uri.as_bytes())
+        let hash: String = ring::digest::digest(&ring::digest::SHA256, self.api_uri.as_bytes())
+            .as_ref()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
