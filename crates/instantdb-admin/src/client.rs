@@ -18,10 +18,9 @@ use crate::subscribe::SubscribeRequest;
 use crate::transact::TransactRequest;
 use crate::tx::Chunks;
 
-/// The version of the official SDK whose wire protocol this crate speaks, sent where upstream
-/// sends its own version (`Instant-Admin-Version`, `Instant-Core-Version` and the live-query
-/// `versions`). The server only records it; the `user-agent` says `instantdb-rs`.
-pub const PROTOCOL_VERSION: &str = "v1.0.67";
+/// Sent where upstream sends its own version (`Instant-Admin-Version`, `Instant-Core-Version`
+/// and the live-query `versions`); one constant for every instantdb-rs client.
+pub use instantdb_http::PROTOCOL_VERSION;
 
 /// Upstream's wording names its JS API (`pass adminToken to init, or use db.asUser`); these
 /// name ours.

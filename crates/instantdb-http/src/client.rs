@@ -13,7 +13,22 @@ use crate::secret::Redactor;
 use crate::transport::Transport;
 use crate::{ApiPath, BaseUrl, Error, Proxy, RequestBuilder, RetryBudget, RetryPolicy, Secret};
 
-/// The default `user-agent`.
+/// The release of the official JavaScript SDKs (`@instantdb/core`, `@instantdb/admin`,
+/// `@instantdb/platform`) whose wire protocol the instantdb-rs clients implement.
+///
+/// Every client sends it where upstream sends its own package version: the
+/// `instant-core-version`, `instant-admin-version`, `instant-platform-version` and
+/// `x-instant-version` headers and the live-query `versions`. The server records these headers;
+/// sending the version whose requests we reproduce byte for byte (not our crate version) means a
+/// server that gates behaviour on client versions treats us like that SDK. Which software sent
+/// a request is the `user-agent`'s job: `instantdb-rs/<crate version>`.
+///
+/// Raise it only together with the conformance suites' npm packages (`conformance/npm`), once
+/// the crates speak that release's protocol.
+pub const PROTOCOL_VERSION: &str = "v1.0.67";
+
+/// The default `user-agent`: our name and crate version (the SDK headers carry
+/// [`PROTOCOL_VERSION`]).
 const DEFAULT_USER_AGENT: &str = concat!("instantdb-rs/", env!("CARGO_PKG_VERSION"));
 
 /// An HTTP client bound to one Instant server.
@@ -34,7 +49,7 @@ const DEFAULT_USER_AGENT: &str = concat!("instantdb-rs/", env!("CARGO_PKG_VERSIO
 /// # async fn example() -> Result<(), instantdb_http::Error> {
 /// let client = Client::builder()
 ///     .base_url("http://localhost:8888")
-///     .default_header("instant-admin-version", "v0.1.0")
+///     .default_header("instant-admin-version", instantdb_http::PROTOCOL_VERSION)
 ///     .bearer_auth(&Secret::new("admin-token"))
 ///     .timeout(Duration::from_secs(30))
 ///     .build()?;

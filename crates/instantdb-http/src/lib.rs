@@ -31,7 +31,7 @@ mod transport;
 
 pub use base_url::{ApiPath, BaseUrl, DEFAULT_API_URI};
 pub use body::{Body, BodyStream};
-pub use client::{Client, ClientBuilder, IntoBaseUrl};
+pub use client::{Client, ClientBuilder, IntoBaseUrl, PROTOCOL_VERSION};
 pub use error::{ApiError, BoxError, Error};
 pub use proxy::Proxy;
 pub use request::RequestBuilder;

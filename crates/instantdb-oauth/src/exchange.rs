@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use instantdb_http::http::Method;
 use instantdb_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use instantdb_http::{ApiPath, Client, Secret};
+use instantdb_http::{ApiPath, Client, PROTOCOL_VERSION, Secret};
 use serde::Serialize;
 
 use crate::{Error, TokenInfo, TokenSet};
@@ -22,11 +22,6 @@ pub const TOKEN_PATH: &str = "/platform/oauth/token";
 pub const TOKEN_INFO_PATH: &str = "/platform/oauth/token-info";
 /// The revocation endpoint.
 pub const REVOKE_PATH: &str = "/platform/oauth/revoke";
-
-/// The value of the `instant-platform-version` and `instant-core-version` headers the PKCE
-/// exchange sends (upstream's `OAuthHandler` sends its package versions; the server only
-/// records them).
-pub(crate) const SDK_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 
 /// An OAuth client's id and secret, for the confidential grants a server makes.
 ///
@@ -188,8 +183,10 @@ pub(crate) async fn exchange_code_with_verifier(
         &body,
         false,
         &[
-            ("instant-platform-version", SDK_VERSION),
-            ("instant-core-version", SDK_VERSION),
+            // Upstream's `OAuthHandler` sends its package versions; we send the release whose
+            // protocol we speak, as every instantdb-rs client does.
+            ("instant-platform-version", PROTOCOL_VERSION),
+            ("instant-core-version", PROTOCOL_VERSION),
         ],
         &[code, verifier],
     )

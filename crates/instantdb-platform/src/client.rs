@@ -9,22 +9,22 @@ use std::time::Duration;
 
 use instantdb_http::http::header::{CONTENT_TYPE, HeaderName};
 use instantdb_http::http::{HeaderValue, Method};
-use instantdb_http::{ApiPath, Client, ClientBuilder, RequestBuilder, RetryPolicy, Secret};
+use instantdb_http::{
+    ApiPath, Client, ClientBuilder, PROTOCOL_VERSION, RequestBuilder, RetryPolicy, Secret,
+};
 use instantdb_oauth::{ClientCredentials, TokenSet};
 
 use crate::Error;
 use crate::webhooks::KeyCache;
 
-/// The value of the SDK version headers (`instant-platform-version`, `instant-core-version`,
-/// `x-instant-version`). The server only records them.
-pub(crate) const SDK_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
-
-/// Headers upstream's platform `jsonFetch` and the backups manager add to every request.
+/// Headers upstream's platform `jsonFetch` and the backups manager add to every request; the
+/// versions are the SDK release whose protocol we speak ([`PROTOCOL_VERSION`]), as in every
+/// instantdb-rs client.
 const PLATFORM_HEADERS: [(&str, &str); 4] = [
-    ("instant-platform-version", SDK_VERSION),
-    ("instant-core-version", SDK_VERSION),
+    ("instant-platform-version", PROTOCOL_VERSION),
+    ("instant-core-version", PROTOCOL_VERSION),
     ("x-instant-source", "platform-sdk"),
-    ("x-instant-version", SDK_VERSION),
+    ("x-instant-version", PROTOCOL_VERSION),
 ];
 
 /// The platform headers the webhooks package does not send (it sends only

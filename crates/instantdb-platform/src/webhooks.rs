@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::apps::timestamp;
 use crate::call::{ApiCall, decode};
-use crate::client::{Headers, RequestOptions, SDK_VERSION};
+use crate::client::{Headers, RequestOptions};
 use crate::error::BoxError;
 use crate::time::parse_timestamp;
 use crate::{Error, PlatformApi};
@@ -826,7 +826,7 @@ impl Webhooks {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(
                 HeaderName::from_static("instant-core-version"),
-                HeaderValue::from_static(SDK_VERSION),
+                HeaderValue::from_static(instantdb_http::PROTOCOL_VERSION),
             )
             .send_json()
             .await?;

@@ -9,15 +9,6 @@ use serde_json::Value;
 
 use crate::{RecordedRequest, Reply};
 
-/// Headers whose value names or versions the SDK: present on both sides, values not compared.
-const SDK_HEADERS: &[&str] = &[
-    "x-instant-source",
-    "x-instant-version",
-    "instant-platform-version",
-    "instant-admin-version",
-    "instant-core-version",
-];
-
 /// Node `fetch` defaults: an expected header with exactly this value is not required (the Rust
 /// client has its own user agent), but any other expected value is compared.
 const NODE_DEFAULTS: &[(&str, &str)] = &[
@@ -200,8 +191,9 @@ impl Scenario {
     /// Per request: the method; the path (after replacing `{API}` by `base_url`); the decoded
     /// query parameters, in order; the headers, except transport headers (`content-length`,
     /// `host`…) and Node `fetch` defaults (`user-agent: node`, `accept: */*`; an explicit
-    /// `accept: application/json` is compared), with the SDK name/version headers required but
-    /// their values not compared; and the JSON body, including key order. In
+    /// `accept: application/json` is compared), the SDK name and version headers included (every
+    /// instantdb-rs client sends the catalog's `v1.0.67`, `instantdb_http::PROTOCOL_VERSION`);
+    /// and the JSON body, including key order. In
     /// expected values `<uuid#N>` matches any UUID, the same one wherever `N` repeats.
     pub fn check_requests(&self, actual: &[RecordedRequest], base_url: &str) -> Result<(), String> {
         self.check_requests_with(actual, base_url, &CheckOptions::default())
@@ -328,7 +320,6 @@ impl Check<'_> {
             }
             match actual.header(name) {
                 None => self.problem(format!("header `{name}` missing (expected `{value}`)")),
-                Some(_) if SDK_HEADERS.contains(&name.as_str()) => {}
                 Some(got) => {
                     if !self.text_matches(value, got) {
                         self.problem(format!("header `{name}`: expected `{value}`, got `{got}`"));

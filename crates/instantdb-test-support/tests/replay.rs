@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use futures_util::StreamExt;
-use instantdb_http::{Client, ClientBuilder, Proxy, Secret};
+use instantdb_http::{Client, ClientBuilder, PROTOCOL_VERSION, Proxy, Secret};
 use instantdb_test_support::{
     CheckOptions, ConnectProxy, Fault, ReplayTransport, Reply, ScriptedServer, WireCatalog,
 };
@@ -31,10 +31,10 @@ fn admin_client(server: &ScriptedServer) -> Client {
 fn platform_client(server: &ScriptedServer) -> Client {
     builder(server)
         .bearer_auth(&Secret::new("test-oauth-token"))
-        .default_header("instant-platform-version", "v0.1.0")
-        .default_header("instant-core-version", "v0.1.0")
+        .default_header("instant-platform-version", PROTOCOL_VERSION)
+        .default_header("instant-core-version", PROTOCOL_VERSION)
         .default_header("x-instant-source", "platform-sdk")
-        .default_header("x-instant-version", "v0.1.0")
+        .default_header("x-instant-version", PROTOCOL_VERSION)
         .build()
         .unwrap()
 }
@@ -63,7 +63,8 @@ async fn reports_every_difference() {
     let server = ScriptedServer::start().await;
     server.serve_scenario(scenario);
     let expected_body = scenario.requests[0]["body"].clone();
-    // Wrong key order, a missing SDK header, an extra header, an extra query parameter.
+    // Wrong key order, a missing SDK header, a wrong SDK version, an extra header, an extra
+    // query parameter.
     let mut reordered = serde_json::Map::new();
     for (key, value) in expected_body.as_object().unwrap().iter().rev() {
         reordered.insert(key.clone(), value.clone());
@@ -76,6 +77,7 @@ async fn reports_every_difference() {
         .post("/superadmin/apps")
         .query("x", "1")
         .header("x-extra", "1")
+        .header("instant-core-version", "v0.1.0")
         .json(&reordered)
         .send()
         .await
@@ -88,6 +90,10 @@ async fn reports_every_difference() {
         "{report}"
     );
     assert!(report.contains("unexpected header `x-extra`"), "{report}");
+    assert!(
+        report.contains("header `instant-core-version`: expected `v1.0.67`, got `v0.1.0`"),
+        "{report}"
+    );
     assert!(report.contains("query: expected []"), "{report}");
     if expected_body.as_object().unwrap().len() > 1 {
         assert!(report.contains("key order"), "{report}");

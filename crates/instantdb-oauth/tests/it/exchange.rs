@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use instantdb_http::{Client, Secret};
+use instantdb_http::{Client, PROTOCOL_VERSION, Secret};
 use instantdb_oauth::{
     ClientCredentials, ErrorKind, Scope, Scopes, exchange_code_for_token, exchange_refresh_token,
     revoke_token, token_info,
@@ -163,9 +163,9 @@ async fn token_info_sends_the_token_in_the_query_only() {
     let http = Client::builder()
         .base_url(server.url())
         .default_header("x-instant-source", "platform-sdk")
-        .default_header("x-instant-version", "v0.1.0")
-        .default_header("instant-platform-version", "v0.1.0")
-        .default_header("instant-core-version", "v0.1.0")
+        .default_header("x-instant-version", PROTOCOL_VERSION)
+        .default_header("instant-platform-version", PROTOCOL_VERSION)
+        .default_header("instant-core-version", PROTOCOL_VERSION)
         .bearer_auth(&Secret::new("test-oauth-token"))
         .build()
         .unwrap();
