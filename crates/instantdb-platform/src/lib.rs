@@ -172,8 +172,8 @@ pub use archive::{
     ArchiveCompression, ArchiveDownload, DownloadProgress, DownloadResult, FetchedBody,
 };
 pub use backups::{Backup, BackupFile, Backups, StorageFile, StorageFiles, format_file_size};
-pub use dash::{CliLogin, CliLoginStatus, DashUser, PulledSchema};
 pub use client::{PlatformApi, PlatformConfig, RequestOptions};
+pub use dash::{CliLogin, CliLoginStatus, DashUser, PulledSchema};
 pub use error::{BoxError, Error, ErrorKind};
 pub use progress::ProgressFuture;
 pub use schema_push::{
