@@ -102,7 +102,7 @@ fn schema_file(
     // The text is written in one pass at its final indentation, which is what upstream's nested
     // `indentLines` calls produce: entity lines at 4 spaces, attribute lines at 6, every line
     // after the first of the links JSON and of the rooms block shifted by 2.
-    let mut out = String::with_capacity(4096);
+    let mut out = String::with_capacity(estimated_len(schema));
     out.push_str("// Docs: https://www.instantdb.com/docs/modeling-data\n\nimport { i } from ");
     write_key(&mut out, module);
     out.push_str(";\n\nconst _schema = i.schema({\n  entities: {\n");
@@ -135,6 +135,21 @@ export default schema;
 ",
     );
     out
+}
+
+/// About the length of the schema file, so that the text is written without reallocating:
+/// the fixed parts, and a line of at most ~40 bytes around each name (attributes are usually
+/// `i.string().unique().indexed().optional(),`) and ~300 bytes per link.
+fn estimated_len(schema: &SchemaDef) -> usize {
+    let entities: usize = schema
+        .entities
+        .iter()
+        .map(|(name, entity)| {
+            let attrs: usize = entity.attrs.keys().map(|label| label.len() + 48).sum();
+            name.len() + 32 + attrs
+        })
+        .sum();
+    1024 + entities + schema.links.len() * 320
 }
 
 /// `generatePermsTypescriptFile(rules, module)`: the `instant.perms.ts` upstream writes before
@@ -321,8 +336,12 @@ fn write_room(out: &mut String, room: &RoomDef) {
 }
 
 fn push_spaces(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                ";
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.push_str(&SPACES[..step]);
+        left -= step;
     }
 }
 
@@ -345,17 +364,26 @@ pub(crate) fn format_key(key: &str) -> String {
     out
 }
 
+/// The bytes [`write_key`] escapes.
+const KEY_ESCAPES: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table
+};
+
 /// [`format_key`] into `out`.
 pub(crate) fn write_key(out: &mut String, key: &str) {
-    out.push('"');
-    if !key
-        .bytes()
-        .any(|b| matches!(b, b'"' | b'\\' | b'\n' | b'\r'))
-    {
+    if !key.bytes().any(|b| KEY_ESCAPES[usize::from(b)]) {
+        out.reserve(key.len() + 2);
+        out.push('"');
         out.push_str(key);
         out.push('"');
         return;
     }
+    out.push('"');
     for c in key.chars() {
         match c {
             '"' => out.push_str("\\\""),

@@ -75,12 +75,14 @@ fn json_number(number: &serde_json::Number) -> String {
 
 /// `JSON.stringify(s)`: a double-quoted JSON string.
 pub(crate) fn quote_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !s.bytes().any(|b| JSON_ESCAPES[usize::from(b)]) {
+        out.reserve(s.len() + 2);
+        out.push('"');
         out.push_str(s);
         out.push('"');
         return;
     }
+    out.push('"');
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -96,6 +98,19 @@ pub(crate) fn quote_json_string(s: &str, out: &mut String) {
     }
     out.push('"');
 }
+
+/// The bytes `JSON.stringify` escapes in a string: control characters, `"` and `\`.
+const JSON_ESCAPES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// `JSON.stringify(value, null, 2)`.
 pub(crate) fn stringify_pretty(value: &Value) -> String {

@@ -12,6 +12,7 @@
 //! discarded when it is an error), so positions and messages do not depend on the path taken.
 //! The fuzz targets check that both paths agree on every input.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use instantdb_schema::{
@@ -36,18 +37,7 @@ const MAX_DEPTH: usize = 64;
 
 /// Parses `src` if it is within the subset.
 pub(crate) fn parse(src: &str) -> Option<Module> {
-    let mut parser = Parser {
-        lexer: Lexer {
-            src: src.as_bytes(),
-            text: src,
-            pos: 0,
-        },
-        peeked: None,
-        depth: 0,
-        bindings: HashSet::new(),
-        exported_locals: Vec::new(),
-        exported_names: HashSet::new(),
-    };
+    let mut parser = Parser::new(src);
     parser.module()
 }
 
@@ -70,21 +60,19 @@ struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     /// The next token and whether a line break preceded it; `None` outside the subset.
     fn next(&mut self) -> Option<(Token<'a>, bool)> {
-        let newline = self.skip_trivia()?;
+        // Most tokens follow another directly.
+        let newline = match self.src.get(self.pos) {
+            Some(b' ' | b'\t' | b'\n' | b'\r' | b'/') => self.skip_trivia()?,
+            _ => false,
+        };
         let Some(&byte) = self.src.get(self.pos) else {
             return Some((Token::Eof, newline));
         };
         let token = match byte {
             b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'$' => {
                 let start = self.pos;
-                while self
-                    .src
-                    .get(self.pos)
-                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
-                {
-                    self.pos += 1;
-                }
-                Token::Word(&self.text[start..self.pos])
+                self.pos += run_of(&self.src[start..], &WORD);
+                Token::Word(self.text.get(start..self.pos)?)
             }
             b'0'..=b'9' => Token::Num(self.number()?),
             b'"' | b'\'' => Token::Str(self.string(byte)?),
@@ -116,36 +104,50 @@ impl<'a> Lexer<'a> {
             match self.src.get(self.pos) {
                 Some(b' ' | b'\t' | b'\n' | b'\r') => {
                     let rest = &self.src[self.pos..];
-                    let run = rest
-                        .iter()
-                        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-                        .unwrap_or(rest.len());
-                    newline |= rest[..run].iter().any(|b| matches!(b, b'\n' | b'\r'));
+                    let mut run = 0;
+                    let mut seen = 0;
+                    while let Some(&b) = rest.get(run) {
+                        let class = WHITESPACE[usize::from(b)];
+                        if class == 0 {
+                            break;
+                        }
+                        seen |= class;
+                        run += 1;
+                    }
+                    newline |= seen & LINE_BREAK != 0;
                     self.pos += run;
                 }
-                Some(b'/') => match self.src.get(self.pos + 1) {
-                    Some(b'/') => {
-                        let rest = self.text.get(self.pos..)?;
-                        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
-                        // U+2028/U+2029 end a comment in JS; leave such files to swc.
-                        if rest[..end].contains(['\u{2028}', '\u{2029}']) {
-                            return None;
-                        }
-                        self.pos += end;
-                    }
-                    Some(b'*') => {
-                        let end = self.text.get(self.pos + 2..)?.find("*/")?;
-                        let comment = &self.text[self.pos + 2..self.pos + 2 + end];
-                        if comment.contains(['\u{2028}', '\u{2029}']) {
-                            return None;
-                        }
-                        newline |= comment.contains(['\n', '\r']);
-                        self.pos += end + 4;
-                    }
-                    _ => return None,
-                },
+                Some(b'/') => newline |= self.comment()?,
                 _ => return Some(newline),
             }
+        }
+    }
+
+    /// Skips the comment at the current position; `Some(true)` if it spans a line break. Kept
+    /// apart so that the whitespace loop stays small.
+    #[inline(never)]
+    fn comment(&mut self) -> Option<bool> {
+        match self.src.get(self.pos + 1) {
+            Some(b'/') => {
+                let rest = self.text.get(self.pos..)?;
+                let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+                // U+2028/U+2029 end a comment in JS; leave such files to swc.
+                if rest[..end].contains(['\u{2028}', '\u{2029}']) {
+                    return None;
+                }
+                self.pos += end;
+                Some(false)
+            }
+            Some(b'*') => {
+                let end = self.text.get(self.pos + 2..)?.find("*/")?;
+                let comment = &self.text[self.pos + 2..self.pos + 2 + end];
+                if comment.contains(['\u{2028}', '\u{2029}']) {
+                    return None;
+                }
+                self.pos += end + 4;
+                Some(comment.contains(['\n', '\r']))
+            }
+            _ => None,
         }
     }
 
@@ -194,22 +196,20 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         loop {
             // 0xE2 starts U+2028/U+2029 (and other characters, which then take the slow path).
-            let stop = self
-                .src
-                .get(self.pos..)?
-                .iter()
-                .position(|&b| b == quote || matches!(b, b'\\' | b'\n' | b'\r' | 0xE2))?;
-            self.pos += stop;
-            match self.src[self.pos] {
+            let rest = self.src.get(self.pos..)?;
+            self.pos += run_of(rest, &STRING_TEXT);
+            match *self.src.get(self.pos)? {
                 b'\\' => {
                     let (_, len) = escape(self.text.get(self.pos + 1..)?)?;
                     self.pos += 1 + len;
                 }
-                b'"' | b'\'' => {
+                b if b == quote => {
                     let raw = self.text.get(start..self.pos)?;
                     self.pos += 1;
                     return Some(raw);
                 }
+                // The other quote is text.
+                b'"' | b'\'' => self.pos += 1,
                 0xE2 => {
                     let c = self.text.get(self.pos..)?.chars().next()?;
                     if matches!(c, '\u{2028}' | '\u{2029}') {
@@ -221,6 +221,155 @@ impl<'a> Lexer<'a> {
             }
         }
     }
+}
+
+impl<'a> Lexer<'a> {
+    /// `i.<type>()` after any trivia, written without anything between its tokens; `None`, with
+    /// nothing consumed, when it is not there in exactly that form.
+    fn attr_head(&mut self) -> Option<ValueType> {
+        let start = self.pos;
+        let found = self.skip_trivia().and_then(|_| {
+            let name = self.src.get(self.pos..)?.strip_prefix(b"i.")?;
+            let len = run_of(name, &WORD);
+            let value_type = value_type(&name[..len])?;
+            name[len..]
+                .starts_with(b"()")
+                .then_some((value_type, len + 4))
+        });
+        match found {
+            Some((value_type, len)) => {
+                self.pos += len;
+                Some(value_type)
+            }
+            None => {
+                self.pos = start;
+                None
+            }
+        }
+    }
+
+    /// A whole attribute line of a generated file after any trivia: a quoted name without
+    /// escapes, `:`, `i.<type>()`, `.<modifier>()`s and `,`, with nothing between the tokens but
+    /// the space after `:`. `None`, with nothing consumed, for anything else (the general path
+    /// then reads the same bytes).
+    fn attr_entry(&mut self) -> Option<(&'a str, AttrDef)> {
+        let start = self.pos;
+        let entry = self.attr_entry_at();
+        if entry.is_none() {
+            self.pos = start;
+        }
+        entry
+    }
+
+    fn attr_entry_at(&mut self) -> Option<(&'a str, AttrDef)> {
+        self.skip_trivia()?;
+        let quote = *self.src.get(self.pos)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let body = self.pos + 1;
+        let end = body + run_of(self.src.get(body..)?, &STRING_TEXT);
+        if self.src.get(end) != Some(&quote) {
+            return None;
+        }
+        let key = self.text.get(body..end)?;
+        if key == "__proto__" || self.src.get(end + 1) != Some(&b':') {
+            return None;
+        }
+        self.pos = end + 2;
+        let mut attr = AttrDef::new(self.attr_head()?);
+        while let Some(modifier) = self.attr_modifier() {
+            attr = modifier(attr);
+        }
+        if self.src.get(self.pos) != Some(&b',') {
+            return None;
+        }
+        self.pos += 1;
+        Some((key, attr))
+    }
+
+    /// `.<modifier>()` right at the current position; `None`, with nothing consumed, otherwise.
+    fn attr_modifier(&mut self) -> Option<fn(AttrDef) -> AttrDef> {
+        let name = self.src.get(self.pos..)?.strip_prefix(b".")?;
+        let len = run_of(name, &WORD);
+        let modifier = modifier(&name[..len])?;
+        name[len..].starts_with(b"()").then(|| {
+            self.pos += len + 3;
+            modifier
+        })
+    }
+}
+
+/// The attribute builder `i.<name>()`.
+fn value_type(name: &[u8]) -> Option<ValueType> {
+    Some(match name {
+        b"string" => ValueType::String,
+        b"number" => ValueType::Number,
+        b"boolean" => ValueType::Boolean,
+        b"date" => ValueType::Date,
+        b"json" | b"any" => ValueType::Json,
+        _ => return None,
+    })
+}
+
+/// The attribute modifier `.<name>()`.
+fn modifier(name: &[u8]) -> Option<fn(AttrDef) -> AttrDef> {
+    Some(match name {
+        b"unique" => AttrDef::unique,
+        b"indexed" => AttrDef::indexed,
+        b"optional" => AttrDef::optional,
+        b"clientRequired" => AttrDef::client_required,
+        _ => return None,
+    })
+}
+
+/// A table of the bytes a scanning loop runs over.
+type ByteClass = [bool; 256];
+
+/// Whitespace bytes: [`LINE_BREAK`] for `\n` and `\r`, 1 for space and tab, 0 for the rest.
+const WHITESPACE: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b' ' as usize] = 1;
+    table[b'\t' as usize] = 1;
+    table[b'\n' as usize] = LINE_BREAK;
+    table[b'\r' as usize] = LINE_BREAK;
+    table
+};
+
+/// The [`WHITESPACE`] class of line breaks.
+const LINE_BREAK: u8 = 2;
+
+/// Bytes that continue a word (ASCII identifier characters).
+const WORD: ByteClass = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$';
+        b += 1;
+    }
+    table
+};
+
+/// Bytes a string literal's text runs over without a closer look: not a quote, a backslash, a
+/// line break or 0xE2.
+const STRING_TEXT: ByteClass = {
+    let mut table = [true; 256];
+    table[b'"' as usize] = false;
+    table[b'\'' as usize] = false;
+    table[b'\\' as usize] = false;
+    table[b'\n' as usize] = false;
+    table[b'\r' as usize] = false;
+    table[0xE2] = false;
+    table
+};
+
+/// The length of the leading run of `bytes` in `class`.
+fn run_of(bytes: &[u8], class: &ByteClass) -> usize {
+    bytes
+        .iter()
+        .position(|&b| !class[usize::from(b)])
+        .unwrap_or(bytes.len())
 }
 
 /// The character an escape (the text after a backslash) stands for, and its length; `None` for
@@ -365,6 +514,8 @@ struct Parser<'a> {
     /// Names exported from a local binding, and the exported names, checked at the end.
     exported_locals: Vec<&'a str>,
     exported_names: HashSet<String>,
+    /// Attributes of the entity being read (see `attrs`).
+    attr_buffer: Vec<(String, AttrDef)>,
 }
 
 impl<'a> Parser<'a> {
@@ -934,18 +1085,7 @@ impl LinksSource {
 }
 
 pub(crate) fn schema_direct(src: &str) -> Option<(SchemaDef, LinksSource)> {
-    let mut parser = Parser {
-        lexer: Lexer {
-            src: src.as_bytes(),
-            text: src,
-            pos: 0,
-        },
-        peeked: None,
-        depth: 0,
-        bindings: HashSet::new(),
-        exported_locals: Vec::new(),
-        exported_names: HashSet::new(),
-    };
+    let mut parser = Parser::new(src);
     let mut schema = None;
     loop {
         let (token, _) = parser.peek()?;
@@ -1007,6 +1147,7 @@ impl<'a> Parser<'a> {
             bindings: HashSet::new(),
             exported_locals: Vec::new(),
             exported_names: HashSet::new(),
+            attr_buffer: Vec::new(),
         }
     }
 
@@ -1047,28 +1188,72 @@ impl<'a> Parser<'a> {
         &mut self,
         mut read_value: impl FnMut(&mut Self, &str) -> Option<V>,
     ) -> Option<IndexMap<String, V>> {
-        let mut map = IndexMap::new();
-        loop {
-            let key = match self.next()? {
-                Token::Punct(b'}') => break,
-                Token::Word("__proto__") => return None,
-                Token::Word(word) => word.to_owned(),
-                Token::Str(raw) => string_value(raw),
-                _ => return None,
-            };
-            if key == "__proto__" {
-                return None;
-            }
-            self.expect(b':')?;
-            let value = read_value(self, &key)?;
-            map.insert(key, value);
-            match self.next()? {
-                Token::Punct(b',') => {}
-                Token::Punct(b'}') => break,
-                _ => return None,
+        let mut entries = Vec::new();
+        self.fields(|parser, key| {
+            let value = read_value(parser, &key)?;
+            entries.push((key.into_owned(), value));
+            Some(())
+        })?;
+        // Inserting in order applies JS's duplicate-key rule; the map is sized once.
+        let mut map = IndexMap::with_capacity(entries.len());
+        map.extend(entries);
+        Some(map)
+    }
+
+    /// Properties until `}`, each handed to `read_value` with its key, without collecting them:
+    /// for objects read into fields, where a later duplicate simply overwrites.
+    fn fields(
+        &mut self,
+        mut read_value: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+    ) -> Option<()> {
+        while let Some(key) = self.property_key()? {
+            read_value(self, key)?;
+            if !self.property_end()? {
+                break;
             }
         }
-        Some(map)
+        Some(())
+    }
+
+    /// A property's key and its `:`, or `None` at the closing `}`, with JS's rules for keys.
+    fn property_key(&mut self) -> Option<Option<Cow<'a, str>>> {
+        let key = match self.next()? {
+            Token::Punct(b'}') => return Some(None),
+            Token::Word("__proto__") => return None,
+            Token::Word(word) => Cow::Borrowed(word),
+            Token::Str(raw) if !raw.contains('\\') => Cow::Borrowed(raw),
+            Token::Str(raw) => Cow::Owned(string_value(raw)),
+            _ => return None,
+        };
+        if key == "__proto__" {
+            return None;
+        }
+        if !self.eat_adjacent(b':') {
+            self.expect(b':')?;
+        }
+        Some(Some(key))
+    }
+
+    /// After a property's value: `true` at a `,`, `false` at the closing `}`.
+    fn property_end(&mut self) -> Option<bool> {
+        if self.eat_adjacent(b',') {
+            return Some(true);
+        }
+        match self.next()? {
+            Token::Punct(b',') => Some(true),
+            Token::Punct(b'}') => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Consumes `punct` (`:` or `,`) straight from the bytes when it directly follows, as in
+    /// generated files; otherwise consumes nothing and returns `false`.
+    fn eat_adjacent(&mut self, punct: u8) -> bool {
+        let adjacent = self.peeked.is_none() && self.lexer.src.get(self.lexer.pos) == Some(&punct);
+        if adjacent {
+            self.lexer.pos += 1;
+        }
+        adjacent
     }
 
     fn schema_call(&mut self) -> Option<(SchemaDef, LinksSource)> {
@@ -1076,8 +1261,8 @@ impl<'a> Parser<'a> {
             let mut entities = None;
             let mut links = (IndexMap::new(), LinksSource::Empty);
             let mut rooms = IndexMap::new();
-            parser.properties(|parser, section| {
-                match section {
+            parser.fields(|parser, section| {
+                match &*section {
                     "entities" => {
                         parser.expect(b'{')?;
                         entities = Some(parser.entities()?);
@@ -1120,10 +1305,10 @@ impl<'a> Parser<'a> {
             parser.expect(b'{')?;
             let mut forward = None;
             let mut reverse = None;
-            parser.properties(|parser, side| {
+            parser.fields(|parser, side| {
                 parser.expect(b'{')?;
                 let fields = parser.link_side(side == "forward")?;
-                match side {
+                match &*side {
                     "forward" => forward = Some(fields),
                     "reverse" => reverse = Some(fields),
                     _ => return None,
@@ -1161,9 +1346,9 @@ impl<'a> Parser<'a> {
         let mut label = None;
         let mut required = None;
         let mut on_delete = None;
-        self.properties(|parser, key| {
+        self.fields(|parser, key| {
             let token = parser.next()?;
-            match (key, token) {
+            match (&*key, token) {
                 ("on", Token::Str(raw)) => on = Some(string_value(raw)),
                 ("label", Token::Str(raw)) => label = Some(string_value(raw)),
                 ("has", Token::Str("one")) => has = Some(Has::One),
@@ -1185,42 +1370,87 @@ impl<'a> Parser<'a> {
 
     /// Attributes until `}`.
     fn attrs(&mut self) -> Option<EntityDef> {
-        let attrs = self.properties(|parser, _| {
-            parser.expect_word("i")?;
-            parser.expect(b'.')?;
-            let mut attr = AttrDef::new(match parser.next()? {
-                Token::Word("string") => ValueType::String,
-                Token::Word("number") => ValueType::Number,
-                Token::Word("boolean") => ValueType::Boolean,
-                Token::Word("date") => ValueType::Date,
-                Token::Word("json" | "any") => ValueType::Json,
-                _ => return None,
-            });
-            parser.expect(b'(')?;
-            parser.expect(b')')?;
-            while parser.peek()?.0 == Token::Punct(b'.') {
-                parser.next()?;
-                attr = match parser.next()? {
-                    Token::Word("unique") => attr.unique(),
-                    Token::Word("indexed") => attr.indexed(),
-                    Token::Word("optional") => attr.optional(),
-                    Token::Word("clientRequired") => attr.client_required(),
+        // Collected first so that the map is sized once; the buffer is reused across entities.
+        let mut entries = std::mem::take(&mut self.attr_buffer);
+        entries.clear();
+        let read = self.attr_entries(&mut entries);
+        // Inserting in order applies JS's duplicate-key rule, as `properties` does.
+        let mut attrs = IndexMap::with_capacity(entries.len());
+        attrs.extend(entries.drain(..));
+        self.attr_buffer = entries;
+        read?;
+        Some(EntityDef { attrs })
+    }
+
+    /// The attributes until `}`, in order (duplicates included). A line in the generated form,
+    /// `"name": i.json().optional(),`, is read straight from the bytes; anything else token by
+    /// token, as `fields` reads it.
+    fn attr_entries(&mut self, entries: &mut Vec<(String, AttrDef)>) -> Option<()> {
+        loop {
+            if self.peeked.is_none()
+                && let Some((key, attr)) = self.lexer.attr_entry()
+            {
+                entries.push((key.to_owned(), attr));
+                continue;
+            }
+            let Some(key) = self.property_key()? else {
+                return Some(());
+            };
+            entries.push((key.into_owned(), self.attr()?));
+            if !self.property_end()? {
+                return Some(());
+            }
+        }
+    }
+
+    /// `i.<type>()` and its modifiers. The generated form (`i.json().optional()`, nothing
+    /// between the tokens) is read straight from the bytes; anything else, and whatever follows
+    /// it, token by token.
+    fn attr(&mut self) -> Option<AttrDef> {
+        let direct = if self.peeked.is_none() {
+            self.lexer.attr_head()
+        } else {
+            None
+        };
+        let mut attr = match direct {
+            Some(value_type) => AttrDef::new(value_type),
+            None => {
+                self.expect_word("i")?;
+                self.expect(b'.')?;
+                let value_type = match self.next()? {
+                    Token::Word(name) => value_type(name.as_bytes())?,
                     _ => return None,
                 };
-                parser.expect(b'(')?;
-                parser.expect(b')')?;
+                self.expect(b'(')?;
+                self.expect(b')')?;
+                AttrDef::new(value_type)
             }
-            Some(attr)
-        })?;
-        Some(EntityDef { attrs })
+        };
+        while self.peeked.is_none() {
+            match self.lexer.attr_modifier() {
+                Some(modifier) => attr = modifier(attr),
+                None => break,
+            }
+        }
+        while self.peek()?.0 == Token::Punct(b'.') {
+            self.next()?;
+            let modifier = match self.next()? {
+                Token::Word(name) => modifier(name.as_bytes())?,
+                _ => return None,
+            };
+            attr = modifier(attr);
+            self.expect(b'(')?;
+            self.expect(b')')?;
+        }
+        Some(attr)
     }
 
     /// `{ presence: i.entity({...}), topics?: {...} }` after its `{`.
     fn room(&mut self) -> Option<RoomDef> {
         let mut presence = None;
         let mut topics = None;
-        self.properties(|parser, key| {
-            match key {
+        self.fields(|parser, key| {
+            match &*key {
                 "presence" => presence = Some(parser.i_call(|parser| parser.attrs())?),
                 "topics" => {
                     parser.expect(b'{')?;
@@ -1330,6 +1560,49 @@ mod tests {
         ];
         for file in files {
             assert!(parse(file).is_some(), "{file}");
+        }
+    }
+
+    #[test]
+    fn attributes_read_from_the_bytes_or_token_by_token_agree_with_swc() {
+        let attrs = [
+            "i.json()",
+            "i.json().optional()",
+            "i.any().unique().indexed().optional()",
+            "i.string().clientRequired()",
+            "i.json ()",
+            "i.json( )",
+            "i.json()\n        .optional()",
+            "i.json() .indexed().unique ()",
+            "i.json()/* c */.optional()",
+            "/* c */ i.date().optional()",
+            "i\n.number()",
+            "i.number().optional().",
+            "i.number().bogus()",
+            "i.bogus()",
+            "i.number(1)",
+            "i.number().optional(1)",
+            "i.numbers()",
+            "i.number().optional().optional()",
+            "i.number()\n// c\n.unique()",
+            "i.9()",
+            "i.$json()",
+            "x.json()",
+            "ii.json()",
+            "i.json().optional",
+        ];
+        for attr in attrs {
+            let src = format!(
+                "import {{ i }} from \"@instantdb/core\";\n\
+                 const _schema = i.schema({{\n  entities: {{\n    \"e\": i.entity({{\n      \
+                 \"a\": {attr},\n      \"b\": i.string(),\n    }}),\n  }},\n}});\n\
+                 export default _schema;\n"
+            );
+            let ours = crate::parse_schema_typescript_file(&src, "t.ts").map_err(|e| e.to_string());
+            let swc = crate::fuzzing::parse_schema_with_swc(&src, "t.ts")
+                .map(|wire| instantdb_schema::SchemaDef::from_wire_json(&wire).unwrap())
+                .map_err(|e| e.to_string());
+            assert_eq!(ours, swc, "{attr}");
         }
     }
 
