@@ -184,9 +184,9 @@ impl TransactPermsCheckRequest {
     /// Sends the check. Not validated locally and never retried, like a transaction.
     pub async fn send(self) -> Result<TransactPermsCheck, Error> {
         let client = self.client;
-        let steps = self.chunks.into_steps()?;
+        self.chunks.check()?;
         let body = TransactPermsCheckBody {
-            steps: &steps,
+            steps: &self.chunks,
             rules: self.overrides.rules.as_ref(),
             dangerously_commit: self.dangerously_commit,
             ip: self.overrides.ip(),

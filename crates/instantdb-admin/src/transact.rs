@@ -53,9 +53,9 @@ impl TransactRequest {
         {
             validate::validate_transaction(&self.chunks, schema)?;
         }
-        let steps = self.chunks.into_steps()?;
+        self.chunks.check()?;
         let body = TransactBody {
-            steps: &steps,
+            steps: &self.chunks,
             throw_on_missing_attrs: client.inner.throw_on_missing_attrs,
         };
         let response: TxResponse = client

@@ -2,10 +2,12 @@
 //!
 //! See [`tx()`](crate::tx()) for the builder and how its steps and lookups are encoded.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
 use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::Error;
@@ -73,7 +75,7 @@ impl Lookup {
     /// `__` (or ending in `_`) does not survive the trip: refuse it rather than send a step the
     /// server reads differently.
     fn check(&self) -> Result<(), String> {
-        match parse_lookup(&self.to_string()) {
+        match parse_lookup(&self.encode()) {
             Some(back) if back == *self => Ok(()),
             _ => Err(format!(
                 "the lookup attribute `{}` cannot be encoded: Instant's `lookup__<attr>__<value>` \
@@ -84,21 +86,34 @@ impl Lookup {
     }
 }
 
+impl Lookup {
+    /// `lookup__<attribute>__<JSON value>`, built directly (link values are written often).
+    fn encode(&self) -> String {
+        let mut text = Vec::with_capacity(64);
+        text.extend_from_slice(b"lookup__");
+        text.extend_from_slice(self.attribute.as_bytes());
+        text.extend_from_slice(b"__");
+        // A `Value` always serializes, to UTF-8.
+        let _ = serde_json::to_writer(&mut text, &self.value);
+        String::from_utf8(text).unwrap_or_default()
+    }
+}
+
 impl fmt::Display for Lookup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "lookup__{}__{}", self.attribute, self.value)
+        f.write_str(&self.encode())
     }
 }
 
 impl Serialize for Lookup {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(&self.encode())
     }
 }
 
 impl From<Lookup> for Value {
     fn from(lookup: Lookup) -> Value {
-        Value::String(lookup.to_string())
+        Value::String(lookup.encode())
     }
 }
 
@@ -178,6 +193,9 @@ impl From<&Lookup> for EntityId {
 /// copy), or a reference to anything `Serialize` (your own struct, a `HashMap`…), serialized
 /// to JSON.
 ///
+/// Your own types are the fastest: they are usually written once, straight to the JSON text
+/// the request carries, where a `json!` value is a tree of maps to build, walk and free.
+///
 /// ```
 /// use instantdb_admin::tx;
 /// use serde_json::json;
@@ -193,6 +211,17 @@ impl From<&Lookup> for EntityId {
 pub trait Args {
     /// The arguments as JSON.
     fn into_json(self) -> Result<Value, serde_json::Error>;
+
+    /// The arguments as a step keeps them: `Ok(json)` when they serialize to text that needs
+    /// no JavaScript normalization and reads back as [`Args::into_json`]'s value, else that
+    /// value. Not part of the API.
+    #[doc(hidden)]
+    fn into_step_json(self) -> Result<Result<Box<RawValue>, Value>, serde_json::Error>
+    where
+        Self: Sized,
+    {
+        self.into_json().map(Err)
+    }
 }
 
 impl Args for Value {
@@ -210,6 +239,71 @@ impl Args for serde_json::Map<String, Value> {
 impl<T: Serialize + ?Sized> Args for &T {
     fn into_json(self) -> Result<Value, serde_json::Error> {
         serde_json::to_value(self)
+    }
+
+    fn into_step_json(self) -> Result<Result<Box<RawValue>, Value>, serde_json::Error> {
+        // Written as text first; only text that JS would spell differently (or that `to_value`
+        // would read differently) takes the `Value` path, which also reports any error.
+        match serde_json::value::to_raw_value(self) {
+            Ok(json) if js::is_plain_json(json.get()) => Ok(Ok(json)),
+            _ => self.into_json().map(Err),
+        }
+    }
+}
+
+/// A step's arguments: a `Value` (from the caller, or from `Serialize` types whose JSON needs
+/// JavaScript's number or key-order rules), normalized when sent; or the JSON text a
+/// `Serialize` type was written to, already exactly what `normalize(to_value(x))` sends
+/// ([`js::is_plain_json`]), sent as it is.
+#[derive(Clone)]
+pub(crate) enum StepArgs {
+    Value(Value),
+    Json(Box<RawValue>),
+}
+
+impl StepArgs {
+    /// The arguments as a `Value`, as `to_value` gave them before normalization.
+    pub(crate) fn to_value(&self) -> Cow<'_, Value> {
+        match self {
+            StepArgs::Value(value) => Cow::Borrowed(value),
+            StepArgs::Json(json) => Cow::Owned(parse_plain(json)),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            StepArgs::Value(value) => value,
+            StepArgs::Json(json) => parse_plain(&json),
+        }
+    }
+}
+
+/// Text `is_plain_json` accepted parses back exactly (its numbers are small integers).
+fn parse_plain(json: &RawValue) -> Value {
+    // It was written by serde_json a moment ago, so it parses.
+    serde_json::from_str(json.get()).unwrap_or(Value::Null)
+}
+
+impl Serialize for StepArgs {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StepArgs::Value(value) => js::Normalized(value).serialize(serializer),
+            StepArgs::Json(json) => json.serialize(serializer),
+        }
+    }
+}
+
+/// As the `Value`s compare (object key order aside), whichever form each side is in.
+impl PartialEq for StepArgs {
+    fn eq(&self, other: &StepArgs) -> bool {
+        *self.to_value() == *other.to_value()
+    }
+}
+
+/// As the `Value`.
+impl fmt::Debug for StepArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.to_value(), f)
     }
 }
 
@@ -259,7 +353,7 @@ pub struct TransactionChunk {
 pub(crate) struct Step {
     /// The action, or `None` for a raw step.
     pub(crate) action: Option<&'static str>,
-    pub(crate) args: Value,
+    pub(crate) args: StepArgs,
     pub(crate) opts: Option<Value>,
 }
 
@@ -335,7 +429,12 @@ pub fn raw_step(step: impl Args) -> TransactionChunk {
 }
 
 impl TransactionChunk {
-    fn push(mut self, action: &'static str, args: Value, opts: Option<Value>) -> TransactionChunk {
+    fn push(
+        mut self,
+        action: &'static str,
+        args: StepArgs,
+        opts: Option<Value>,
+    ) -> TransactionChunk {
         if self.target.is_none() && self.error.is_none() {
             self.error = Some(format!(
                 "`{action}` needs an entity: start the chunk with `tx`"
@@ -349,16 +448,17 @@ impl TransactionChunk {
         self
     }
 
-    fn serialize_args(&mut self, args: impl Args, action: &str) -> Value {
-        match args.into_json() {
-            Ok(value) => value,
+    fn serialize_args(&mut self, args: impl Args, action: &str) -> StepArgs {
+        match args.into_step_json() {
+            Ok(Ok(json)) => StepArgs::Json(json),
+            Ok(Err(value)) => StepArgs::Value(value),
             Err(err) => {
                 if self.error.is_none() {
                     self.error = Some(format!(
                         "the arguments of `{action}` do not serialize: {err}"
                     ));
                 }
-                Value::Null
+                StepArgs::Value(Value::Null)
             }
         }
     }
@@ -395,7 +495,7 @@ impl TransactionChunk {
 
     /// `delete()`: deletes the entity and its links (cascading where the schema says so).
     pub fn delete(self) -> TransactionChunk {
-        self.push("delete", Value::Null, None)
+        self.push("delete", StepArgs::Value(Value::Null), None)
     }
 
     /// `link({label: id | [ids]})`: ids, or [`Lookup`]s (sent as `lookup__…` strings).
@@ -435,7 +535,7 @@ impl TransactionChunk {
             .steps
             .into_iter()
             .map(|step| {
-                let mut args = step.args;
+                let mut args = step.args.into_value();
                 js::normalize(&mut args);
                 match step.action {
                     None => args,
@@ -453,6 +553,22 @@ impl TransactionChunk {
             .collect())
     }
 
+    /// The error that makes this chunk unsendable, if any.
+    fn check(&self) -> Result<(), Error> {
+        match &self.error {
+            Some(error) => Err(Error::invalid_input(error.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// The steps, each written straight from the chunk (see [`Chunks`]'s `Serialize`).
+    fn step_tuples(&self) -> impl Iterator<Item = StepJson<'_>> {
+        self.steps.iter().map(move |step| StepJson {
+            target: self.target.as_ref(),
+            step,
+        })
+    }
+
     /// The namespace and the id-slot value, for local validation.
     pub(crate) fn parts(&self) -> impl Iterator<Item = (&str, Value, &Step)> {
         let target = self
@@ -466,8 +582,63 @@ impl TransactionChunk {
     }
 }
 
+/// Serializes as its steps, the JSON array [`TransactionChunk::steps`] gives (a chunk with an
+/// error fails to serialize, with that error's message).
+impl Serialize for TransactionChunk {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.check().map_err(serde::ser::Error::custom)?;
+        serializer.collect_seq(self.step_tuples())
+    }
+}
+
+/// One step as upstream's `getOps` tuple, `[action, namespace, id slot, args, opts?]` (or a raw
+/// step's own JSON), written from the chunk without building a `Value`: what
+/// [`TransactionChunk::into_steps`] returns, byte for byte once serialized.
+struct StepJson<'a> {
+    target: Option<&'a (String, EntityId)>,
+    step: &'a Step,
+}
+
+impl Serialize for StepJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+
+        let step = self.step;
+        let Some(action) = step.action else {
+            return step.args.serialize(serializer);
+        };
+        let mut tuple = serializer.serialize_seq(Some(4 + usize::from(step.opts.is_some())))?;
+        tuple.serialize_element(action)?;
+        match self.target {
+            Some((namespace, id)) => {
+                tuple.serialize_element(namespace)?;
+                match &id.0 {
+                    IdKind::Id(id) => tuple.serialize_element(id)?,
+                    IdKind::Lookup(lookup) => {
+                        tuple.serialize_element(&(&lookup.attribute, &lookup.value))?
+                    }
+                }
+            }
+            None => {
+                tuple.serialize_element(&())?;
+                tuple.serialize_element(&())?;
+            }
+        }
+        tuple.serialize_element(&step.args)?;
+        if let Some(opts) = &step.opts {
+            tuple.serialize_element(opts)?;
+        }
+        tuple.end()
+    }
+}
+
 /// One or many chunks: a [`TransactionChunk`], or any collection of them (`Vec`, array, slice,
 /// iterator via [`Chunks::from_iter`]).
+///
+/// `Chunks` serializes as the `steps` array of the request body, exactly the bytes
+/// [`AdminClient::transact`](crate::AdminClient::transact) sends (the JSON of
+/// [`Chunks::steps`]), written straight from the chunks' arguments without copying them. A
+/// chunk with an error fails to serialize, with that error's message.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Chunks(pub(crate) Vec<TransactionChunk>);
 
@@ -484,6 +655,25 @@ impl Chunks {
             steps.extend(chunk.into_steps()?);
         }
         Ok(steps)
+    }
+}
+
+impl Chunks {
+    /// The first chunk's error, as [`Chunks::into_steps`] reports it.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        self.0.iter().try_for_each(TransactionChunk::check)
+    }
+}
+
+impl Serialize for Chunks {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.check().map_err(serde::ser::Error::custom)?;
+        let len = self.0.iter().map(|chunk| chunk.steps.len()).sum();
+        let mut steps = serializer.serialize_seq(Some(len))?;
+        for step in self.0.iter().flat_map(TransactionChunk::step_tuples) {
+            serde::ser::SerializeSeq::serialize_element(&mut steps, &step)?;
+        }
+        serde::ser::SerializeSeq::end(steps)
     }
 }
 
@@ -577,6 +767,44 @@ mod tests {
             err.to_string().contains("start the chunk with `tx`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn serializing_chunks_writes_their_steps() {
+        let chunks: Chunks = [
+            tx("goals", GOAL)
+                .update_with(
+                    json!({"title": "x", "2.0": 2.0, "n": {"10": -0.0, "b": 1e19, "1": [3.0]}}),
+                    UpdateOpts::upsert(false),
+                )
+                .merge_with(json!({"a": 1}), UpdateOpts::default())
+                .link(json!({"owner": lookup("email", "a@b.c"), "todos": [GOAL]})),
+            tx("users", lookup("n", 2.0)).delete(),
+            raw_step(json!(["add-attr", {"id": GOAL, "2": 1.0, "1": 0.5}])),
+            tx("todos", GOAL).rule_params(json!({})).create(&["x"]),
+        ]
+        .into();
+        let text = serde_json::to_string(&chunks).unwrap();
+        assert_eq!(
+            text,
+            serde_json::to_string(&chunks.clone().into_steps().unwrap()).unwrap()
+        );
+        assert!(text.contains(r#""n":{"1":[3],"10":0,"b":10000000000000000000}"#));
+        assert!(text.contains(r#"["delete","users",["n",2],null]"#));
+        let one = tx("goals", GOAL).update(json!({"9": 1, "x": 1.0}));
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            serde_json::to_string(&one.steps().unwrap()).unwrap()
+        );
+
+        let broken: Chunks = [
+            tx("goals", GOAL).delete(),
+            tx("goals", lookup("a__b", 1)).delete(),
+        ]
+        .into();
+        let err = serde_json::to_string(&broken).unwrap_err();
+        assert!(err.to_string().contains("`__`"), "{err}");
+        assert!(broken.check().is_err());
     }
 
     #[test]

@@ -527,9 +527,11 @@ pub(crate) fn validate_transaction(chunks: &Chunks, schema: &SchemaDef) -> Resul
             }
             match step.action {
                 Some("create" | "update" | "merge") => {
-                    validate_data_op(entity, &step.args, &schema)?
+                    validate_data_op(entity, &step.args.to_value(), &schema)?
                 }
-                Some("link" | "unlink") => validate_link_op(entity, &step.args, &schema)?,
+                Some("link" | "unlink") => {
+                    validate_link_op(entity, &step.args.to_value(), &schema)?
+                }
                 _ => {}
             }
         }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use instantdb_http::Secret;
 
 use crate::client::PROTOCOL_VERSION;
+use crate::tx::Chunks;
 
 #[derive(Serialize)]
 pub(crate) struct QueryBody<'a> {
@@ -41,7 +42,7 @@ impl Versions {
 
 #[derive(Serialize)]
 pub(crate) struct TransactBody<'a> {
-    pub(crate) steps: &'a [Value],
+    pub(crate) steps: &'a Chunks,
     #[serde(rename = "throw-on-missing-attrs?")]
     pub(crate) throw_on_missing_attrs: bool,
 }
@@ -77,7 +78,7 @@ pub(crate) struct QueryPermsCheckResponse {
 /// `debugTransact`'s body, keys in upstream's order.
 #[derive(Serialize)]
 pub(crate) struct TransactPermsCheckBody<'a> {
-    pub(crate) steps: &'a [Value],
+    pub(crate) steps: &'a Chunks,
     #[serde(rename = "rules-override", skip_serializing_if = "Option::is_none")]
     pub(crate) rules: Option<&'a Value>,
     #[serde(
