@@ -333,6 +333,15 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("GET", ["dash", "apps", app_id, "backups", rest @ ..]) => {
             platform::backups::get(shared, req, app_id, rest)
         }
+        ("POST", ["dash", "apps", app_id, "backups"]) => {
+            platform::backups::create_on_demand(shared, req, app_id)
+        }
+        ("GET", ["dash", "apps", app_id, "backup-jobs"]) => {
+            platform::backups::jobs(shared, req, app_id, None)
+        }
+        ("GET", ["dash", "apps", app_id, "backup-jobs", job_id]) => {
+            platform::backups::jobs(shared, req, app_id, Some(job_id))
+        }
         ("DELETE", ["dash", "apps", app_id, "backups", backup_id]) => {
             platform::backups::delete(shared, req, app_id, backup_id)
         }

@@ -220,6 +220,7 @@ pub(crate) fn create(
         storage,
         url_token: crypto::random_hex(16),
         deleted: false,
+        job_id: None,
     });
     for (name, _) in files {
         state.dirty.files.insert((app_id, file_key(&id, &name)));
@@ -385,6 +386,93 @@ pub(crate) fn get(
         }
         _ => Err(ApiError::route_not_found()),
     }
+}
+
+/// `app-backup-jobs/job->client-format` of the job that took `backup` (on-demand jobs run to
+/// completion before the request returns).
+fn job_json(app_id: &Uuid, backup: &Backup) -> Value {
+    json!({
+        "id": backup.job_id,
+        "app_id": app_id,
+        "app_backup_id": backup.id,
+        "job_status": "completed",
+        "description": backup.description,
+        "work_estimate": 1,
+        "work_completed": 1,
+        "created_at": clock::iso(backup.backup_at),
+        "updated_at": clock::iso(backup.backup_at),
+        "done_at": clock::iso(backup.backup_at),
+    })
+}
+
+/// `POST /dash/apps/:app_id/backups {description?}` (`apps-write`, collaborator): an on-demand
+/// backup. Upstream queues a job that a worker runs; the emulator takes the backup at once and
+/// answers `{job}` already `completed`.
+pub(crate) fn create_on_demand(
+    shared: &Arc<Shared>,
+    req: &Request,
+    app_id: &str,
+) -> ApiResult<Reply> {
+    let app_id = path_uuid(app_id, "app_id")?;
+    let body = req.json()?;
+    let ttl_ms = shared.config.backup_ttl_ms();
+    shared.write(|state| {
+        let app_id =
+            auth::superadmin_app(state, req, app_id, Scope::AppsWrite, Role::Collaborator)?;
+        let description = match Request::body_field(&body, "description") {
+            None => None,
+            Some(Value::String(text)) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+            Some(other) => {
+                return Err(ApiError::param_malformed(
+                    &["body", "description"],
+                    other.clone(),
+                ));
+            }
+        };
+        if state.require_app(&app_id)?.meta.ephemeral {
+            return Err(ApiError::validation_msg(
+                "app-backup-job",
+                json!({ "app-id": app_id }),
+                "Ephemeral apps can't be backed up.",
+            ));
+        }
+        let id = create(state, app_id, description.as_deref(), ttl_ms)?;
+        let app = state.require_app_mut(&app_id)?;
+        let backup = app
+            .meta
+            .backups
+            .iter_mut()
+            .find(|backup| backup.id == id)
+            .ok_or_else(ApiError::internal)?;
+        backup.job_id = Some(Uuid::new_v4());
+        Ok(Reply::Json(json!({ "job": job_json(&app_id, backup) })))
+    })
+}
+
+/// `GET /dash/apps/:app_id/backup-jobs[/:job_id]` (`apps-read`): the in-progress jobs (always
+/// none: on-demand backups finish within their request), or one job.
+pub(crate) fn jobs(
+    shared: &Arc<Shared>,
+    req: &Request,
+    app_id: &str,
+    job_id: Option<&str>,
+) -> ApiResult<Reply> {
+    let app_id = path_uuid(app_id, "app_id")?;
+    let state = shared.read();
+    let app_id = auth::superadmin_app(&state, req, app_id, Scope::AppsRead, Role::Collaborator)?;
+    let app = state.require_app(&app_id)?;
+    let Some(job_id) = job_id else {
+        return Ok(Reply::Json(json!({ "jobs": [] })));
+    };
+    let job_id = path_uuid(job_id, "job_id")?;
+    // `get-by-id-for-client` answers nil for an unknown job.
+    let job = app
+        .meta
+        .backups
+        .iter()
+        .find(|backup| backup.job_id == Some(job_id))
+        .map_or(Value::Null, |backup| job_json(&app_id, backup));
+    Ok(Reply::Json(json!({ "job": job })))
 }
 
 /// `DELETE /dash/apps/:app_id/backups/:backup_id` (admins, `apps-write`): a soft delete →

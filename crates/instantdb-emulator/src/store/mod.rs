@@ -278,6 +278,9 @@ pub(crate) struct Backup {
     /// The unguessable part of the file URLs (upstream presigns S3 URLs instead).
     pub(crate) url_token: String,
     pub(crate) deleted: bool,
+    /// The on-demand job (`POST …/backups`) that took it, if any.
+    #[serde(default)]
+    pub(crate) job_id: Option<Uuid>,
 }
 
 /// One app.

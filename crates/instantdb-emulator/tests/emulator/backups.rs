@@ -303,3 +303,63 @@ async fn backups_survive_a_restart_with_a_data_dir() {
     .await;
     assert!(notes.contains("\"body\":\"persisted\""), "{notes}");
 }
+
+#[tokio::test]
+async fn on_demand_backups_answer_a_completed_job() {
+    let emu = emulator().await;
+    let creds = emu.create_app("on demand").unwrap();
+    let mut platform = Platform::new(emu.base_url(), emu.platform_token());
+    let path = format!("/dash/apps/{}/backups", creds.app_id);
+    let job = platform
+        .call(
+            "POST",
+            &path,
+            Some(json!({ "description": "before the migration" })),
+        )
+        .await
+        .ok()["job"]
+        .clone();
+    assert_eq!(job["job_status"], "completed");
+    assert_eq!(job["app_id"], json!(creds.app_id));
+    let rows = platform.call("GET", &path, None).await.ok();
+    assert_eq!(rows["backups"][0]["id"], job["app_backup_id"]);
+    assert_eq!(rows["backups"][0]["description"], "before the migration");
+    let jobs = format!("/dash/apps/{}/backup-jobs", creds.app_id);
+    assert_eq!(
+        platform.call("GET", &jobs, None).await.ok(),
+        json!({ "jobs": [] })
+    );
+    let one = platform
+        .call(
+            "GET",
+            &format!("{jobs}/{}", job["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .ok();
+    assert_eq!(one["job"], job);
+    // Temporary apps cannot be backed up; a read-only token cannot start one.
+    let temp = Client::new(emu.base_url())
+        .json(
+            "POST",
+            "/dash/apps/ephemeral",
+            &[],
+            &json!({ "title": "tmp" }),
+        )
+        .await
+        .ok();
+    let temp_path = format!("/dash/apps/{}/backups", temp["app"]["id"].as_str().unwrap());
+    let admin_token = temp["app"]["admin-token"].as_str().unwrap();
+    let body = Platform::new(emu.base_url(), admin_token)
+        .call("POST", &temp_path, Some(json!({})))
+        .await
+        .err(400, "validation-failed");
+    assert!(body["message"].as_str().unwrap().contains("Ephemeral apps"));
+    let read_only = emu
+        .create_oauth_token(&["apps-read", "data-read"], Duration::from_secs(60))
+        .unwrap();
+    Platform::new(emu.base_url(), &read_only)
+        .call("POST", &path, Some(json!({})))
+        .await
+        .err(400, "permission-denied");
+}
