@@ -6,11 +6,12 @@
 // enough that one failure does not hide the others, but they run in order on shared apps, as a
 // user's session would.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { load, serve } from './lib/driver.mjs';
 
 const platform = await load('@instantdb/platform');
 const admin = await load('@instantdb/admin');
-const { PlatformApi, i } = platform;
+const { PlatformApi, i, OAuthHandler, InstantOAuthError, exchangeCodeForToken, exchangeRefreshToken } = platform;
 const { init, tx, id, lookup } = admin;
 
 // `getApp` fires its perms and schema requests in parallel and abandons them when the app request
@@ -85,7 +86,25 @@ async function awaitProgress(promise) {
   return { result, events };
 }
 
-serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
+/** Opens `url` like a browser would, without following the redirect: the emulator consents at
+ * once, so the answer is a 302 to the redirect URI. Returns its query parameters. */
+async function authorize(url) {
+  const res = await fetch(url, { redirect: 'manual' });
+  assert.equal(res.status, 302, `authorization answered ${res.status}: ${await res.text()}`);
+  return { location: res.headers.get('location'), params: new URL(res.headers.get('location')).searchParams };
+}
+
+/** Resolves with the first value `probe` returns that is not undefined (polling). */
+async function eventually(probe, what) {
+  for (let i = 0; i < 200; i++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, hooks }) => {
   const results = [];
   async function check(name, fn) {
     try {
@@ -728,6 +747,219 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken }) => {
     assert.equal(body.type, 'param-missing');
     assert.equal(body.message, 'Missing parameter: ["body" "query"]');
     assert.ok(body['trace-id']);
+  });
+
+  // ---- Backups the emulator takes ----------------------------------------------------------
+  await check('platform.backups.onDemand', async () => {
+    // The SDK has no call that starts a backup; the dashboard's `POST …/backups` does.
+    const res = await fetch(`${apiURI}/dash/apps/${appId}/backups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platformToken}` },
+      body: JSON.stringify({ description: 'conformance' }),
+    });
+    assert.equal(res.status, 200);
+    const { job } = await res.json();
+    assert.equal(job.job_status, 'completed');
+    state.backupId = job.app_backup_id;
+    const backups = await api.backups(appId).list();
+    assert.equal(backups[0].id, state.backupId);
+    assert.equal(backups[0].description, 'conformance');
+    assert.ok(backups[0].backupAt instanceof Date && backups[0].expiresAt > backups[0].backupAt);
+    assert.ok(backups[0].uncompressedSize > 0);
+  });
+  await check('platform.backups.listFiles', async () => {
+    const files = await api.backups(appId).listFiles(state.backupId);
+    assert.equal(files[0].name, 'config.json');
+    const names = files.map((f) => f.name);
+    for (const etype of ['$files', 'goals', 'todos']) assert.ok(names.includes(`entities/${etype}.jsonl`), names.join());
+    assert.ok(files.every((f) => f.size > 0));
+  });
+  await check('platform.backups.getFileUrl.zstd', async () => {
+    const url = await api.backups(appId).getFileUrl(state.backupId, 'entities/$files.jsonl');
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-encoding'), 'zstd');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // Node 20's fetch does not decode zstd: the body is the stored frame.
+    assert.deepEqual([...bytes.slice(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
+  });
+  await check('platform.backups.streamStorageFiles', async () => {
+    const files = [];
+    for await (const file of api.backups(appId).streamStorageFiles(state.backupId)) files.push(file);
+    const { $files } = await raw.query({ $files: {} });
+    assert.deepEqual(files.map((f) => f.path).sort(), $files.map((f) => f.path).sort());
+    const legacy = files.find((f) => f.path === 'legacy/x.txt');
+    assert.equal(await (await fetch(legacy.url)).text(), 'legacy');
+  });
+  await check('platform.backups.downloadArchive', async () => {
+    const manager = api.backups(appId);
+    const [backup] = await manager.list();
+    const entries = [];
+    const chunks = [];
+    const result = await manager.downloadArchive({
+      backup,
+      fetchBody: async (url) => (await fetch(url)).body,
+      sink: new WritableStream({ write: (chunk) => { chunks.push(chunk); } }),
+      // A stand-in archive encoder: it records each entry instead of zipping it.
+      createWriter: async (sink) => {
+        const writer = sink.getWriter();
+        return {
+          add: async (name, input) => {
+            const bytes = Buffer.from(await new Response(input).arrayBuffer());
+            entries.push({ name, bytes });
+            await writer.write(new Uint8Array(bytes));
+          },
+          close: async () => writer.close(),
+        };
+      },
+    });
+    const names = entries.map((e) => e.name);
+    assert.equal(names[0], 'config.json');
+    const firstFile = names.findIndex((n) => n.startsWith('files/'));
+    assert.ok(firstFile > 0 && names.slice(0, firstFile).every((n) => n === 'config.json' || n.startsWith('entities/')));
+    assert.equal(result.files, names.length - firstFile);
+    assert.equal(result.entities, firstFile - 1);
+    assert.ok(entries.some((e) => e.bytes.toString() === 'legacy'));
+  });
+
+  // ---- OAuth: the emulator as the authorization server -------------------------------------
+  const { clientId, clientSecret, redirectUri } = oauthClient;
+  await check('oauth.OAuthHandler.clientOnlyFlow', async () => {
+    const handler = new OAuthHandler({ clientId, redirectUri, apiURI });
+    // A stand-in browser: the popup follows the start URL to the emulator, which consents at
+    // once; the redirect page then runs `handleClientRedirect`, which posts the code back.
+    // The redirect page's cleanup (a React effect's return value) closes its BroadcastChannel,
+    // which would otherwise keep this process alive.
+    let closeRedirectPage = () => {};
+    const popup = { close() {} };
+    popup.location = {
+      set href(url) {
+        authorize(url).then(({ location }) => {
+          globalThis.window.location = { href: location };
+          closeRedirectPage = handler.handleClientRedirect();
+        });
+      },
+    };
+    globalThis.window = { open: () => popup, close() {}, outerWidth: 1200, outerHeight: 900, screenX: 0, screenY: 0, location: { href: '' } };
+    try {
+      const token = await handler.startClientOnlyFlow(['apps-read']);
+      assert.match(token.token, /^pat_[0-9a-f]{64}$/);
+      assert.ok(token.expiresAt.getTime() > Date.now() + 13 * 24 * 3600 * 1000);
+      const reader = new PlatformApi({ auth: { token: token.token }, apiURI });
+      assert.ok(Array.isArray((await reader.getApps()).apps));
+      await expectApiError(reader.createApp({ title: 'nope' }), { type: 'permission-denied', message: /apps-write/ });
+    } finally {
+      closeRedirectPage();
+      delete globalThis.window;
+    }
+  });
+  const startUrl = (extra = {}) => {
+    const url = new URL(`${apiURI}/platform/oauth/start`);
+    const params = { client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'apps-read apps-write', state: 's-1', ...extra };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    return url.toString();
+  };
+  await check('oauth.exchangeCodeForToken', async () => {
+    const { params } = await authorize(startUrl());
+    assert.equal(params.get('state'), 's-1');
+    assert.equal(params.get('scope'), 'apps-read apps-write');
+    const tokens = await exchangeCodeForToken({ code: params.get('code'), clientId, clientSecret, redirectUri, apiURI });
+    assert.match(tokens.accessToken, /^pat_/);
+    assert.match(tokens.refreshToken, /^prt_/);
+    assert.equal(tokens.scopes, 'apps-read apps-write');
+    assert.equal(tokens.tokenType, 'Bearer');
+    state.oauth = tokens;
+    // Codes are single use; the SDK reads `error`, which Instant's error bodies do not have.
+    const err = await exchangeCodeForToken({ code: params.get('code'), clientId, clientSecret, redirectUri, apiURI }).then(
+      () => assert.fail('a reused code was accepted'),
+      (e) => e,
+    );
+    assert.ok(err instanceof InstantOAuthError);
+    assert.equal(err.message, 'OAuth error: server_error');
+  });
+  await check('oauth.exchangeRefreshToken', async () => {
+    const refreshed = await exchangeRefreshToken({ clientId, clientSecret, refreshToken: state.oauth.refreshToken, apiURI });
+    assert.match(refreshed.accessToken, /^pat_/);
+    assert.notEqual(refreshed.accessToken, state.oauth.accessToken);
+    // Upstream's helper reads `scopes`, but the refresh grant answers `scope`, and it dates the
+    // expiry from 1970: the emulator answers as the server does.
+    assert.equal(refreshed.scopes, undefined);
+    assert.ok(refreshed.expiresAt.getTime() < Date.now());
+  });
+  await check('oauth.platformApi.refreshOnRevokedToken', async () => {
+    const refreshes = [];
+    const client = new PlatformApi({
+      apiURI,
+      auth: { accessToken: state.oauth.accessToken, refreshToken: state.oauth.refreshToken, clientId, clientSecret, onRefresh: (t) => refreshes.push(t) },
+    });
+    await client.getApps();
+    const revoked = await fetch(`${apiURI}/platform/oauth/revoke?token=${state.oauth.accessToken}`, { method: 'POST' });
+    assert.equal(revoked.status, 200);
+    const { apps } = await client.getApps();
+    assert.ok(Array.isArray(apps));
+    assert.equal(refreshes.length, 1);
+    assert.match(refreshes[0].accessToken, /^pat_/);
+  });
+  await check('oauth.start.errors', async () => {
+    const res = await fetch(startUrl({ redirect_uri: 'http://127.0.0.1:9/elsewhere' }), { redirect: 'manual' });
+    assert.equal(res.status, 400);
+    assert.match(res.headers.get('content-type'), /^text\/html/);
+    assert.match(await res.text(), /There was an error with your OAuth request/);
+  });
+
+  // ---- Webhooks delivered to a local receiver (a second emulator that allows loopback URLs) ----
+  await check('webhooks.delivery.processNodeRequest', async () => {
+    const hooksApi = new PlatformApi({ auth: { token: hooks.platformToken }, apiURI: hooks.apiURI });
+    const { app } = await hooksApi.createApp({ title: 'Hooks', schema });
+    const hookDb = init({ appId: app.id, adminToken: app.adminToken, apiURI: hooks.apiURI });
+    const received = [];
+    const failures = [];
+    const receiver = createServer(async (req, res) => {
+      try {
+        await hookDb.webhooks.processNodeRequest(
+          { todos: { $default: async (record) => { received.push(record); } } },
+          req,
+        );
+        res.end('ok');
+      } catch (e) {
+        failures.push(String(e));
+        res.statusCode = 400;
+        res.end(String(e));
+      }
+    });
+    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${receiver.address().port}/webhooks/instant`;
+      const webhook = await hookDb.webhooks.manager.create({ url, namespaces: ['todos'], actions: ['create', 'update', 'delete'] });
+      assert.equal(webhook.status, 'active');
+      const todoId = id();
+      await hookDb.transact(tx.todos[todoId].update({ text: 'delivered' }));
+      const record = await eventually(() => received[0], 'a delivery');
+      assert.deepEqual(failures, []);
+      assert.equal(record.namespace, 'todos');
+      assert.equal(record.action, 'create');
+      assert.equal(record.id, todoId);
+      assert.equal(record.after.text, 'delivered');
+      const manager = hooksApi.webhooks(app.id).manager;
+      const page = await eventually(async () => {
+        const p = await manager.listEvents(webhook.id);
+        return p.events[0]?.status === 'success' ? p : undefined;
+      }, 'a successful event');
+      const [event] = page.events;
+      assert.equal(event.attempts[0].statusCode, 200);
+      assert.equal(event.attempts[0].success, true);
+      assert.equal((await manager.getEvent(webhook.id, event.isn)).isn, event.isn);
+      const payload = await manager.getPayload(webhook.id, event.isn);
+      assert.equal(payload.data[0].id, todoId);
+      const resent = await manager.resendEvent(webhook.id, event.isn);
+      assert.equal(resent.status, 'pending');
+      await eventually(() => received[1], 'the resent delivery');
+      assert.deepEqual(received[1], received[0]);
+      const jwks = await hookDb.webhooks.fetchJwks();
+      assert.equal(jwks.keys[0].kty, 'OKP');
+    } finally {
+      receiver.close();
+    }
   });
 
   // ---- Deleting the app ----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 //! fresh `instantdb-emulator` through a whole session (apps with schema and perms, transactions,
 //! queries with where/order/limit, auth, storage upload and download, impersonated queries and
 //! writes obeying rules, schema pushes with failing and succeeding background jobs, overwrite
-//! pushes with renames and deletes) and assert the results.
+//! pushes with renames and deletes, backups listed and downloaded, the OAuth provider through
+//! `OAuthHandler`, `exchangeCodeForToken`, `exchangeRefreshToken` and a refreshing `PlatformApi`,
+//! and webhook deliveries received with `processNodeRequest`) and assert the results.
 //!
 //! The emulator runs in this process on its own tokio runtime; the Node driver
 //! (`conformance/js/emulator.mjs`) gets its base URL and platform token and reports one result
@@ -33,17 +35,39 @@ pub(crate) fn run() -> Result<Tally> {
                 .start(),
         )
         .context("starting the emulator")?;
+    // Webhook deliveries go to a receiver in the Node driver, on loopback: a second emulator
+    // that accepts loopback URLs, so the first keeps upstream's URL validation.
+    let hooks = runtime
+        .block_on(
+            instantdb_emulator::Emulator::builder()
+                .allow_loopback_webhooks(true)
+                .start(),
+        )
+        .context("starting the webhook emulator")?;
     let hour = Duration::from_secs(3600);
     let read_only = emulator.create_oauth_token(&["apps-read"], hour)?;
     let oauth = emulator.create_oauth_token(&["apps-read", "apps-write", "data-read"], hour)?;
+    // Nothing listens on the redirect URI: the driver reads the emulator's redirect instead.
+    let redirect_uri = "http://127.0.0.1:9/oauth/callback";
+    let client = emulator.create_oauth_client(&[redirect_uri], false)?;
     let input = json!({
         "apiURI": emulator.base_url(),
         "platformToken": emulator.platform_token(),
         "readOnlyToken": read_only,
         "oauthToken": oauth,
+        "oauthClient": {
+            "clientId": client.client_id,
+            "clientSecret": client.client_secret(),
+            "redirectUri": redirect_uri,
+        },
+        "hooks": {
+            "apiURI": hooks.base_url(),
+            "platformToken": hooks.platform_token(),
+        },
     });
     let answers = run_batch("emulator.mjs", &[input])?;
     runtime.block_on(emulator.shutdown());
+    runtime.block_on(hooks.shutdown());
     let Some(answer) = answers.into_iter().next() else {
         bail!("the emulator driver gave no answer");
     };
