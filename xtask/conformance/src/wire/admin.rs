@@ -4,8 +4,16 @@
 //!
 //! Deliberate divergences (documented in docs/ARCHITECTURE.md) are checked against a corrected
 //! expectation rather than skipped: a normalised base URL, query values that are always
-//! percent-encoded, and web-stream uploads that work. Durable streams and webhooks are out of
-//! this crate's scope (see `OUT_OF_SCOPE`).
+//! percent-encoded, and web-stream uploads that work. Durable streams are out of this crate's
+//! scope (see `OUT_OF_SCOPE`).
+//!
+//! `db.webhooks` (`admin.webhooks.*`) is `instantdb-platform`'s `Webhooks` in Rust: the same
+//! `/dash/apps/:id/webhooks…`, `/webhooks/payload/…` and JWKS requests, sent with the app's admin
+//! token, so those scenarios are replayed with `PlatformApi` (see [`webhooks`]). The one header
+//! that differs is the SDK's name: the platform crate sends `instant-core-version` and not the
+//! admin SDK's `instant-admin-version`, which the check leaves out. Like the platform group's
+//! `processRequest`, the delivery is signed with a key whose private half the catalog does not
+//! hold: the signature must be refused, then the payload fetch and dispatch are replayed.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -16,8 +24,9 @@ use instantdb_admin::{
     UserRef, date, lookup, tx,
 };
 use instantdb_http::Proxy;
+use instantdb_platform::{PlatformApi, VerifyOptions, WebhookAction, WebhookBody, WebhookHandlers};
 use instantdb_schema::{Has, SchemaDef, i};
-use instantdb_test_support::{Reply, Scenario, ScriptedServer};
+use instantdb_test_support::{CheckOptions, Reply, Scenario, ScriptedServer};
 use serde_json::{Value, json};
 
 use super::Outcome;
@@ -33,18 +42,11 @@ const USER: &str = "33333333-3333-4333-8333-333333333333";
 const ROOM: &str = "99999999-9999-4999-8999-999999999999";
 
 /// Scenario prefixes left out on purpose, with the reason printed by the runner.
-const OUT_OF_SCOPE: &[(&str, &str)] = &[
-    (
-        "admin.streams.",
-        "durable streams (`db.streams`: the /admin/sse + /admin/sse/push protocol) are outside \
+const OUT_OF_SCOPE: &[(&str, &str)] = &[(
+    "admin.streams.",
+    "durable streams (`db.streams`: the /admin/sse + /admin/sse/push protocol) are outside \
          instantdb-admin's scope; `$streams` stays queryable",
-    ),
-    (
-        "admin.webhooks.",
-        "webhook management and signature checks are instantdb-platform's `Webhooks`, which \
-         takes the admin token; instantdb-admin does not duplicate them",
-    ),
-];
+)];
 
 /// Replays one scenario if it belongs to this group.
 pub(crate) async fn replay(scenario: &Scenario, server: &ScriptedServer) -> Outcome {
@@ -57,7 +59,12 @@ pub(crate) async fn replay(scenario: &Scenario, server: &ScriptedServer) -> Outc
     {
         return Outcome::OutOfScope(reason);
     }
-    match run(scenario, server).await {
+    let outcome = if scenario.name.starts_with("admin.webhooks.") {
+        webhooks(scenario, server).await
+    } else {
+        run(scenario, server).await
+    };
+    match outcome {
         Ok(()) => Outcome::Pass,
         Err(why) => Outcome::Fail(why),
     }
@@ -1054,4 +1061,132 @@ fn update_json(update: &instantdb_admin::QueryUpdate) -> Value {
         "pageInfo": page_info,
         "sessionInfo": update.session.as_ref().map(|s| json!({"machineId": s.machine_id, "sessionId": s.session_id})),
     })
+}
+
+/// `db.webhooks` replayed with `instantdb-platform`'s `Webhooks` and the admin token.
+async fn webhooks(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String> {
+    const WEBHOOK_ID: &str = "77777777-7777-4777-8777-777777777777";
+    let base = server.url();
+    let api = PlatformApi::builder()
+        .api_uri(base.as_str())
+        .token(ADMIN_TOKEN)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let hooks = api.webhooks(APP_ID);
+    let failed = |e: instantdb_platform::Error| format!("the call failed: {e}");
+    let actual = match scenario.name.as_str() {
+        "admin.webhooks.manager.list" => {
+            let list = hooks.list().send().await.map_err(failed)?;
+            Value::Array(list.iter().map(webhook_json).collect())
+        }
+        "admin.webhooks.manager.create" => {
+            let hook = hooks
+                .create(
+                    "https://hooks.example.com/instant",
+                    ["goals"],
+                    [WebhookAction::Create],
+                )
+                .send()
+                .await
+                .map_err(failed)?;
+            webhook_json(&hook)
+        }
+        "admin.webhooks.manager.getPayload" => {
+            let payload = hooks
+                .get_payload(WEBHOOK_ID, "1001")
+                .send()
+                .await
+                .map_err(failed)?;
+            payload_json(&payload)
+        }
+        "admin.webhooks.processRequest" => {
+            let payload_url = format!("{base}/webhooks/payload/{APP_ID}/{WEBHOOK_ID}/1001");
+            let body =
+                json!({"payloadUrl": payload_url, "token": "test-webhook-payload-jwt"}).to_string();
+            let now = UNIX_EPOCH.elapsed().map_err(|e| e.to_string())?.as_secs();
+            // The catalog's key is not ours: a well-formed signature that cannot verify.
+            let header = format!("t={now},kid=test-kid-admin,v1={}", "ab".repeat(64));
+            match hooks
+                .verify_signature(&header, body.as_bytes(), VerifyOptions::new())
+                .await
+            {
+                Err(err) if err.to_string() == "Instant Signature did not validate" => {}
+                other => {
+                    return Err(format!(
+                        "expected the signature check to fail, got {other:?}"
+                    ));
+                }
+            }
+            let delivery = WebhookBody::new(payload_url, "test-webhook-payload-jwt");
+            let payload = hooks.fetch_payload(&delivery).await.map_err(failed)?;
+            let handled = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = handled.clone();
+            let handlers = WebhookHandlers::new().on_any(move |record| {
+                let seen = seen.clone();
+                async move {
+                    if let Ok(mut seen) = seen.lock() {
+                        seen.push(json!({
+                            "namespace": record.namespace,
+                            "action": record.action,
+                            "id": record.id,
+                        }));
+                    }
+                    Ok(())
+                }
+            });
+            handlers.dispatch(payload).await.map_err(failed)?;
+            let handled = handled.lock().map_err(|_| "poisoned")?.clone();
+            json!({ "handled": handled })
+        }
+        other => return Err(format!("no Rust replay for `{other}` yet")),
+    };
+    let options = CheckOptions {
+        ignore_headers: vec!["instant-admin-version".to_owned()],
+        ..CheckOptions::default()
+    };
+    scenario.check_requests_with(&server.requests(), &base, &options)?;
+    let expected = substitute(&scenario.result.clone().unwrap_or(Value::Null), &base);
+    if actual != expected {
+        return Err(format!("result: expected {expected}, got {actual}"));
+    }
+    Ok(())
+}
+
+/// A webhook as the official manager returns it.
+fn webhook_json(hook: &instantdb_platform::Webhook) -> Value {
+    let time = |at: std::time::SystemTime| humantime::format_rfc3339_millis(at).to_string();
+    let status = match &hook.status {
+        instantdb_platform::WebhookStatus::Active => "active".to_owned(),
+        instantdb_platform::WebhookStatus::Disabled => "disabled".to_owned(),
+        other => format!("{other:?}"),
+    };
+    json!({
+        "id": hook.id,
+        "sink": {"url": hook.url},
+        "namespaces": hook.namespaces,
+        "actions": hook.actions,
+        "status": status,
+        "disabledReason": hook.disabled_reason,
+        "createdAt": time(hook.created_at),
+        "updatedAt": time(hook.updated_at),
+    })
+}
+
+/// A payload as the official manager returns it.
+fn payload_json(payload: &instantdb_platform::WebhookPayload) -> Value {
+    let data: Vec<Value> = payload
+        .data
+        .iter()
+        .map(|record| {
+            json!({
+                "namespace": record.namespace,
+                "id": record.id,
+                "action": record.action,
+                "before": record.before,
+                "after": record.after,
+                "idempotencyKey": record.idempotency_key,
+            })
+        })
+        .collect();
+    json!({ "idempotencyKey": payload.idempotency_key, "data": data })
 }
