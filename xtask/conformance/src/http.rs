@@ -8,7 +8,6 @@
 //! `INSTANTDB_BENCH_URL`. Node runs before and after criterion and the two rates are averaged,
 //! so drift on a shared machine affects both sides alike. Prints the ratio; the target is ≥3×.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -73,7 +72,7 @@ fn node_rps(url: &str, seconds: f64) -> Result<f64> {
 }
 
 fn criterion_rps(url: &str, seconds: f64) -> Result<f64> {
-    let home = criterion_home();
+    let home = crate::criterion::home("http");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(project_root())
@@ -97,19 +96,6 @@ fn criterion_rps(url: &str, seconds: f64) -> Result<f64> {
     if !status.success() {
         bail!("cargo bench -p instantdb-http failed with {status}");
     }
-    let path = home.join("loopback_json_roundtrip/instantdb_http/new/estimates.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading criterion's {}", path.display()))?;
-    let estimates: Value = serde_json::from_str(&text)?;
-    let mean_ns = estimates["mean"]["point_estimate"]
-        .as_f64()
-        .context("estimates.json without mean.point_estimate")?;
+    let mean_ns = crate::criterion::mean_ns(&home, "loopback_json_roundtrip/instantdb_http")?;
     Ok(1e9 / mean_ns)
-}
-
-fn criterion_home() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"));
-    target.join("conformance/criterion-http")
 }

@@ -7,6 +7,7 @@
 //! `conformance/js/` for the official answers, computes ours in-process and prints
 //! `<suite>: N passed, M failed`. Nothing here is published or used at runtime.
 
+mod criterion;
 mod emulator;
 mod http;
 mod node;

@@ -18,7 +18,6 @@
 //! lookup values, nested objects and arrays.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
@@ -423,10 +422,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         bail!("usage: bench tx");
     }
     let node_before = node_ns()?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"));
-    let home = target.join("conformance/criterion-tx");
+    let home = crate::criterion::home("tx");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .current_dir(project_root())
@@ -447,15 +443,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         bail!("cargo bench -p instantdb-admin --bench tx failed with {status}");
     }
     let node_after = node_ns()?;
-    let ours = |bench: &str| -> Result<f64> {
-        let path = home.join(bench).join("new/estimates.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let estimates: Value = serde_json::from_str(&text)?;
-        estimates["mean"]["point_estimate"]
-            .as_f64()
-            .context("estimates.json without a mean")
-    };
+    let ours = |bench: &str| crate::criterion::mean_ns(&home, bench);
     let (typed, json) = (ours("tx_100_chunks")?, ours("tx_100_chunks_json")?);
     let node = (node_before + node_after) / 2.0;
     println!(

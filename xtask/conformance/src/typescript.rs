@@ -1078,7 +1078,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         ))
     };
     let before = official(2000)?;
-    let home = criterion_home();
+    let home = crate::criterion::home("typescript");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .current_dir(crate::node::project_root())
@@ -1099,15 +1099,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         bail!("cargo bench -p instantdb-typescript failed with {status}");
     }
     let after = official(2000)?;
-    let ours = |name: &str| -> Result<f64> {
-        let path = home.join(name).join("new/estimates.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let estimates: Value = serde_json::from_str(&text)?;
-        estimates["mean"]["point_estimate"]
-            .as_f64()
-            .context("estimates.json without a mean")
-    };
+    let ours = |name: &str| crate::criterion::mean_ns(&home, name);
     let rows = [
         (
             "parse_schema",
@@ -1140,11 +1132,4 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
         ours("codegen_schema_prettier")? / 1000.0
     );
     Ok(())
-}
-
-fn criterion_home() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| crate::node::project_root().join("target"));
-    target.join("conformance/criterion-typescript")
 }
