@@ -165,6 +165,36 @@ fn deep_nesting_is_refused_before_it_can_overflow_the_stack() {
 }
 
 #[test]
+fn many_open_angle_brackets_are_refused_before_swc_backtracks_on_them() {
+    // Found by the fuzzer: swc tries type arguments at each `<` and goes back on failure, four
+    // times the work per repetition here (twelve took 9 s in a release build).
+    let src = format!("x={}", "a<{7 [".repeat(12));
+    let started = std::time::Instant::now();
+    let err = parse_schema_typescript_file(&src, "angles.ts").unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::TooDeep, "{err}");
+    assert!(err.message().contains("`<`"), "{err}");
+    // The ninth `<`: after `x=`, eight repetitions and an `a`.
+    assert_eq!((err.line(), err.column()), (1, 2 + 6 * 8 + 1 + 1));
+    let err = parse_perms_typescript_file(&src, "angles.ts").unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::TooDeep);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+
+    // Eight open at once are read (and fail as syntax errors, quickly).
+    let src = format!("x={}", "a<{7 [".repeat(8));
+    let err = parse_schema_typescript_file(&src, "angles.ts").unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::Syntax);
+
+    // Generic types and comparisons as real files write them: closed, or ended by `;`.
+    let src = format!(
+        "type Deep = Record<string, Array<Map<string, Set<Promise<Partial<Readonly<Required<number>>>>>>>>;\n\
+         {}\
+         const _schema = i.schema({{ entities: {{ e: i.entity({{ j: i.json<Array<Record<string, Set<number>>>>() }}) }} }});",
+        "const c = a < b;\n".repeat(20)
+    );
+    assert!(schema(&src).entities["e"].attrs.contains_key("j"));
+}
+
+#[test]
 fn nesting_below_the_limit_parses_on_the_grown_stack() {
     let depth = 400;
     let src = format!(
@@ -273,4 +303,17 @@ fn a_byte_order_mark_is_dropped_once() {
         "s.ts",
     );
     assert_eq!(schema.unwrap(), SchemaDef::default());
+}
+
+#[test]
+fn input_that_trips_an_swc_assertion_is_a_located_syntax_error() {
+    // Found by the fuzzer: swc_ecma_parser 47 reaches a `debug_assert!` in its regular
+    // expression lexer on `{ /  }` after a run of `=`. It must be an error, never a panic.
+    let src = "// Docste\",\n       ====================nst rules = {\n  /  }\n     ]\n    }\n  }\n} satisfies InstantRulult rules;\n";
+    let both = parse_perms_typescript_file(src, "p.ts").unwrap_err();
+    let swc = instantdb_typescript::fuzzing::parse_perms_with_swc(src, "p.ts").unwrap_err();
+    assert_eq!(both, swc);
+    assert_eq!(both.kind(), ParseErrorKind::Syntax);
+    assert!(both.line() >= 2, "{both}");
+    assert!(parse_schema_typescript_file(src, "s.ts").is_err());
 }

@@ -17,6 +17,13 @@
 //! expression or a `${`, the guard stops trusting tokens and counts every remaining word and
 //! punctuation character as one more level (a bound on the number of tokens left). Schema and rules files contain neither, so this only
 //! costs files that could not be read anyway.
+//!
+//! The guard also bounds how many `<` are open at once ([`MAX_OPEN_ANGLES`]). swc reads
+//! `a < ...` by first trying type arguments and, when that fails, going back to read a
+//! comparison, so each `<` still open when a later one fails doubles (or worse) the work: the
+//! fuzzer found 84 bytes (`a<{7 [` twelve times) that took swc 9 seconds, four times longer
+//! with each repetition. A `;` ends every `<` opened since the nearest bracket (it cannot occur
+//! inside type arguments outside a bracket), as do `>` and the closing bracket.
 
 use swc_common::{BytePos, SourceFile};
 use swc_ecma_parser::unstable::Token;
@@ -24,6 +31,10 @@ use swc_ecma_parser::{Lexer, StringInput, Syntax};
 
 /// The deepest nesting accepted. Real schema and rules files stay below 50.
 pub(crate) const MAX_NESTING: usize = 500;
+
+/// The most `<` open at once. Real files nest generic types a few levels deep at most
+/// (`Record<string, Array<T>>`); at this bound swc's backtracking stays in milliseconds.
+pub(crate) const MAX_OPEN_ANGLES: usize = 8;
 
 /// The stack the parser, the walkers and the syntax tree's drop run on.
 pub(crate) const STACK_SIZE: usize = 128 << 20;
@@ -50,6 +61,8 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
     // Per open level: its kind and the tokens counted at it since its last `,`/`;`.
     let mut levels: Vec<(Open, usize)> = vec![(Open::Bracket, 0)];
     let mut total = 0usize;
+    // The `Open::Angle` entries of `levels`.
+    let mut open_angles = 0usize;
     let mut previous: Option<Token> = None;
     let mut previous_text = "";
     // Whether the last `)` closed the condition of `if`/`while`/`for`/`with`.
@@ -99,6 +112,16 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
             Token::Lt => {
                 bump(&mut levels, &mut total);
                 levels.push((Open::Angle, 0));
+                open_angles += 1;
+                if open_angles > MAX_OPEN_ANGLES {
+                    return Err(TooDeep {
+                        offset: offset(span.lo),
+                        message: format!(
+                            "The file has too many `<` open at once to be read safely (more than \
+                             {MAX_OPEN_ANGLES} unclosed type argument lists or comparisons)."
+                        ),
+                    });
+                }
             }
             Token::RParen | Token::RBracket | Token::RBrace => {
                 // Close up to and including the nearest bracket; `<` that were comparisons
@@ -111,6 +134,7 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                         closed_statement_paren = kind == Open::StatementParen;
                         break;
                     }
+                    open_angles -= 1;
                 }
                 bump(&mut levels, &mut total);
             }
@@ -131,11 +155,21 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                     {
                         let (_, count) = levels.pop().unwrap_or((Open::Angle, 0));
                         total -= count;
+                        open_angles -= 1;
                     }
                 }
                 bump(&mut levels, &mut total);
             }
             Token::Comma | Token::Semi => {
+                if token == Token::Semi {
+                    while levels.len() > 1
+                        && levels.last().is_some_and(|(kind, _)| *kind == Open::Angle)
+                    {
+                        let (_, count) = levels.pop().unwrap_or((Open::Angle, 0));
+                        total -= count;
+                        open_angles -= 1;
+                    }
+                }
                 if let Some((_, count)) = levels.last_mut() {
                     total -= *count;
                     *count = 0;
