@@ -40,8 +40,9 @@ pub enum ParseErrorKind {
     Unsupported,
     /// The input is not valid JSON (for tools that read JSON next to TypeScript).
     Json,
-    /// The file nests expressions deeper than the parser allows (a guard against stack
-    /// exhaustion; no real schema or rules file comes close).
+    /// The file nests expressions deeper than the parser allows, or has more than six `<` open
+    /// at once (guards against stack exhaustion and against swc's exponential backtracking; no
+    /// real schema or rules file comes close).
     TooDeep,
 }
 

@@ -26,9 +26,11 @@
 //! reject gives upstream's message (syntax errors give swc's). Files in the shape the generators
 //! write take a fast path that builds the same syntax tree without running swc's general parser;
 //! everything else, and every error, goes through swc. Errors are [`ParseError`]s with
-//! file, line, column and a source excerpt. Nothing panics, whatever the input: nesting is
-//! bounded before swc runs (see [`ParseErrorKind::TooDeep`]) and the parser runs on a grown
-//! stack.
+//! file, line, column and a source excerpt. Nothing panics or hangs, whatever the input:
+//! nesting, and the number of `<` open at once (more than six makes swc's backtracking between
+//! type arguments and comparisons slow), are bounded before swc runs (see
+//! [`ParseErrorKind::TooDeep`]), the parser runs on a grown stack, and a panic inside swc
+//! becomes a parse error.
 //!
 //! ## What the schema parser accepts
 //!
