@@ -189,6 +189,11 @@ fn many_open_angle_brackets_are_refused_before_swc_backtracks_on_them() {
         assert_eq!(err.kind(), ParseErrorKind::Syntax);
     }
 
+    // Found next: a template substitution hid the `<` after it from the count.
+    let src = "x = {[a]: `${b}`, c: ".to_owned() + &"les < {[z1 ".repeat(7);
+    let err = parse_perms_typescript_file(&src, "angles.ts").unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::TooDeep, "{err}");
+
     // Generic types and comparisons as real files write them: closed, or ended by `;`.
     let src = format!(
         "type Deep = Record<string, Array<Map<string, Set<Promise<Partial<number>>>>>>;\n\

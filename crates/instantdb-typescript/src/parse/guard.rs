@@ -23,7 +23,8 @@
 //! comparison, so each `<` still open when a later one fails doubles (or worse) the work: the
 //! fuzzer found 84 bytes (`a<{7 [` twelve times) that took swc 9 seconds, four times longer
 //! with each repetition. A `;` ends every `<` opened since the nearest bracket (it cannot occur
-//! inside type arguments outside a bracket), as do `>` and the closing bracket.
+//! inside type arguments outside a bracket), as do `>` and the closing bracket. After a possible
+//! regular expression or a `${`, every `<` left in the file counts as open.
 
 use swc_common::{BytePos, SourceFile};
 use swc_ecma_parser::unstable::Token;
@@ -83,6 +84,18 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
         };
         if untrusted {
             let rest = text.get(offset(span.lo)..).unwrap_or("");
+            // Every `<` left may open one more.
+            let angles = rest.bytes().filter(|&b| b == b'<').count();
+            if open_angles + angles > MAX_OPEN_ANGLES {
+                return Err(TooDeep {
+                    offset: offset(span.lo),
+                    message: format!(
+                        "The file is too complex to read safely after this point \
+                         (a regular expression or template substitution followed by more `<` \
+                         than the {MAX_OPEN_ANGLES} that may be open at once)."
+                    ),
+                });
+            }
             let remaining = units(rest);
             if total + remaining > MAX_NESTING {
                 return Err(TooDeep {
