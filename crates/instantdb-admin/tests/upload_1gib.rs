@@ -14,6 +14,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use instantdb_admin::{AdminClient, Proxy, UploadBody};
+use instantdb_test_support::PeakRss;
 use ring::digest::{Context, SHA256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -21,14 +22,6 @@ use tokio::net::TcpListener;
 const TOTAL: u64 = 1 << 30;
 const BLOCK: usize = 1 << 20;
 const LIMIT: u64 = 32 * 1024 * 1024;
-
-/// A field of /proc/self/status, in bytes.
-fn status_field(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(name))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 /// Writes `TOTAL` bytes that differ from block to block; returns their hex SHA-256.
 fn write_source(file: &mut std::fs::File) -> String {
@@ -117,9 +110,7 @@ async fn a_1_gib_file_streams_in_constant_memory_with_equal_checksums() {
         .build()
         .unwrap();
 
-    // "5" resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0).
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let before = status_field("VmRSS:");
+    let rss = PeakRss::start();
     let started = Instant::now();
     let file = db
         .storage()
@@ -129,7 +120,7 @@ async fn a_1_gib_file_streams_in_constant_memory_with_equal_checksums() {
         .await
         .unwrap();
     let elapsed = started.elapsed();
-    let peak = status_field("VmHWM:");
+    let peak = rss.and_then(|rss| rss.peak());
     let (head, server_digest) = server.await.unwrap();
 
     assert_eq!(file.size, Some(TOTAL));
@@ -149,8 +140,9 @@ async fn a_1_gib_file_streams_in_constant_memory_with_equal_checksums() {
         "{head}"
     );
 
-    match (reset, before, peak) {
-        (true, Some(before), Some(peak)) => {
+    match (rss, peak) {
+        (Some(rss), Some(peak)) => {
+            let before = rss.before();
             let growth = peak.saturating_sub(before);
             println!(
                 "uploaded 1 GiB in {elapsed:?} (source written and hashed in {generated:?}); \

@@ -11,20 +11,12 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use instantdb_http::{Body, Client, Proxy};
-use instantdb_test_support::{Reply, ScriptedServer};
+use instantdb_test_support::{PeakRss, Reply, ScriptedServer};
 use serde_json::json;
 
 const TOTAL: u64 = 256 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
 const LIMIT: u64 = 32 * 1024 * 1024;
-
-/// A field of /proc/self/status, in bytes.
-fn status_field(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(name))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streaming_upload_of_256_mib_in_constant_memory() {
@@ -44,9 +36,7 @@ async fn streaming_upload_of_256_mib_in_constant_memory() {
         .unwrap();
     server.push(Reply::json(200, json!({"data": {"id": "f1"}})));
 
-    // "5" resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0).
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let (Some(before), true) = (status_field("VmRSS:"), reset) else {
+    let Some(rss) = PeakRss::start() else {
         eprintln!("skipping: /proc/self/status or clear_refs is not available on this OS");
         return;
     };
@@ -68,7 +58,7 @@ async fn streaming_upload_of_256_mib_in_constant_memory() {
     let elapsed = started.elapsed();
     assert_eq!(value["data"]["id"], "f1");
 
-    let peak = status_field("VmHWM:").unwrap();
+    let (before, peak) = (rss.before(), rss.peak().unwrap());
     let growth = peak.saturating_sub(before);
     let upload = server
         .requests()

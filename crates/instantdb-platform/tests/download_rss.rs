@@ -11,20 +11,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use instantdb_platform::{ArchiveCompression, FetchedBody, PlatformApi};
-use instantdb_test_support::{Reply, ScriptedServer};
+use instantdb_test_support::{PeakRss, Reply, ScriptedServer};
 use serde_json::json;
 use tokio::io::AsyncWrite;
 
 const FILE: u64 = 224 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
 const LIMIT: u64 = 48 * 1024 * 1024;
-
-fn status_field(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(name))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 /// Counts what it is given and drops it.
 struct Counter(u64);
@@ -96,9 +89,7 @@ async fn a_256_mib_backup_downloads_in_constant_memory() {
         json!({"url": "https://storage.test/todos"}),
     ));
 
-    // "5" resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0).
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let (Some(before), true) = (status_field("VmRSS:"), reset) else {
+    let Some(rss) = PeakRss::start() else {
         eprintln!("skipping: /proc/self/status or clear_refs is not available on this OS");
         return;
     };
@@ -135,8 +126,7 @@ async fn a_256_mib_backup_downloads_in_constant_memory() {
     let result = download.await.unwrap();
     let elapsed = started.elapsed();
 
-    let peak = status_field("VmHWM:").unwrap();
-    let growth = peak.saturating_sub(before);
+    let growth = rss.growth().unwrap();
     eprintln!(
         "archive of {} MiB ({} MiB read) in {elapsed:?}; peak RSS grew by {:.1} MiB",
         result.zip_bytes / (1024 * 1024),

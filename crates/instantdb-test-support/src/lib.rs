@@ -10,6 +10,7 @@
 //!   call in Rust, then check the recorded requests against the catalog's.
 //! - [`ConnectProxy`]: a forward proxy (CONNECT tunnels and absolute-form requests) that only
 //!   reaches loopback destinations.
+//! - [`PeakRss`]: how far the process's peak resident set rose over a span of work (Linux).
 //!
 //! It is a separate crate rather than a `test-support` feature of `instantdb-http` so that the
 //! server side of hyper, the catalog loader and their dependencies never enter a user's build
@@ -38,6 +39,7 @@ mod proxy;
 mod recorded;
 mod replay;
 mod reply;
+mod rss;
 mod server;
 
 pub use catalog::{CheckOptions, Scenario, WireCatalog};
@@ -45,4 +47,5 @@ pub use proxy::{ConnectProxy, ProxiedConnection};
 pub use recorded::RecordedRequest;
 pub use replay::ReplayTransport;
 pub use reply::{Fault, Reply};
+pub use rss::PeakRss;
 pub use server::ScriptedServer;
