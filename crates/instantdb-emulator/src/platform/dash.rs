@@ -225,20 +225,7 @@ pub(crate) fn home(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
             Value::Object(row)
         })
         .collect();
-    let orgs: Vec<Value> = state
-        .server
-        .orgs
-        .values()
-        .filter_map(|org| {
-            let role = org.members.get(&user)?;
-            Some(json!({
-                "id": org.id,
-                "title": org.title,
-                "created_at": clock::iso(org.created_at),
-                "role": role,
-            }))
-        })
-        .collect();
+    let orgs = super::routes::user_orgs(&state, &user);
     let user_row = user_row(&state, user)?;
     Ok(Reply::Json(json!({
         "apps": apps,

@@ -106,12 +106,17 @@ pub(crate) fn list_apps(
 pub(crate) fn list_orgs(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let state = shared.read();
     let user = auth::superadmin_user(&state, req, Scope::AppsRead)?;
-    let orgs: Vec<Value> = state
+    Ok(Reply::Json(json!({ "orgs": user_orgs(&state, &user) })))
+}
+
+/// The orgs `user` belongs to, with their role (`GET /superadmin/orgs` and `GET /dash`).
+pub(crate) fn user_orgs(state: &State, user: &Uuid) -> Vec<Value> {
+    state
         .server
         .orgs
         .values()
         .filter_map(|org| {
-            let role = org.members.get(&user)?;
+            let role = org.members.get(user)?;
             Some(json!({
                 "id": org.id,
                 "title": org.title,
@@ -119,8 +124,7 @@ pub(crate) fn list_orgs(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply>
                 "role": role,
             }))
         })
-        .collect();
-    Ok(Reply::Json(json!({ "orgs": orgs })))
+        .collect()
 }
 
 /// Creates an app with optional perms and schema (planned with check-types on and background
