@@ -11,6 +11,7 @@ use crate::auth::{self, Role, Scope};
 use crate::clock;
 use crate::error::{ApiError, ApiResult};
 use crate::platform::deliveries;
+use crate::platform::routes::path_uuid;
 use crate::server::{Reply, Request, Shared};
 use crate::store::{App, Webhook, WebhookEvent};
 
@@ -163,8 +164,7 @@ fn authed(
     app_id: &str,
     scope: Scope,
 ) -> ApiResult<Uuid> {
-    let app_id = Uuid::parse_str(app_id)
-        .map_err(|_| ApiError::param_malformed(&["params", "app_id"], json!(app_id)))?;
+    let app_id = path_uuid(app_id, "app_id")?;
     auth::superadmin_app(state, req, app_id, scope, Role::Collaborator)
 }
 
@@ -226,8 +226,7 @@ pub(crate) fn one(
     webhook_id: &str,
     rest: &[&str],
 ) -> ApiResult<Reply> {
-    let webhook_id = Uuid::parse_str(webhook_id)
-        .map_err(|_| ApiError::param_malformed(&["params", "webhook_id"], json!(webhook_id)))?;
+    let webhook_id = path_uuid(webhook_id, "webhook_id")?;
     let method = req.method.as_str();
     if method == "GET" {
         let state = shared.read();
@@ -436,14 +435,12 @@ pub(crate) fn payload(
     webhook_id: &str,
     isn: &[&str],
 ) -> ApiResult<Reply> {
-    let webhook_id = Uuid::parse_str(webhook_id)
-        .map_err(|_| ApiError::param_malformed(&["params", "webhook_id"], json!(webhook_id)))?;
+    let webhook_id = path_uuid(webhook_id, "webhook_id")?;
     if isn.is_empty() {
         return Err(ApiError::param_missing(&["params", "*"]));
     }
     let isn = path_isn(isn);
-    let path_app = Uuid::parse_str(app_id)
-        .map_err(|_| ApiError::param_malformed(&["params", "app_id"], json!(app_id)))?;
+    let path_app = path_uuid(app_id, "app_id")?;
     let state = shared.read();
     let bearer = req
         .header("authorization")
