@@ -172,30 +172,22 @@ impl Error {
 
     /// HTTP 429: `rate-limited`, or `timeout` (the server's 30 s statement timeout).
     pub fn is_rate_limited(&self) -> bool {
-        self.api_error().is_some_and(|api| {
-            api.status() == StatusCode::TOO_MANY_REQUESTS
-                || api.error_type() == Some("rate-limited")
-        })
+        self.api_error().is_some_and(ApiError::is_rate_limited)
     }
 
     /// Instant's `record-not-found` (an unknown user, magic code, refresh token…).
     pub fn is_record_not_found(&self) -> bool {
-        self.is_type("record-not-found")
+        self.api_error().is_some_and(ApiError::is_record_not_found)
     }
 
     /// Instant's `validation-failed` (the server refused the query or the steps).
     pub fn is_validation_failed(&self) -> bool {
-        self.is_type("validation-failed")
+        self.api_error().is_some_and(ApiError::is_validation_failed)
     }
 
     /// Instant's `permission-denied` (an impersonated request that the rules refuse).
     pub fn is_permission_denied(&self) -> bool {
-        self.is_type("permission-denied")
-    }
-
-    fn is_type(&self, error_type: &str) -> bool {
-        self.api_error()
-            .is_some_and(|api| api.error_type() == Some(error_type))
+        self.api_error().is_some_and(ApiError::is_permission_denied)
     }
 
     /// The failure may go away on its own: connection failures, timeouts, connections lost

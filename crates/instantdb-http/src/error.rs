@@ -318,21 +318,23 @@ impl Error {
     /// HTTP 429. Instant sends it for `rate-limited` and also for `timeout` (a query or
     /// transaction that ran past the server's 30 s statement timeout).
     pub fn is_rate_limited(&self) -> bool {
-        self.api_error().is_some_and(|api| {
-            api.status == StatusCode::TOO_MANY_REQUESTS || api.error_type() == Some("rate-limited")
-        })
+        self.api_error().is_some_and(ApiError::is_rate_limited)
     }
 
     /// Instant's `record-not-found` (any record type, any status).
     pub fn is_record_not_found(&self) -> bool {
-        self.api_error()
-            .is_some_and(|api| api.error_type() == Some("record-not-found"))
+        self.api_error().is_some_and(ApiError::is_record_not_found)
     }
 
     /// Instant's `validation-failed`.
     pub fn is_validation_failed(&self) -> bool {
-        self.api_error()
-            .is_some_and(|api| api.error_type() == Some("validation-failed"))
+        self.api_error().is_some_and(ApiError::is_validation_failed)
+    }
+
+    /// Instant's `permission-denied` (a missing OAuth scope, rules refusing an impersonated
+    /// request).
+    pub fn is_permission_denied(&self) -> bool {
+        self.api_error().is_some_and(ApiError::is_permission_denied)
     }
 
     /// The failure may go away on its own: connection failures, client timeouts, transport
@@ -574,6 +576,27 @@ impl ApiError {
     /// The raw body bytes.
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// See [`Error::is_rate_limited`]. The API crates' errors ask these predicates, so each
+    /// classification of Instant's error bodies lives here once.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status == StatusCode::TOO_MANY_REQUESTS || self.error_type() == Some("rate-limited")
+    }
+
+    /// See [`Error::is_record_not_found`].
+    pub fn is_record_not_found(&self) -> bool {
+        self.error_type() == Some("record-not-found")
+    }
+
+    /// See [`Error::is_validation_failed`].
+    pub fn is_validation_failed(&self) -> bool {
+        self.error_type() == Some("validation-failed")
+    }
+
+    /// See [`Error::is_permission_denied`].
+    pub fn is_permission_denied(&self) -> bool {
+        self.error_type() == Some("permission-denied")
     }
 
     /// See [`Error::is_auth_failure`].

@@ -261,31 +261,25 @@ impl Error {
 
     /// HTTP 429: `rate-limited`, or `timeout` (a statement ran past the server's limit).
     pub fn is_rate_limited(&self) -> bool {
-        self.api_error().is_some_and(|api| {
-            api.status() == StatusCode::TOO_MANY_REQUESTS
-                || api.error_type() == Some("rate-limited")
-        })
+        self.api_error().is_some_and(ApiError::is_rate_limited)
     }
 
     /// Instant's `record-not-found` (an unknown app, backup, webhook… or token). Note that
     /// Instant answers 400, not 404.
     pub fn is_record_not_found(&self) -> bool {
-        self.api_error()
-            .is_some_and(|api| api.error_type() == Some("record-not-found"))
+        self.api_error().is_some_and(ApiError::is_record_not_found)
     }
 
     /// Instant's `validation-failed` (a plan that conflicts with the app's schema, a role the
     /// user lacks, an admin token of another app…).
     pub fn is_validation_failed(&self) -> bool {
-        self.api_error()
-            .is_some_and(|api| api.error_type() == Some("validation-failed"))
+        self.api_error().is_some_and(ApiError::is_validation_failed)
     }
 
     /// Instant's `permission-denied`, e.g. an OAuth token without the scope the endpoint needs
     /// (`hint.required-scope`).
     pub fn is_permission_denied(&self) -> bool {
-        self.api_error()
-            .is_some_and(|api| api.error_type() == Some("permission-denied"))
+        self.api_error().is_some_and(ApiError::is_permission_denied)
     }
 
     /// A client-side timeout (the request may or may not have reached the server).
