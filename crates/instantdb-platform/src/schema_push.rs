@@ -502,20 +502,6 @@ fn latest_update(jobs: &[JobRow]) -> Option<SystemTime> {
     jobs.iter().filter_map(JobRow::updated_at).max()
 }
 
-fn job_id(step: &PlanStep) -> Option<&str> {
-    match step {
-        PlanStep::CheckDataType(check) => check.job_id.as_deref(),
-        PlanStep::Index(r)
-        | PlanStep::RemoveIndex(r)
-        | PlanStep::Unique(r)
-        | PlanStep::RemoveUnique(r)
-        | PlanStep::Required(r)
-        | PlanStep::RemoveRequired(r)
-        | PlanStep::RemoveDataType(r) => r.job_id.as_deref(),
-        PlanStep::AddAttr(_) | PlanStep::UpdateAttr(_) | PlanStep::DeleteAttr(_) => None,
-    }
-}
-
 /// Upstream's `translatePushSteps`, failing where upstream crashes: a background step whose
 /// job is not in `jobs`, or whose job has another type.
 fn push_steps(
@@ -531,7 +517,7 @@ fn push_steps(
             if !step.is_background() {
                 return Ok(translated);
             }
-            let id = job_id(step).unwrap_or_default();
+            let id = step.job_id().unwrap_or_default();
             let Some(job) = jobs.iter().find(|job| job.id == id) else {
                 return Err(Error::invalid_response(
                     endpoint,

@@ -181,6 +181,22 @@ impl PlanStep {
         )
     }
 
+    /// The background job the server started for the step (`job-id`, present in apply
+    /// responses for [background](PlanStep::is_background) steps only).
+    pub fn job_id(&self) -> Option<&str> {
+        match self {
+            PlanStep::CheckDataType(check) => check.job_id.as_deref(),
+            PlanStep::Index(r)
+            | PlanStep::RemoveIndex(r)
+            | PlanStep::Unique(r)
+            | PlanStep::RemoveUnique(r)
+            | PlanStep::Required(r)
+            | PlanStep::RemoveRequired(r)
+            | PlanStep::RemoveDataType(r) => r.job_id.as_deref(),
+            PlanStep::AddAttr(_) | PlanStep::UpdateAttr(_) | PlanStep::DeleteAttr(_) => None,
+        }
+    }
+
     /// The id of the attribute the step is about.
     pub fn attr_id(&self) -> &str {
         match self {
@@ -505,5 +521,25 @@ impl<'de> Deserialize<'de> for PlanStep {
                 )));
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_come_from_background_steps_of_apply_responses() {
+        let ident = serde_json::json!(["ident-1", "todos", "title"]);
+        let steps: Vec<PlanStep> = serde_json::from_value(serde_json::json!([
+            ["index", {"attr-id": "a", "forward-identity": ident, "job-id": "job-1"}],
+            ["unique", {"attr-id": "a", "forward-identity": ident}],
+            ["check-data-type", {"attr-id": "a", "checked-data-type": "string",
+                                 "forward-identity": ident, "job-id": "job-2"}],
+            ["delete-attr", "a"],
+        ]))
+        .unwrap();
+        let ids: Vec<Option<&str>> = steps.iter().map(PlanStep::job_id).collect();
+        assert_eq!(ids, [Some("job-1"), None, Some("job-2"), None]);
     }
 }
