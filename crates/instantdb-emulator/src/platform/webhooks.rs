@@ -237,9 +237,7 @@ pub(crate) fn one(
             .webhooks
             .iter()
             .find(|w| w.id == webhook_id)
-            .ok_or_else(|| {
-                ApiError::record_not_found("webhook", Some(json!({ "webhook-id": webhook_id })))
-            })?;
+            .ok_or_else(|| webhook_not_found(&webhook_id))?;
         return match rest {
             ["events"] => events_page(webhook, req.query_param("after")),
             ["events", isn @ ..] if !isn.is_empty() => {
@@ -265,9 +263,7 @@ pub(crate) fn one(
             .webhooks
             .iter()
             .position(|w| w.id == webhook_id)
-            .ok_or_else(|| {
-                ApiError::record_not_found("webhook", Some(json!({ "webhook-id": webhook_id })))
-            })?;
+            .ok_or_else(|| webhook_not_found(&webhook_id))?;
         let now = clock::now_ms();
         match (method, rest) {
             ("POST", []) => {
@@ -358,6 +354,10 @@ fn percent_encoding_decode(text: &str) -> String {
         .next()
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default()
+}
+
+fn webhook_not_found(webhook_id: &Uuid) -> ApiError {
+    ApiError::record_not_found("webhook", Some(json!({ "webhook-id": webhook_id })))
 }
 
 fn event_not_found(app_id: &Uuid, webhook_id: &Uuid, isn: &str) -> ApiError {
@@ -465,9 +465,7 @@ pub(crate) fn payload(
         .webhooks
         .iter()
         .find(|w| w.id == webhook_id)
-        .ok_or_else(|| {
-            ApiError::record_not_found("webhook", Some(json!({ "webhook-id": webhook_id })))
-        })?;
+        .ok_or_else(|| webhook_not_found(&webhook_id))?;
     // Upstream answers `data: null` for an ISN it has no history for.
     let data = webhook
         .events
