@@ -240,7 +240,7 @@ async fn a_backup_holds_config_entities_and_the_storage_listing() {
 #[tokio::test]
 async fn expired_backups_are_record_expired_and_unlisted() {
     let emu = Emulator::builder()
-        .backup_ttl(Duration::from_millis(200))
+        .backup_ttl(Duration::from_millis(1500))
         .start()
         .await
         .unwrap();
@@ -257,7 +257,7 @@ async fn expired_backups_are_record_expired_and_unlisted() {
         files["files"],
         json!([{ "name": "config.json", "size": files["files"][0]["size"] }])
     );
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     let body = platform
         .call("GET", &format!("{list}/{backup}/files"), None)
         .await

@@ -113,7 +113,7 @@ async fn ticket_login_waits_for_approval_then_hands_out_a_dashboard_token_once()
 #[tokio::test]
 async fn denied_expired_unknown_and_malformed_logins() {
     let emu = Emulator::builder()
-        .cli_login_ttl(Duration::from_millis(300))
+        .cli_login_ttl(Duration::from_millis(1500))
         .start()
         .await
         .unwrap();
@@ -129,7 +129,7 @@ async fn denied_expired_unknown_and_malformed_logins() {
     );
 
     let (secret, ticket) = register(&mut cli).await;
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     emu.approve_cli_login(ticket).unwrap();
     let body = check(&mut cli, &secret).await.err(400, "record-expired");
     assert_eq!(body["message"], "Record expired: instant-cli-login");

@@ -398,7 +398,7 @@ async fn authorization_errors_are_html_pages_and_denial_redirects() {
 #[tokio::test]
 async fn access_tokens_expire_by_ttl_or_on_demand() {
     let emu = Emulator::builder()
-        .oauth_access_token_ttl(Duration::from_millis(300))
+        .oauth_access_token_ttl(Duration::from_millis(1500))
         .start()
         .await
         .unwrap();
@@ -421,7 +421,7 @@ async fn access_tokens_expire_by_ttl_or_on_demand() {
     let access = issued["access_token"].as_str().unwrap().to_owned();
     let mut user = Platform::new(emu.base_url(), &access);
     user.call("GET", "/superadmin/apps", None).await.ok();
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     user.call("GET", "/superadmin/apps", None)
         .await
         .err(400, "record-expired");

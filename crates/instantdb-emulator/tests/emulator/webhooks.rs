@@ -154,6 +154,33 @@ fn token_claims(body: &Value) -> Value {
     serde_json::from_slice(&claims).unwrap()
 }
 
+/// The webhook's events page once `ready` holds for it. Deliveries are recorded after the
+/// receiver answers, so a fixed sleep raced the emulator on a loaded 2-core CI machine; this
+/// polls for up to 10 s instead.
+async fn events_when(
+    platform: &mut Platform,
+    hooks: &str,
+    hook_id: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = platform
+            .call("GET", &format!("{hooks}/{hook_id}/events"), None)
+            .await
+            .ok();
+        if ready(&page) || tokio::time::Instant::now() >= deadline {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Whether the newest event has reached `status`.
+fn newest_is(status: &'static str) -> impl Fn(&Value) -> bool {
+    move |page| page["events"][0]["status"] == status
+}
+
 async fn loopback_emulator() -> Emulator {
     Emulator::builder()
         .allow_loopback_webhooks(true)
@@ -231,11 +258,12 @@ async fn transactions_are_delivered_signed_and_their_payload_fetched() {
     assert!(records.as_array().unwrap().len() == 2);
 
     // Events: newest first, delivered.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let page = platform
-        .call("GET", &format!("{hooks}/{hook_id}/events"), None)
-        .await
-        .ok();
+    let page = events_when(&mut platform, &hooks, &hook_id, |page| {
+        page["events"].as_array().is_some_and(|events| {
+            events.len() == 2 && events.iter().all(|event| event["status"] == "success")
+        })
+    })
+    .await;
     let events = page["events"].as_array().unwrap();
     assert_eq!(events.len(), 2);
     assert_eq!(events[0]["status"], "success");
@@ -354,11 +382,7 @@ async fn failed_deliveries_retry_and_a_410_disables_the_webhook() {
         first_claims, again_claims,
         "a retry carries the same claims"
     );
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let events = platform
-        .call("GET", &format!("{hooks}/{hook_id}/events"), None)
-        .await
-        .ok();
+    let events = events_when(&mut platform, &hooks, &hook_id, newest_is("success")).await;
     let attempts = events["events"][0]["attempts"].as_array().unwrap();
     assert_eq!(events["events"][0]["status"], "success");
     assert_eq!(attempts.len(), 2);
@@ -370,18 +394,15 @@ async fn failed_deliveries_retry_and_a_410_disables_the_webhook() {
         .await
         .ok();
     next(&mut received).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let events = events_when(&mut platform, &hooks, &hook_id, newest_is("failed")).await;
+    assert_eq!(events["events"][0]["status"], "failed");
+    // The same write that failed the event disabled the hook.
     let hook = platform.call("GET", &hooks, None).await.ok();
     assert_eq!(hook["webhooks"][0]["status"], "disabled");
     assert_eq!(
         hook["webhooks"][0]["disabled_reason"],
         "Endpoint returned 410 status code."
     );
-    let events = platform
-        .call("GET", &format!("{hooks}/{hook_id}/events"), None)
-        .await
-        .ok();
-    assert_eq!(events["events"][0]["status"], "failed");
     // Disabled: new writes make no events.
     admin
         .transact(json!([["update", "notes", uuid(), { "body": "third" }]]))
@@ -428,18 +449,11 @@ async fn only_loopback_receivers_are_contacted_and_only_when_allowed() {
         .transact(json!([["update", "notes", uuid(), { "body": "y" }]]))
         .await
         .ok();
-    let mut event = Value::Null;
-    for _ in 0..50 {
-        let page = platform
-            .call("GET", &format!("{hooks}/{hook_id}/events"), None)
-            .await
-            .ok();
-        event = page["events"][0].clone();
-        if event["attempts"].is_array() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let page = events_when(&mut platform, &hooks, &hook_id, |page| {
+        page["events"][0]["attempts"].is_array()
+    })
+    .await;
+    let event = &page["events"][0];
     assert_eq!(event["status"], "error", "{event}");
     assert_eq!(event["attempts"][0]["error-type"], "connect");
     assert!(

@@ -1,4 +1,4 @@
-//! Timeouts fire, and within twice their limit.
+//! Timeouts fire: never before their limit, and soon after it.
 
 use std::time::{Duration, Instant};
 
@@ -11,10 +11,15 @@ use crate::support::client;
 
 const LIMIT: Duration = Duration::from_millis(300);
 
-fn assert_within_twice(started: Instant) {
+/// How late a timeout may fire. The stalls below never end, so anything short of a hang proves
+/// the timer works; a second of slack keeps a loaded 2-core CI runner, where the whole suite
+/// runs in parallel, from failing a test that is right.
+const SLACK: Duration = Duration::from_secs(1);
+
+fn assert_fired_on_time(started: Instant) {
     let elapsed = started.elapsed();
     assert!(
-        elapsed >= LIMIT && elapsed < 2 * LIMIT,
+        elapsed >= LIMIT && elapsed < LIMIT + SLACK,
         "took {elapsed:?} for a {LIMIT:?} limit"
     );
 }
@@ -26,7 +31,7 @@ async fn a_stalled_server_ends_in_a_total_timeout() {
     let client = client(&server).timeout(LIMIT).build().unwrap();
     let started = Instant::now();
     let err = client.get("/superadmin/apps").send().await.unwrap_err();
-    assert_within_twice(started);
+    assert_fired_on_time(started);
     assert!(
         err.is_timeout() && !err.is_connect() && !err.is_transient_and_not_sent(),
         "{err:?}"
@@ -52,7 +57,7 @@ async fn the_total_timeout_covers_buffered_bodies() {
     let started = Instant::now();
     let response = client.get("/x").send().await.unwrap();
     let err = response.json::<serde_json::Value>().await.unwrap_err();
-    assert_within_twice(started);
+    assert_fired_on_time(started);
     assert!(err.is_timeout(), "{err:?}");
 }
 
@@ -71,7 +76,7 @@ async fn a_body_that_goes_silent_ends_in_an_idle_read_timeout() {
     let response = client.get("/x").send().await.unwrap();
     let started = Instant::now();
     let err = response.bytes().await.unwrap_err();
-    assert_within_twice(started);
+    assert_fired_on_time(started);
     assert!(err.is_timeout(), "{err:?}");
     assert!(err.to_string().contains("idle read timeout"), "{err}");
 }
@@ -110,7 +115,7 @@ async fn event_streams_are_bounded_by_the_idle_timeout_only() {
     assert_eq!(first.data, r#"{"op":"sse-init"}"#);
     let started = Instant::now();
     let err = events.next().await.unwrap().unwrap_err();
-    assert_within_twice(started);
+    assert_fired_on_time(started);
     assert!(err.is_timeout());
     assert!(events.next().await.is_none());
 }
@@ -177,5 +182,8 @@ async fn a_connection_that_is_never_accepted_ends_in_a_connect_timeout() {
         err.is_connect() && err.is_transient_and_not_sent(),
         "{err:?}"
     );
-    assert!(elapsed >= LIMIT && elapsed < 2 * LIMIT, "took {elapsed:?}");
+    assert!(
+        elapsed >= LIMIT && elapsed < LIMIT + SLACK,
+        "took {elapsed:?}"
+    );
 }
