@@ -287,7 +287,8 @@ async fn a_delivery_verifies_with_the_jwks_and_its_payload_is_fetched() {
     .await;
     delivery(&receiver, 2).await;
     let mut events = Vec::new();
-    for _ in 0..100 {
+    // Up to 10 s: the receiver has answered, but the emulator records the attempt afterwards.
+    for _ in 0..1000 {
         events = webhooks.list_events(&hook.id).send().await.unwrap().events;
         if events.len() == 2
             && events

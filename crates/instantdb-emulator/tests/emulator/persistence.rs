@@ -127,7 +127,7 @@ async fn a_restart_keeps_everything() {
     } } }, "links": {} });
     let body = crate::support::push_body(schema);
     let (_, group) = platform.push_apply(&app_id, body).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    platform.wait_for_jobs(&app_id, &group).await;
     emu.shutdown().await;
 
     let emu = start().await.unwrap();

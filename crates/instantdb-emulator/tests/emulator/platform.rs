@@ -198,29 +198,6 @@ fn goals_schema(title_unique: bool, cascade_many: bool) -> Value {
     })
 }
 
-async fn wait_for_jobs(platform: &mut Platform, app_id: &str, group: &str) -> (Vec<String>, Value) {
-    let mut statuses = Vec::new();
-    for _ in 0..200 {
-        let jobs = platform
-            .call(
-                "GET",
-                &format!("/dash/apps/{app_id}/indexing-jobs/group/{group}"),
-                None,
-            )
-            .await
-            .ok();
-        let status = jobs["jobs"][0]["job_status"].as_str().unwrap().to_owned();
-        if statuses.last() != Some(&status) {
-            statuses.push(status.clone());
-        }
-        if status == "completed" || status == "errored" {
-            return (statuses, jobs);
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("jobs did not finish: {statuses:?}");
-}
-
 #[tokio::test]
 async fn additive_push_plans_applies_and_runs_jobs_against_the_data() {
     let emu = emulator().await;
@@ -285,7 +262,7 @@ async fn additive_push_plans_applies_and_runs_jobs_against_the_data() {
     assert_eq!(raw_job["job_status"], "waiting");
     assert!(raw_job.get("attr_name").is_none(), "apply returns raw rows");
     assert_eq!(applied["steps"][0][1]["job-id"], raw_job["id"]);
-    let (statuses, jobs) = wait_for_jobs(&mut platform, &app_id, &group).await;
+    let (statuses, jobs) = platform.wait_for_jobs(&app_id, &group).await;
     assert_eq!(statuses, ["waiting", "processing", "errored"]);
     let job = &jobs["jobs"][0];
     assert_eq!(job["error"], "triple-not-unique-error");
@@ -315,7 +292,7 @@ async fn additive_push_plans_applies_and_runs_jobs_against_the_data() {
     let (_, group) = platform
         .push_apply(&app_id, push_body(goals_schema(true, false)))
         .await;
-    let (statuses, _) = wait_for_jobs(&mut platform, &app_id, &group).await;
+    let (statuses, _) = platform.wait_for_jobs(&app_id, &group).await;
     assert_eq!(statuses.last().unwrap(), "completed");
     admin
         .transact(json!([["update", "goals", uuid(), { "title": "fixed" }]]))
@@ -379,7 +356,7 @@ async fn overwrite_steps_rename_delete_and_clear_cascades() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (statuses, _) = wait_for_jobs(&mut platform, &app_id, &group).await;
+    let (statuses, _) = platform.wait_for_jobs(&app_id, &group).await;
     assert_eq!(statuses.last().unwrap(), "completed");
 
     let goals = admin.query(json!({ "goals": {} })).await;

@@ -273,6 +273,39 @@ impl Platform {
         (applied, group)
     }
 
+    /// Polls a job group until every job in it has finished (`completed` or `errored`); returns
+    /// the statuses the first job went through and the final group. Polls for up to 20 s: a
+    /// fixed count of short sleeps ran out on a loaded CI machine.
+    pub(crate) async fn wait_for_jobs(
+        &mut self,
+        app_id: &str,
+        group: &str,
+    ) -> (Vec<String>, Value) {
+        let path = format!("/dash/apps/{app_id}/indexing-jobs/group/{group}");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut statuses: Vec<String> = Vec::new();
+        loop {
+            let jobs = self.call("GET", &path, None).await.ok();
+            let status = jobs["jobs"][0]["job_status"].as_str().unwrap().to_owned();
+            if statuses.last() != Some(&status) {
+                statuses.push(status);
+            }
+            let finished = jobs["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|job| matches!(job["job_status"].as_str(), Some("completed" | "errored")));
+            if finished {
+                return (statuses, jobs);
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "jobs did not finish: {statuses:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     /// Posts overwrite-mode steps to `/dash/apps/:id/schema/steps/apply`.
     pub(crate) async fn steps_apply(&mut self, app_id: &str, steps: Value) -> Reply {
         let path = format!("/dash/apps/{app_id}/schema/steps/apply");

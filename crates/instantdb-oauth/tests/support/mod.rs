@@ -248,8 +248,8 @@ pub(crate) fn free_port() -> u16 {
 }
 
 pub(crate) async fn connection_refused(addr: SocketAddr) -> bool {
-    // The accept task is aborted asynchronously; give it a moment.
-    for _ in 0..50 {
+    // The accept task is aborted asynchronously; give it a moment (up to 5 s on a loaded machine).
+    for _ in 0..500 {
         if TcpStream::connect(addr).await.is_err() {
             return true;
         }
