@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::{cargo, layering, project_root, run, tidy};
+use crate::{cargo, downstream, layering, project_root, run, tidy};
 
 pub(crate) fn run_all() -> Result<()> {
     let root = project_root();
@@ -50,6 +50,11 @@ pub(crate) fn run_all() -> Result<()> {
             "--locked",
         ])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
+
+    // After the workspace's own checks: it resolves newer dependencies, so a failure here means
+    // a dependency moved, not that this change broke something.
+    step("downstream");
+    downstream::check()?;
 
     step("conformance");
     crate::run_conformance("conformance", &["all".to_owned()])?;

@@ -6,15 +6,23 @@
 //!
 //! Tasks:
 //! - `ci`: everything CI checks, in order of cost: fmt, tidy, layering, clippy, tests, docs,
-//!   conformance. This is the test command named in README.md.
-//! - `layering`: fails if a crate depends on something its layer forbids (see `layering.rs`).
-//! - `tidy`: repository rules (crate docs, commented dependencies, dependencies' rust-version).
+//!   downstream, conformance. This is the test command named in README.md.
+//! - `layering`: fails if a crate depends on something its layer forbids (the allow-list in
+//!   `layering.rs`).
+//! - `tidy`: repository rules (crate docs, commented dependencies, dependencies' rust-version,
+//!   the architecture map naming every source file).
+//! - `downstream`: builds the facade with every feature as a user's project would, with the
+//!   newest semver-compatible dependencies, and fails on any warning from our crates.
+//!
+//! `tidy` and `layering` are also `#[test]`s of this crate, so `cargo test --workspace` enforces
+//! them.
 //! - `conformance [SUITE]`: installs the official npm packages under `target/` and runs the
 //!   differential suites of `xtask/conformance` against them.
 //! - `bench SUITE`: criterion benchmarks compared with the official SDK in the same run.
 //! - `npm`: only installs the official packages.
 
 mod ci;
+mod downstream;
 mod layering;
 mod metadata;
 mod npm;
@@ -27,9 +35,12 @@ use anyhow::{Context, Result, bail};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
-  ci                      fmt, tidy, layering, clippy, test, doc, conformance
-  layering                check the crate layering rules with `cargo metadata`
-  tidy                    check repository rules (crate docs, commented dependencies, rust-version)
+  ci                      fmt, tidy, layering, clippy, test, doc, downstream, conformance
+  layering                check the crate layering allow-list with `cargo metadata`
+  tidy                    check repository rules (crate docs, commented dependencies, rust-version,
+                          docs/ARCHITECTURE.md names every source file)
+  downstream              build the facade as a user would (newest compatible dependencies) and
+                          fail on any warning from our crates (needs crates.io)
   conformance [SUITE...]  differential tests against the official TypeScript SDKs (default: all)
   bench SUITE [ARGS...]   benchmarks with the official SDK measured in the same run
   npm                     install the official npm packages under target/conformance/npm";
@@ -40,6 +51,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run_all(),
         Some("layering") => layering::check(),
         Some("tidy") => tidy::check(),
+        Some("downstream") => downstream::check(),
         Some("conformance") => run_conformance("conformance", &args[1..]),
         Some("bench") if args.len() > 1 => run_conformance("bench", &args[1..]),
         Some("npm") => npm::install().map(|_| ()),

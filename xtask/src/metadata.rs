@@ -130,13 +130,6 @@ impl Graph {
             .collect()
     }
 
-    pub(crate) fn workspace_id(&self, name: &str) -> Option<String> {
-        self.members
-            .iter()
-            .find(|id| self.name(id) == name)
-            .cloned()
-    }
-
     pub(crate) fn direct(&self, id: &str, kinds: Kinds) -> Vec<String> {
         self.edges
             .get(id)

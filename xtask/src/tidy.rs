@@ -5,11 +5,17 @@
 //! - every dependency in a crate manifest is justified by a comment (on the line above, or at the
 //!   end of the line);
 //! - no normal or build dependency of a publishable crate declares a `rust-version` above the
-//!   crate's own (the workspace's), so the declared minimum is one the tree can really build with.
+//!   crate's own (the workspace's), so the declared minimum is one the tree can really build with;
+//! - `docs/ARCHITECTURE.md` stays a map (at most [`ARCHITECTURE_MAX_BYTES`]) and names every
+//!   source file under `crates/*/src` in its crate's section, so a new module is placed on the map
+//!   in the change that adds it.
+//!
+//! `cargo xtask tidy` runs them, and so does `cargo test -p xtask` (the `workspace_tidy` test), so
+//! `cargo test --workspace` enforces them without a separate CI step.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -34,6 +40,7 @@ pub(crate) fn check() -> Result<()> {
     // Every feature on: a user may turn any of them on, and must still build with the declared
     // rust-version.
     problems.extend(rust_version_problems(&Graph::load(true)?));
+    problems.extend(architecture_problems(&root)?);
     if !problems.is_empty() {
         bail!(
             "tidy found {} problem(s):\n  {}",
@@ -165,6 +172,123 @@ fn rust_version_problems(graph: &Graph) -> Vec<String> {
     problems
 }
 
+/// The map of the workspace, relative to the root.
+const ARCHITECTURE: &str = "docs/ARCHITECTURE.md";
+
+/// The size a newcomer reads in an hour; details belong in crate docs, `docs/divergences.md` and
+/// the test binaries' `//!` headers.
+const ARCHITECTURE_MAX_BYTES: usize = 25_000;
+
+/// Checks `docs/ARCHITECTURE.md` against the source files under `crates/*/src`.
+fn architecture_problems(root: &Path) -> Result<Vec<String>> {
+    let doc = fs::read_to_string(root.join(ARCHITECTURE))
+        .with_context(|| format!("reading {ARCHITECTURE}"))?;
+    let mut crates = BTreeMap::new();
+    for entry in fs::read_dir(root.join("crates")).context("reading crates/")? {
+        let dir = entry?.path();
+        let src = dir.join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let name = dir
+            .file_name()
+            .and_then(|name| name.to_str())
+            .context("crate directory names are UTF-8")?
+            .to_owned();
+        let mut files = Vec::new();
+        collect_rust_files(&src, &src, &mut files)?;
+        files.sort();
+        crates.insert(name, files);
+    }
+    Ok(map_problems(&doc, &crates))
+}
+
+/// Paths of the `.rs` files under `dir`, relative to `base`, with `/` separators.
+fn collect_rust_files(base: &Path, dir: &Path, files: &mut Vec<String>) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path: PathBuf = entry?.path();
+        if path.is_dir() {
+            collect_rust_files(base, &path, files)?;
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            let relative = path.strip_prefix(base).unwrap_or(&path);
+            let parts: Vec<String> = relative
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            files.push(parts.join("/"));
+        }
+    }
+    Ok(())
+}
+
+/// The problems of the map `doc` given each crate directory's source files (relative to its
+/// `src/`): its size, a crate without a section, a file its section does not name (as a
+/// backticked path relative to `src/`, e.g. `` `parse/fast.rs` ``), and a file named on the
+/// section's `Code:` line that does not exist.
+fn map_problems(doc: &str, crates: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if doc.len() > ARCHITECTURE_MAX_BYTES {
+        problems.push(format!(
+            "{ARCHITECTURE} is {} bytes, above {ARCHITECTURE_MAX_BYTES}: it is a map; move details \
+             to crate docs, docs/divergences.md or the test binaries' `//!` headers",
+            doc.len()
+        ));
+    }
+    for (krate, files) in crates {
+        let Some(section) = crate_section(doc, krate) else {
+            problems.push(format!(
+                "{ARCHITECTURE} has no section for crates/{krate}: add a `### `crates/{krate}`` \
+                 heading with a `Code:` line naming its source files"
+            ));
+            continue;
+        };
+        for file in files {
+            if !section.contains(&format!("`{file}`")) {
+                problems.push(format!(
+                    "crates/{krate}/src/{file} is not named in the `crates/{krate}` section of \
+                     {ARCHITECTURE}: add `{file}` to that section's `Code:` line"
+                ));
+            }
+        }
+        let code_lines = section
+            .lines()
+            .filter(|line| line.trim_start().starts_with("Code:"));
+        for line in code_lines {
+            for named in line.split('`').skip(1).step_by(2) {
+                if named.ends_with(".rs") && !files.iter().any(|file| file == named) {
+                    problems.push(format!(
+                        "the `crates/{krate}` section of {ARCHITECTURE} names `{named}` on its \
+                         `Code:` line, but crates/{krate}/src/{named} does not exist"
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The text of the section whose heading names `` `crates/<krate>` ``, up to the next heading of
+/// the same or a higher level.
+fn crate_section<'doc>(doc: &'doc str, krate: &str) -> Option<&'doc str> {
+    let wanted = format!("`crates/{krate}`");
+    let mut offset = 0;
+    let mut start = None;
+    for line in doc.split_inclusive('\n') {
+        let level = line.chars().take_while(|&c| c == '#').count();
+        let is_heading = (1..=3).contains(&level) && line[level..].starts_with(' ');
+        if is_heading {
+            if let Some(begin) = start {
+                return Some(&doc[begin..offset]);
+            }
+            if line.contains(&wanted) {
+                start = Some(offset);
+            }
+        }
+        offset += line.len();
+    }
+    start.map(|begin| &doc[begin..])
+}
+
 /// `1.89`, `1.89.0` → `[1, 89, 0]`.
 fn parse_rust_version(text: &str) -> Option<[u64; 3]> {
     let mut parts = text.split('.').map(|part| part.parse::<u64>().ok());
@@ -235,6 +359,75 @@ mod tests {
         // Sorted by name; `tester` is only a dev-dependency, `internal` is not published.
         assert_eq!(named, ["builder", "deep", "new"], "{problems:#?}");
         assert!(problems[2].contains("1.89, above that of ours (1.85)"));
+    }
+
+    fn crates(list: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+        list.iter()
+            .map(|(krate, files)| {
+                let files = files.iter().map(|file| (*file).to_owned()).collect();
+                ((*krate).to_owned(), files)
+            })
+            .collect()
+    }
+
+    const MAP: &str = "\
+# Architecture
+
+## Code map
+
+### `crates/alpha`
+
+The alpha crate; `lib.rs` re-exports.
+
+Code: `lib.rs`, `parse/mod.rs`, `gone.rs`.
+
+### `crates/beta` (not published)
+
+Code: `lib.rs`, `beta.rs`.
+
+## Cross-cutting concerns
+
+`parse/fast.rs` is named here, outside alpha's section.
+";
+
+    #[test]
+    fn the_map_names_every_source_file_in_its_crate_section() {
+        let problems = map_problems(
+            MAP,
+            &crates(&[
+                ("alpha", &["lib.rs", "parse/fast.rs", "parse/mod.rs"]),
+                ("beta", &["beta.rs", "lib.rs"]),
+                ("gamma", &["main.rs"]),
+            ]),
+        );
+        assert_eq!(
+            problems,
+            [
+                "crates/alpha/src/parse/fast.rs is not named in the `crates/alpha` section of \
+                 docs/ARCHITECTURE.md: add `parse/fast.rs` to that section's `Code:` line",
+                "the `crates/alpha` section of docs/ARCHITECTURE.md names `gone.rs` on its \
+                 `Code:` line, but crates/alpha/src/gone.rs does not exist",
+                "docs/ARCHITECTURE.md has no section for crates/gamma: add a `### `crates/gamma`` \
+                 heading with a `Code:` line naming its source files",
+            ],
+        );
+    }
+
+    #[test]
+    fn the_map_has_a_size_limit() {
+        let long = format!("{MAP}{}", "x".repeat(ARCHITECTURE_MAX_BYTES));
+        let problems = map_problems(&long, &BTreeMap::new());
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].contains("above 25000"), "{problems:#?}");
+    }
+
+    /// `cargo test -p xtask` (and so `cargo test --workspace`) enforces the repository rules,
+    /// not only `cargo xtask tidy`.
+    #[test]
+    fn workspace_tidy() {
+        if let Err(err) = check() {
+            panic!("{err:#}");
+        }
     }
 
     #[test]
