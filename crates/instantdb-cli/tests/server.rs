@@ -1,6 +1,14 @@
 //! The server commands (`login`, `logout`, `whoami`, `pull`, `push`) end to end: the `instant`
 //! binary runs as a process against an in-process emulator (`--api-uri`), with HOME and
 //! XDG_CONFIG_HOME in a temporary directory so the real login is never touched.
+//!
+//! Covered: `login` approved and denied through the emulator handle, and `--token -`; `whoami`;
+//! `logout`; `pull` compared with `instantdb-typescript`'s output for the server's schema and
+//! rules (rooms kept, `.env` app ids, `INSTANT_SCHEMA_FILE_PATH`, `--package`); `push` of a
+//! rename with `--yes` that keeps the data, and of a unique violation that exits 1 with the job
+//! error; a rules round trip; refused, missing and malformed credentials. The dotenv parser,
+//! token file names and config directories (vectors from Node), the file search, the plan labels
+//! and the line diff are unit tests in `src/`.
 
 // Helpers outside #[test] functions panic on purpose too: a failure is a test failure.
 #![allow(clippy::unwrap_used)]
