@@ -158,15 +158,30 @@ fn tls_config(config: &HyperConfig) -> Result<rustls::ClientConfig, Error> {
     if roots.is_empty() {
         tracing::warn!("no TLS root certificates: https requests will fail to verify");
     }
-    // The provider is passed explicitly: relying on the process default panics when both ring
-    // and aws-lc-rs end up enabled in a binary (rustls/rustls#2070).
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // The provider is passed explicitly: relying on rustls picking the process default panics
+    // when both ring and aws-lc-rs end up enabled in a binary (rustls/rustls#2070). An
+    // application that installed one (`CryptoProvider::install_default`, e.g. aws-lc-rs for
+    // post-quantum key exchange) gets it; otherwise ring, the workspace's one crypto library.
+    let provider = match rustls::crypto::CryptoProvider::get_default() {
+        Some(installed) => Arc::clone(installed),
+        None => Arc::new(ring_provider()),
+    };
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|err| Error::builder(format!("TLS configuration: {err}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(config)
+}
+
+/// rustls's ring provider. rustls 0.23.48 deprecated `ring::default_provider` because ring has no
+/// post-quantum key exchange, and 0.23 offers no other way to build a ring provider; users who
+/// want post-quantum key exchange install aws-lc-rs as the process default (see `tls_config`).
+/// The lint is allowed here, at the one call, so the workspace's locked rustls (0.23.46, where
+/// it is not deprecated) and a user's newer one both build without warnings.
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }
 
 /// The OS trust store, read once per process: reading it costs milliseconds and it does not
