@@ -232,7 +232,10 @@ mod tests {
 
     use super::*;
 
-    fn graph(nodes: &[(&str, &[(&str, Option<&str>)])], members: &[&str]) -> Graph {
+    /// A package's dependencies: (name, `dep_kinds.kind`: `None` normal, or "dev"/"build").
+    type Deps<'a> = &'a [(&'a str, Option<&'a str>)];
+
+    fn graph(nodes: &[(&str, Deps<'_>)], members: &[&str]) -> Graph {
         let packages: Vec<Value> = nodes
             .iter()
             .map(|(name, _)| json!({"id": name, "name": name, "version": "1.0.0"}))
