@@ -51,6 +51,9 @@ pub(crate) fn run_all() -> Result<()> {
         ])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
 
+    step("public API");
+    crate::public_api::check(false)?;
+
     step("conformance");
     crate::run_conformance("conformance", &["all".to_owned()])?;
 

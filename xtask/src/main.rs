@@ -9,6 +9,7 @@
 //!   conformance. This is the test command named in README.md.
 //! - `layering`: fails if a crate depends on something its layer forbids (see `layering.rs`).
 //! - `tidy`: repository rules (crate docs, commented dependencies, dependencies' rust-version).
+//! - `public-api [--bless]`: the client crates' public API against `crates/*/public-api.txt`.
 //! - `conformance [SUITE]`: installs the official npm packages under `target/` and runs the
 //!   differential suites of `xtask/conformance` against them.
 //! - `bench SUITE`: criterion benchmarks compared with the official SDK in the same run.
@@ -18,6 +19,7 @@ mod ci;
 mod layering;
 mod metadata;
 mod npm;
+mod public_api;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ usage: cargo xtask <task>
   ci                      fmt, tidy, layering, clippy, test, doc, conformance
   layering                check the crate layering rules with `cargo metadata`
   tidy                    check repository rules (crate docs, commented dependencies, rust-version)
+  public-api [--bless]    compare the client crates' public API with their snapshots
   conformance [SUITE...]  differential tests against the official TypeScript SDKs (default: all)
   bench SUITE [ARGS...]   benchmarks with the official SDK measured in the same run
   npm                     install the official npm packages under target/conformance/npm";
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run_all(),
         Some("layering") => layering::check(),
         Some("tidy") => tidy::check(),
+        Some("public-api") => public_api::check(args.get(1).is_some_and(|a| a == "--bless")),
         Some("conformance") => run_conformance("conformance", &args[1..]),
         Some("bench") if args.len() > 1 => run_conformance("bench", &args[1..]),
         Some("npm") => npm::install().map(|_| ()),
