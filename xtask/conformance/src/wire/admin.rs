@@ -334,7 +334,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
         "admin.query.noAdminToken" => ctx.refused(ctx.client(None)?.query(goals()).send().await),
         "admin.query.adminTokenWhitespace" => {
-            let db = AdminClient::builder(&format!(" {APP_ID}\n"))
+            let db = AdminClient::builder(format!(" {APP_ID}\n"))
                 .admin_token(format!(" {ADMIN_TOKEN}\n"))
                 .api_uri(ctx.base.as_str())
                 .proxy(Proxy::none())
