@@ -51,6 +51,9 @@ pub(crate) fn run_all() -> Result<()> {
         ])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
 
+    step("public API");
+    crate::public_api::check(false)?;
+
     // After the workspace's own checks: it resolves newer dependencies, so a failure here means
     // a dependency moved, not that this change broke something.
     step("downstream");

@@ -6,11 +6,12 @@
 //!
 //! Tasks:
 //! - `ci`: everything CI checks, in order of cost: fmt, tidy, layering, clippy, tests, docs,
-//!   downstream, conformance. This is the test command named in README.md.
+//!   public API, downstream, conformance. This is the test command named in README.md.
 //! - `layering`: fails if a crate depends on something its layer forbids (the allow-list in
 //!   `layering.rs`).
 //! - `tidy`: repository rules (crate docs, commented dependencies, dependencies' rust-version,
 //!   the architecture map naming every source file).
+//! - `public-api [--bless]`: the client crates' public API against `crates/*/public-api.txt`.
 //! - `downstream`: builds the facade with every feature as a user's project would, with the
 //!   newest semver-compatible dependencies, and fails on any warning from our crates.
 //!
@@ -26,6 +27,7 @@ mod downstream;
 mod layering;
 mod metadata;
 mod npm;
+mod public_api;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -35,10 +37,11 @@ use anyhow::{Context, Result, bail};
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
-  ci                      fmt, tidy, layering, clippy, test, doc, downstream, conformance
+  ci                      fmt, tidy, layering, clippy, test, doc, public API, downstream, conformance
   layering                check the crate layering allow-list with `cargo metadata`
   tidy                    check repository rules (crate docs, commented dependencies, rust-version,
                           docs/ARCHITECTURE.md names every source file)
+  public-api [--bless]    compare the client crates' public API with their snapshots
   downstream              build the facade as a user would (newest compatible dependencies) and
                           fail on any warning from our crates (needs crates.io)
   conformance [SUITE...]  differential tests against the official TypeScript SDKs (default: all)
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run_all(),
         Some("layering") => layering::check(),
         Some("tidy") => tidy::check(),
+        Some("public-api") => public_api::check(args.get(1).is_some_and(|a| a == "--bless")),
         Some("downstream") => downstream::check(),
         Some("conformance") => run_conformance("conformance", &args[1..]),
         Some("bench") if args.len() > 1 => run_conformance("bench", &args[1..]),

@@ -47,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The typed builder refuses locally what the server would refuse (try `.offset(1)` on the
     // nested `todos`), and the result deserializes into your types.
-    let query = InstaQl::new().ns(
+    let query = InstaQl::new().namespace(
         "goals",
         Select::new()
             .filter(Where::new().cond("title", Cond::not("Nap")))

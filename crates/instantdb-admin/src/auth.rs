@@ -6,9 +6,9 @@
 use http::{HeaderMap, Method};
 use serde_json::Value;
 
-use instantdb_http::{ApiPath, Secret};
+use instantdb_http::Secret;
 
-use crate::call::Call;
+use crate::Call;
 use crate::client::{scrub_secret, with_versions};
 use crate::cookie::user_cookie;
 use crate::user::User;
@@ -79,7 +79,8 @@ impl Auth {
     pub fn generate_magic_code(&self, email: &str) -> Call<String> {
         let client = self.client.clone();
         let email = email.to_owned();
-        Call::new("generate_magic_code", async move {
+        Call::new("generate_magic_code", move |options| async move {
+            let client = client.with_request_options(options);
             let response: CodeResponse = client
                 .admin_request(Method::POST, "/admin/magic_code", false)?
                 .json(&EmailBody { email: &email })
@@ -96,7 +97,8 @@ impl Auth {
     pub fn send_magic_code(&self, email: &str) -> Call<Option<String>> {
         let client = self.client.clone();
         let email = email.to_owned();
-        Call::new("send_magic_code", async move {
+        Call::new("send_magic_code", move |options| async move {
+            let client = client.with_request_options(options);
             let response: CodeResponse = client
                 .admin_request(Method::POST, "/admin/send_magic_code", false)?
                 .json(&EmailBody { email: &email })
@@ -123,7 +125,8 @@ impl Auth {
     /// 404) (`GET /admin/users`).
     pub fn get_user(&self, user: UserRef) -> Call<Option<User>> {
         let client = self.client.clone();
-        Call::new("get_user", async move {
+        Call::new("get_user", move |options| async move {
+            let client = client.with_request_options(options);
             let request = with_user_query(
                 client.admin_request(Method::GET, "/admin/users", false)?,
                 &user,
@@ -137,7 +140,8 @@ impl Auth {
     /// there was none (`DELETE /admin/users`).
     pub fn delete_user(&self, user: UserRef) -> Call<Option<User>> {
         let client = self.client.clone();
-        Call::new("delete_user", async move {
+        Call::new("delete_user", move |options| async move {
+            let client = client.with_request_options(options);
             let request = with_user_query(
                 client.admin_request(Method::DELETE, "/admin/users", false)?,
                 &user,
@@ -152,7 +156,8 @@ impl Auth {
     /// `record-not-found`; an unknown id or token succeeds.
     pub fn sign_out(&self, user: UserRef) -> Call<()> {
         let client = self.client.clone();
-        Call::new("sign_out", async move {
+        Call::new("sign_out", move |options| async move {
+            let client = client.with_request_options(options);
             let body = match &user {
                 UserRef::Email(email) => SignOutBody {
                     email: Some(email),
@@ -185,7 +190,9 @@ impl Auth {
     pub fn verify_token(&self, refresh_token: impl Into<Secret>) -> Call<User> {
         let client = self.client.clone();
         let token: Secret = refresh_token.into();
-        Call::new("verify_token", async move { verify(&client, &token).await })
+        Call::new("verify_token", move |options| async move {
+            verify(&client.with_request_options(options), &token).await
+        })
     }
 
     /// The signed-in user of a web request, from the `instant_user_<app id>` cookie that
@@ -226,9 +233,7 @@ fn with_user_query(
 async fn verify(client: &AdminClient, token: &Secret) -> Result<User, Error> {
     let app_id = client.inner.app_id.as_str();
     let request = client
-        .inner
-        .http
-        .post(ApiPath::new("/runtime/auth/verify_refresh_token"))
+        .plain_request(Method::POST, "/runtime/auth/verify_refresh_token")
         .query("app_id", app_id)
         .header("content-type", "application/json");
     let request = scrub_secret(request, token);
@@ -248,7 +253,7 @@ async fn verify(client: &AdminClient, token: &Secret) -> Result<User, Error> {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct CreateTokenRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     user: UserRef,
     extra_fields: Option<Value>,
 }
@@ -298,7 +303,7 @@ impl CreateTokenRequest {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct VerifyMagicCodeRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     email: String,
     code: String,
     extra_fields: Option<Value>,
@@ -345,7 +350,7 @@ impl VerifyMagicCodeRequest {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct UserFromRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     cookie_header: String,
     validate: bool,
 }

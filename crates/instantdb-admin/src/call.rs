@@ -1,49 +1,36 @@
-//! A request with no options: built by a method, run by [`Call::send`].
+//! What every request builder of the crate has: per-call options and `.await`.
 
-use std::fmt;
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
+/// A call with nothing left to set but per-call options: the return type of the simple calls
+/// ([`Auth::get_user`](crate::Auth::get_user), [`Storage::delete_file`](crate::Storage::delete_file)…).
+/// Await it directly or through `send()`; see [`instantdb_http::Call`].
+pub type Call<T> = instantdb_http::Call<T, crate::Error>;
 
-use crate::Error;
+/// Gives each request builder (which keeps its `client: AdminClient`) `with_options` and
+/// `IntoFuture`, the same as every other request builder of the SDK.
+macro_rules! request_builders {
+    ($($builder:ty => $output:ty),+ $(,)?) => {
+        $(
+            impl $builder {
+                /// Per-call settings (timeout, retry policy), replacing earlier ones.
+                pub fn with_options(mut self, options: instantdb_http::RequestOptions) -> Self {
+                    self.client = self.client.with_request_options(options);
+                    self
+                }
+            }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send>>;
-
-/// A request that takes no options, ready to [`send`](Call::send) (or `.await` directly).
-/// Nothing happens until it is awaited; dropping it sends nothing.
-#[must_use = "a request does nothing until `send` is awaited"]
-pub struct Call<T> {
-    what: &'static str,
-    future: BoxFuture<T>,
+            instantdb_http::into_future!($builder => $output, crate::Error);
+        )+
+    };
 }
 
-impl<T> Call<T> {
-    pub(crate) fn new<F>(what: &'static str, future: F) -> Call<T>
-    where
-        F: Future<Output = Result<T, Error>> + Send + 'static,
-    {
-        Call {
-            what,
-            future: Box::pin(future),
-        }
-    }
-
-    /// Sends the request.
-    pub async fn send(self) -> Result<T, Error> {
-        self.future.await
-    }
-}
-
-impl<T: 'static> IntoFuture for Call<T> {
-    type Output = Result<T, Error>;
-    type IntoFuture = BoxFuture<T>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        self.future
-    }
-}
-
-impl<T> fmt::Debug for Call<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Call").field(&self.what).finish()
-    }
+request_builders! {
+    crate::builder::QueryRequest => serde_json::Value,
+    crate::builder::TransactRequest => crate::TxId,
+    crate::builder::SubscribeRequest => crate::Subscription,
+    crate::builder::UploadRequest => crate::UploadedFile,
+    crate::builder::CreateTokenRequest => instantdb_http::Secret,
+    crate::builder::VerifyMagicCodeRequest => crate::SignedIn,
+    crate::builder::UserFromRequest => Option<crate::User>,
+    crate::builder::QueryPermsCheckRequest => crate::QueryPermsCheck,
+    crate::builder::TransactPermsCheckRequest => crate::TransactPermsCheck,
 }

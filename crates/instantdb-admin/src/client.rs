@@ -1,21 +1,20 @@
 //! The client, its configuration and the headers every request carries.
 
+use http::Method;
+use instantdb_http::{ApiPath, ClientSettings, RequestBuilder, RequestOptions, Secret};
+use instantdb_schema::{AppId, SchemaDef};
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
-
-use http::Method;
-use instantdb_http::{ApiPath, IntoBaseUrl, Proxy, RequestBuilder, RetryPolicy, Secret, Transport};
-use instantdb_schema::SchemaDef;
 
 use crate::Error;
 use crate::auth::Auth;
-use crate::debug::{QueryPermsCheckRequest, TransactPermsCheckRequest};
-use crate::query::{Query, QueryRequest};
+use crate::builder::{
+    QueryPermsCheckRequest, QueryRequest, SubscribeRequest, TransactPermsCheckRequest,
+    TransactRequest,
+};
+use crate::query::Query;
 use crate::rooms::Rooms;
 use crate::storage::Storage;
-use crate::subscribe::SubscribeRequest;
-use crate::transact::TransactRequest;
 use crate::tx::Chunks;
 
 /// Sent where upstream sends its own version (`Instant-Admin-Version`, `Instant-Core-Version`
@@ -60,8 +59,9 @@ const MISSING_TOKEN_FOR_EMAIL: &str = "Admin token required. To impersonate user
 ///
 /// [`AdminClient::builder`] takes the app id; everything else is optional: the admin token
 /// (needed for everything except impersonating with a refresh token or as a guest, and
-/// [`Auth::verify_token`]), the base URL, a schema, and transport settings (timeouts, proxy,
-/// retry policy, or a whole [`instantdb_http::Client`]).
+/// [`Auth::verify_token`]), the base URL, a schema, and the transport settings every client of
+/// this SDK has (timeouts, proxy, retry policy, or a whole [`instantdb_http::Client`]). Each
+/// call also takes per-call [`RequestOptions`] with `with_options`.
 ///
 /// A schema makes the client behave as upstream's does with one: queries ask for
 /// `inference?: true` (singular links come back as an object or `null` instead of a list),
@@ -71,11 +71,14 @@ const MISSING_TOKEN_FOR_EMAIL: &str = "Admin token required. To impersonate user
 pub struct AdminClient {
     pub(crate) inner: Arc<Inner>,
     pub(crate) impersonation: Option<Impersonate>,
+    /// The per-call settings of the request this clone was made for (see
+    /// [`AdminClient::with_request_options`]); the default for the client itself.
+    pub(crate) options: RequestOptions,
 }
 
 pub(crate) struct Inner {
     pub(crate) http: instantdb_http::Client,
-    pub(crate) app_id: String,
+    pub(crate) app_id: AppId,
     pub(crate) admin_token: Option<Secret>,
     pub(crate) schema: Option<Arc<SchemaDef>>,
     pub(crate) inference: bool,
@@ -120,28 +123,30 @@ impl fmt::Debug for Impersonate {
 
 impl AdminClient {
     /// A client for `app_id` with `admin_token`, against the default base URL.
-    pub fn new(app_id: &str, admin_token: impl Into<Secret>) -> Result<AdminClient, Error> {
+    pub fn new(
+        app_id: impl Into<AppId>,
+        admin_token: impl Into<Secret>,
+    ) -> Result<AdminClient, Error> {
         AdminClient::builder(app_id)
             .admin_token(admin_token)
             .build()
     }
 
     /// Starts a configuration for `app_id`.
-    pub fn builder(app_id: &str) -> AdminClientBuilder {
+    pub fn builder(app_id: impl Into<AppId>) -> AdminClientBuilder {
         AdminClientBuilder {
-            app_id: app_id.to_owned(),
+            app_id: app_id.into(),
             admin_token: None,
             schema: None,
             inference: None,
             throw_on_missing_attrs: None,
             validate: true,
-            http: instantdb_http::Client::builder(),
-            http_client: None,
+            http: ClientSettings::default(),
         }
     }
 
     /// The app id (trimmed, as sent).
-    pub fn app_id(&self) -> &str {
+    pub fn app_id(&self) -> &AppId {
         &self.inner.app_id
     }
 
@@ -168,6 +173,7 @@ impl AdminClient {
         AdminClient {
             inner: self.inner.clone(),
             impersonation: Some(user),
+            options: self.options.clone(),
         }
     }
 
@@ -234,7 +240,26 @@ impl AdminClient {
         AdminClient {
             inner: self.inner.clone(),
             impersonation: None,
+            options: self.options.clone(),
         }
+    }
+
+    /// This client for one request with per-call settings: every request builder keeps its
+    /// client, so `with_options` swaps the client for this clone and the helpers below apply
+    /// the options to whatever they build.
+    pub(crate) fn with_request_options(&self, options: RequestOptions) -> AdminClient {
+        AdminClient {
+            inner: self.inner.clone(),
+            impersonation: self.impersonation.clone(),
+            options,
+        }
+    }
+
+    /// A request to `path` with the per-call settings (for the calls outside
+    /// `authorizedHeaders`, such as the runtime's refresh-token check).
+    pub(crate) fn plain_request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.options
+            .apply(self.inner.http.request(method, ApiPath::new(path)))
     }
 
     /// A request to an admin endpoint with `?app_id=`, the version headers and the auth
@@ -260,16 +285,14 @@ impl AdminClient {
         extra: http::HeaderMap,
     ) -> Result<RequestBuilder, Error> {
         let builder = self
-            .inner
-            .http
-            .request(method, ApiPath::new(path))
-            .query("app_id", &self.inner.app_id)
+            .plain_request(method, path)
+            .query("app_id", self.inner.app_id.as_str())
             .headers(extra);
         let builder = with_versions(builder);
         self.authorized(builder, impersonated)
     }
 
-    /// Adds upstream's `authorizedHeaders` to `builder`.
+    /// Adds upstream's `authorizedHeaders` (and the per-call settings) to `builder`.
     pub(crate) fn authorized(
         &self,
         builder: RequestBuilder,
@@ -290,7 +313,9 @@ impl AdminClient {
                 _ => MISSING_TOKEN,
             }));
         }
-        let mut builder = builder
+        let mut builder = self
+            .options
+            .apply(builder)
             .header("content-type", "application/json")
             .header("app-id", self.inner.app_id.as_str());
         if let Some(token) = &self.inner.admin_token {
@@ -337,16 +362,22 @@ impl fmt::Debug for AdminClient {
 }
 
 /// Configuration of an [`AdminClient`]; see [`AdminClient::builder`].
+///
+/// Besides the admin token and the schema, it has the transport settings every client builder
+/// of this SDK has: `api_uri`, `timeout`, `connect_timeout`, `retry_policy`, `proxy`,
+/// `transport` and `http_client`.
+#[must_use]
 pub struct AdminClientBuilder {
-    app_id: String,
+    app_id: AppId,
     admin_token: Option<Secret>,
     schema: Option<Arc<SchemaDef>>,
     inference: Option<bool>,
     throw_on_missing_attrs: Option<bool>,
     validate: bool,
-    http: instantdb_http::ClientBuilder,
-    http_client: Option<instantdb_http::Client>,
+    http: ClientSettings,
 }
+
+instantdb_http::client_builder_settings!(AdminClientBuilder.http);
 
 impl AdminClientBuilder {
     /// The app's admin token (leading and trailing whitespace is trimmed, as upstream does).
@@ -358,13 +389,6 @@ impl AdminClientBuilder {
         } else {
             Secret::new(trimmed)
         });
-        self
-    }
-
-    /// The server's base URL (default `https://api.instantdb.com`): a self-hosted server or
-    /// the local emulator.
-    pub fn api_uri(mut self, api_uri: impl IntoBaseUrl) -> AdminClientBuilder {
-        self.http = self.http.base_url(api_uri);
         self
     }
 
@@ -396,65 +420,22 @@ impl AdminClientBuilder {
         self
     }
 
-    /// Total time allowed per request (default 60 s; uploads and live queries are not bounded
-    /// by it, see their builders).
-    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> AdminClientBuilder {
-        self.http = self.http.timeout(timeout);
-        self
-    }
-
-    /// Time allowed to connect (default 10 s).
-    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> AdminClientBuilder {
-        self.http = self.http.connect_timeout(timeout);
-        self
-    }
-
-    /// The retry policy (default [`RetryPolicy::default`]: connection failures, and 429/5xx for
-    /// queries and other idempotent calls). Transactions are never retried.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> AdminClientBuilder {
-        self.http = self.http.retry_policy(policy);
-        self
-    }
-
-    /// Proxy settings (default: from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`).
-    pub fn proxy(mut self, proxy: Proxy) -> AdminClientBuilder {
-        self.http = self.http.proxy(proxy);
-        self
-    }
-
-    /// Replaces the transport (for tests, or a custom HTTP stack).
-    pub fn transport(mut self, transport: impl Transport) -> AdminClientBuilder {
-        self.http = self.http.transport(transport);
-        self
-    }
-
-    /// Uses an already configured HTTP client; its base URL is the API URI and the other
-    /// transport settings of this builder are ignored.
-    pub fn http_client(mut self, client: instantdb_http::Client) -> AdminClientBuilder {
-        self.http_client = Some(client);
-        self
-    }
-
     /// Builds the client. Fails on an invalid setting (a base URL that does not parse); connects
     /// to nothing. An app id that is not a UUID is accepted with a `tracing` warning, as upstream
     /// prints one.
     pub fn build(self) -> Result<AdminClient, Error> {
-        let app_id = self.app_id.trim().to_owned();
-        if !crate::js::is_uuid(&app_id) {
+        if !crate::js::is_uuid(self.app_id.as_str()) {
             tracing::warn!(
                 "Instant Admin DB must be initialized with a valid appId. Received: {:?}",
-                self.app_id
+                self.app_id.as_str()
             );
         }
-        let http = match self.http_client {
-            Some(client) => client,
-            None => self.http.build()?,
-        };
+        let http = self.http.build()?;
         let has_schema = self.schema.is_some();
         Ok(AdminClient {
             inner: Arc::new(Inner {
                 http,
-                app_id,
+                app_id: self.app_id,
                 admin_token: self.admin_token.filter(|token| !token.is_empty()),
                 schema: self.schema,
                 inference: self.inference.unwrap_or(has_schema),
@@ -462,6 +443,7 @@ impl AdminClientBuilder {
                 validate: self.validate,
             }),
             impersonation: None,
+            options: RequestOptions::default(),
         })
     }
 }
@@ -472,6 +454,7 @@ impl fmt::Debug for AdminClientBuilder {
             .field("app_id", &self.app_id)
             .field("admin_token", &self.admin_token)
             .field("schema", &self.schema.is_some())
+            .field("http", &self.http)
             .finish_non_exhaustive()
     }
 }

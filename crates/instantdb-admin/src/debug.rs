@@ -6,6 +6,7 @@
 //! Both need the admin token.
 
 use http::Method;
+use instantdb_schema::perms::Rules;
 use serde_json::Value;
 
 use crate::query::{Query, QueryOptions};
@@ -64,7 +65,7 @@ impl Overrides {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct QueryPermsCheckRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     query: Query,
     options: QueryOptions,
     inference: Option<bool>,
@@ -84,8 +85,8 @@ impl QueryPermsCheckRequest {
 
     /// Checks against these rules instead of the app's (`rules-override`, an
     /// `instant.perms.ts` object).
-    pub fn rules(mut self, rules: Value) -> QueryPermsCheckRequest {
-        self.overrides.rules = Some(rules);
+    pub fn rules(mut self, rules: &Rules) -> QueryPermsCheckRequest {
+        self.overrides.rules = Some(rules.to_value());
         self
     }
 
@@ -140,7 +141,7 @@ impl QueryPermsCheckRequest {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct TransactPermsCheckRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     chunks: Chunks,
     dangerously_commit: Option<bool>,
     overrides: Overrides,
@@ -157,8 +158,8 @@ impl TransactPermsCheckRequest {
     }
 
     /// Checks against these rules instead of the app's (`rules-override`).
-    pub fn rules(mut self, rules: Value) -> TransactPermsCheckRequest {
-        self.overrides.rules = Some(rules);
+    pub fn rules(mut self, rules: &Rules) -> TransactPermsCheckRequest {
+        self.overrides.rules = Some(rules.to_value());
         self
     }
 

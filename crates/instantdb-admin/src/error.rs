@@ -2,9 +2,31 @@
 
 use std::fmt;
 
-use http::{HeaderMap, StatusCode};
-
 use instantdb_http::ApiError;
+
+/// What went wrong, coarsely; see [`Error::kind`]. The same shape as the other client crates'
+/// `ErrorKind`s: `Status` and `Http` for what the transport reports, then the crate's own kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The server answered with an error status, or a live query received an `error` message;
+    /// [`Error::api_error`] has Instant's `{type, message, hint, trace-id}`.
+    Status,
+    /// The request failed before the server answered (connection, TLS, timeout), could not be
+    /// built, or its success body did not decode; [`Error::http_error`] has the details.
+    Http,
+    /// A server message that does not follow the protocol (a live-query event that is not
+    /// JSON, an event stream with the wrong content type).
+    Protocol,
+    /// A query failed local validation; nothing was sent.
+    QueryValidation,
+    /// A transaction failed local validation against the client's schema; nothing was sent.
+    TransactionValidation,
+    /// The operation needs the admin token and the client has none; nothing was sent.
+    MissingAdminToken,
+    /// Input the server could never accept was refused locally; nothing was sent.
+    InvalidInput,
+}
 
 /// An error from the admin client: a request the server refused, a transport failure, or input
 /// refused locally before anything was sent.
@@ -88,6 +110,20 @@ impl Error {
         Error::new(Kind::Protocol(message.into()))
     }
 
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match &*self.kind {
+            Kind::Http(err) if err.is_status() => ErrorKind::Status,
+            Kind::Http(_) => ErrorKind::Http,
+            Kind::Server(_) => ErrorKind::Status,
+            Kind::Protocol(_) => ErrorKind::Protocol,
+            Kind::QueryValidation(_) => ErrorKind::QueryValidation,
+            Kind::TransactionValidation(_) => ErrorKind::TransactionValidation,
+            Kind::MissingAdminToken(_) => ErrorKind::MissingAdminToken,
+            Kind::InvalidInput(_) => ErrorKind::InvalidInput,
+        }
+    }
+
     /// The transport error, when the failure came from the HTTP layer (the server answered with
     /// an error status, the connection failed, a body did not decode…).
     pub fn http_error(&self) -> Option<&instantdb_http::Error> {
@@ -107,24 +143,19 @@ impl Error {
         }
     }
 
-    /// The HTTP status, when the server answered (for a live query's `error` message, the
-    /// status it carries).
-    pub fn status(&self) -> Option<StatusCode> {
-        match &*self.kind {
-            Kind::Server(api) => Some(api.status()),
-            _ => self.http_error()?.status(),
-        }
-    }
-
-    /// The response headers, when the server answered.
-    pub fn headers(&self) -> Option<&HeaderMap> {
-        self.http_error()?.headers()
-    }
-
-    /// The raw response body, when the server answered (not scrubbed of tokens).
-    pub fn body(&self) -> Option<&[u8]> {
-        self.http_error()?.body()
-    }
+    instantdb_http::error_predicates!(
+        status,
+        headers,
+        body,
+        is_auth_failure,
+        is_rate_limited,
+        is_record_not_found,
+        is_validation_failed,
+        is_permission_denied,
+        is_timeout,
+        is_connect,
+        is_transient,
+    );
 
     /// `METHOD /path` of the failed request, when there was one.
     pub fn endpoint(&self) -> Option<&str> {
@@ -161,53 +192,6 @@ impl Error {
     /// Input the server could never accept was refused locally. Nothing was sent.
     pub fn is_invalid_input(&self) -> bool {
         matches!(&*self.kind, Kind::InvalidInput(_))
-    }
-
-    /// The credentials were refused. Instant answers HTTP 400 for these (`record-not-found` of
-    /// an `app-admin-token`, `param-missing`/`param-malformed` about `authorization`), rarely
-    /// 401; see [`ApiError::is_auth_failure`].
-    pub fn is_auth_failure(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_auth_failure)
-    }
-
-    /// HTTP 429: `rate-limited`, or `timeout` (the server's 30 s statement timeout).
-    pub fn is_rate_limited(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_rate_limited)
-    }
-
-    /// Instant's `record-not-found` (an unknown user, magic code, refresh token…).
-    pub fn is_record_not_found(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_record_not_found)
-    }
-
-    /// Instant's `validation-failed` (the server refused the query or the steps).
-    pub fn is_validation_failed(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_validation_failed)
-    }
-
-    /// Instant's `permission-denied` (an impersonated request that the rules refuse).
-    pub fn is_permission_denied(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_permission_denied)
-    }
-
-    /// The failure may go away on its own: connection failures, timeouts, connections lost
-    /// mid-request, HTTP 429/502/503/504. The request may have been processed; see
-    /// [`instantdb_http::Error::is_transient`].
-    pub fn is_transient(&self) -> bool {
-        self.http_error()
-            .is_some_and(instantdb_http::Error::is_transient)
-    }
-
-    /// A client-side timeout fired; the request may have reached the server.
-    pub fn is_timeout(&self) -> bool {
-        self.http_error()
-            .is_some_and(instantdb_http::Error::is_timeout)
-    }
-
-    /// No connection could be made; nothing was sent.
-    pub fn is_connect(&self) -> bool {
-        self.http_error()
-            .is_some_and(instantdb_http::Error::is_connect)
     }
 
     /// A success response whose body was not the expected JSON (the message names the

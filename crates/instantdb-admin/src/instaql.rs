@@ -18,7 +18,7 @@
 //! use serde_json::json;
 //!
 //! let query = InstaQl::new()
-//!     .ns("goals", Select::new()
+//!     .namespace("goals", Select::new()
 //!         .filter(Where::new()
 //!             .eq("title", "Ship it")
 //!             .cond("todos.text", Cond::like("%wire%"))
@@ -45,7 +45,7 @@
 //!
 //! // Refused locally, with the path of the offending part:
 //! let err = InstaQl::new()
-//!     .ns("goals", Select::new().link("todos", Select::new().offset(5)))
+//!     .namespace("goals", Select::new().link("todos", Select::new().offset(5)))
 //!     .build()
 //!     .unwrap_err();
 //! assert_eq!(err.to_string(), "At path 'goals.todos.$': `offset` can only be used on top-level namespaces; the server rejects it in nested queries");
@@ -73,7 +73,7 @@ impl InstaQl {
 
     /// Adds a top-level namespace (`goals`, `$users`, `$files`…). Results come back under the
     /// same key.
-    pub fn ns(mut self, namespace: impl Into<String>, select: Select) -> InstaQl {
+    pub fn namespace(mut self, namespace: impl Into<String>, select: Select) -> InstaQl {
         self.namespaces.push((namespace.into(), select));
         self
     }
@@ -561,7 +561,7 @@ mod tests {
     }
 
     fn goals(select: Select) -> InstaQl {
-        InstaQl::new().ns("goals", select)
+        InstaQl::new().namespace("goals", select)
     }
 
     #[test]
@@ -609,7 +609,10 @@ mod tests {
             .contains("unknown operator")
         );
         assert!(
-            err(InstaQl::new().ns("a", Select::new()).ns("a", Select::new())).contains("twice")
+            err(InstaQl::new()
+                .namespace("a", Select::new())
+                .namespace("a", Select::new()))
+            .contains("twice")
         );
     }
 
@@ -645,7 +648,10 @@ mod tests {
             }}})
         );
         assert_eq!(
-            InstaQl::new().ns("$users", Select::new()).build().unwrap(),
+            InstaQl::new()
+                .namespace("$users", Select::new())
+                .build()
+                .unwrap(),
             json!({"$users": {}})
         );
     }

@@ -79,7 +79,7 @@ impl Query {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct QueryRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     query: Query,
     options: QueryOptions,
 }

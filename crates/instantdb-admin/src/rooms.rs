@@ -4,7 +4,7 @@ use http::Method;
 use instantdb_schema::IndexMap;
 use serde_json::Value;
 
-use crate::call::Call;
+use crate::Call;
 use crate::user::User;
 use crate::wire::{PresenceResponse, WirePresenceSession};
 use crate::{AdminClient, Error};
@@ -39,7 +39,8 @@ impl Rooms {
         let client = self.client.clone();
         let room_type = room_type.to_owned();
         let room_id = room_id.to_owned();
-        Call::new("get_presence", async move {
+        Call::new("get_presence", move |options| async move {
+            let client = client.with_request_options(options);
             let response: PresenceResponse = client
                 .admin_request(Method::GET, "/admin/rooms/presence", false)?
                 .query("room-type", &room_type)

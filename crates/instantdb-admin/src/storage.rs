@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -14,7 +14,7 @@ use tokio::io::AsyncRead;
 
 use instantdb_http::{Body, BoxError};
 
-use crate::call::Call;
+use crate::Call;
 use crate::wire::{
     DataEnvelope, DeleteFilesBody, DeletedFile, DeletedFiles, SignedUploadUrlBody, WireFile,
     WireStorageObject, WireUploadedFile,
@@ -187,8 +187,22 @@ pub struct StorageObject {
     pub size: Option<u64>,
     /// The ETag, if the store gives one.
     pub etag: Option<String>,
-    /// The last modification time as the server gives it.
-    pub last_modified: Option<serde_json::Value>,
+    /// The last modification time, when the store gives one (an ISO-8601 string or epoch
+    /// milliseconds on the wire; anything else is treated as absent).
+    pub last_modified: Option<SystemTime>,
+}
+
+/// `last_modified` of the legacy listing: the S3 listing's timestamp as the server serializes
+/// it (ISO-8601 text, or epoch milliseconds), `null` on Instant today.
+fn last_modified(value: Option<serde_json::Value>) -> Option<SystemTime> {
+    match value? {
+        serde_json::Value::String(text) => humantime::parse_rfc3339_weak(&text).ok(),
+        serde_json::Value::Number(ms) => {
+            let ms = ms.as_u64()?;
+            SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(ms))
+        }
+        _ => None,
+    }
 }
 
 /// The `path` header carries the storage path as Latin-1, as browsers' and Node's `fetch`
@@ -232,7 +246,8 @@ impl Storage {
     pub fn delete_file(&self, path: &str) -> Call<Option<String>> {
         let client = self.client.clone();
         let path = path.to_owned();
-        Call::new("delete_file", async move {
+        Call::new("delete_file", move |options| async move {
+            let client = client.with_request_options(options);
             let response: DataEnvelope<DeletedFile> = client
                 .admin_request(Method::DELETE, "/admin/storage/files", true)?
                 .query("filename", &path)
@@ -251,7 +266,8 @@ impl Storage {
     {
         let client = self.client.clone();
         let paths: Vec<String> = paths.into_iter().map(Into::into).collect();
-        Call::new("delete_files", async move {
+        Call::new("delete_files", move |options| async move {
+            let client = client.with_request_options(options);
             let response: DataEnvelope<DeletedFiles> = client
                 .admin_request(Method::POST, "/admin/storage/files/delete", true)?
                 .json(&DeleteFilesBody { filenames: &paths })
@@ -274,14 +290,16 @@ impl Storage {
             "download_url",
             json!({"$files": {"$": {"where": {"path": path}}}}),
         );
-        Call::new("download_url", async move {
-            Ok(files.send().await?.into_iter().find_map(|file| file.url))
+        Call::new("download_url", move |options| async move {
+            let files = files.with_options(options).send().await?;
+            Ok(files.into_iter().find_map(|file| file.url))
         })
     }
 
     fn files_query(&self, what: &'static str, query: serde_json::Value) -> Call<Vec<FileInfo>> {
         let client = self.client.clone();
-        Call::new(what, async move {
+        Call::new(what, move |options| async move {
+            let client = client.with_request_options(options);
             #[derive(serde::Deserialize)]
             struct Files {
                 #[serde(rename = "$files", default)]
@@ -296,7 +314,8 @@ impl Storage {
     /// [`Storage::list_files`]). Admin token only.
     pub fn legacy_list(&self) -> Call<Vec<StorageObject>> {
         let client = self.client.clone();
-        Call::new("legacy_list", async move {
+        Call::new("legacy_list", move |options| async move {
+            let client = client.with_request_options(options);
             let response: DataEnvelope<Vec<WireStorageObject>> = client
                 .admin_request(Method::GET, "/admin/storage/files", false)?
                 .send_json()
@@ -309,7 +328,7 @@ impl Storage {
                     name: object.name,
                     size: object.size,
                     etag: object.etag,
-                    last_modified: object.last_modified,
+                    last_modified: last_modified(object.last_modified),
                 })
                 .collect())
         })
@@ -321,7 +340,8 @@ impl Storage {
     pub fn legacy_download_url(&self, path: &str) -> Call<Option<String>> {
         let client = self.client.clone();
         let path = path.to_owned();
-        Call::new("legacy_download_url", async move {
+        Call::new("legacy_download_url", move |options| async move {
+            let client = client.with_request_options(options);
             let response: DataEnvelope<Option<String>> = client
                 .admin_request(Method::GET, "/admin/storage/signed-download-url", false)?
                 .query("filename", &path)
@@ -345,7 +365,8 @@ impl Storage {
         let path = path.to_owned();
         let bytes: Bytes = bytes.into();
         let content_type = content_type.map(str::to_owned);
-        Call::new("legacy_upload", async move {
+        Call::new("legacy_upload", move |options| async move {
+            let client = client.with_request_options(options);
             let response: DataEnvelope<String> = client
                 .admin_request(Method::POST, "/admin/storage/signed-upload-url", false)?
                 .json(&SignedUploadUrlBody {
@@ -385,7 +406,7 @@ impl Storage {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct UploadRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     path: String,
     body: UploadBody,
     content_type: Option<String>,

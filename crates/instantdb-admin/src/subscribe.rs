@@ -15,8 +15,10 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use http::{HeaderMap, Method, StatusCode};
+use instantdb_schema::IndexMap;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use instantdb_http::{ApiError, ApiPath, SseStream};
 
@@ -99,40 +101,57 @@ pub struct PageInfo {
 
 /// A result of a live query: the whole tree, as [`QueryRequest::send`] returns it.
 ///
-/// [`QueryRequest::send`]: crate::QueryRequest::send
+/// [`QueryRequest::send`]: crate::builder::QueryRequest::send
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct QueryUpdate {
     /// The result tree (`{"goals": [...]}`).
     pub data: Value,
-    /// Page info per top-level namespace, when the server sent it.
-    pub page_info: Option<Map<String, Value>>,
+    /// Page info per top-level namespace that the server sent it for (paginated queries).
+    pub page_info: IndexMap<String, PageInfo>,
     /// The server session that produced it.
     pub session: Option<SessionInfo>,
 }
 
 impl QueryUpdate {
-    /// The result deserialized into `T`.
+    /// The result deserialized into `T` (a struct with one field per namespace, say); a
+    /// result that does not match names the failing field's path.
     pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_value(self.data.clone()).map_err(|err| {
+        serde_path_to_error::deserialize(&self.data).map_err(|err| {
             Error::protocol(format!(
-                "the live query result does not match {}: {err}",
-                std::any::type_name::<T>()
+                "the live query result does not match {} at `{}`: {}",
+                std::any::type_name::<T>(),
+                err.path(),
+                err.inner()
             ))
         })
     }
+}
 
-    /// The page info of `namespace`.
-    pub fn page_info(&self, namespace: &str) -> Option<PageInfo> {
-        let wire: WirePageInfo =
-            serde_json::from_value(self.page_info.as_ref()?.get(namespace)?.clone()).ok()?;
-        Some(PageInfo {
-            start_cursor: wire.start_cursor,
-            end_cursor: wire.end_cursor,
-            has_next_page: wire.has_next_page,
-            has_previous_page: wire.has_previous_page,
+/// `result-meta.page-info` of a message, typed; namespaces whose entry does not decode are
+/// left out (the cursors are opaque to us, the flags default to false).
+fn page_info(meta: Option<&Value>) -> IndexMap<String, PageInfo> {
+    let Some(pages) = meta
+        .and_then(|meta| meta.get("page-info"))
+        .and_then(Value::as_object)
+    else {
+        return IndexMap::new();
+    };
+    pages
+        .iter()
+        .filter_map(|(namespace, page)| {
+            let wire = WirePageInfo::deserialize(page).ok()?;
+            Some((
+                namespace.clone(),
+                PageInfo {
+                    start_cursor: wire.start_cursor,
+                    end_cursor: wire.end_cursor,
+                    has_next_page: wire.has_next_page,
+                    has_previous_page: wire.has_previous_page,
+                },
+            ))
         })
-    }
+        .collect()
 }
 
 /// A live query being built; see [`AdminClient::subscribe_query`]. [`send`] opens the
@@ -142,7 +161,7 @@ impl QueryUpdate {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct SubscribeRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     query: Query,
     options: QueryOptions,
     reconnect: Reconnect,
@@ -404,11 +423,6 @@ impl State {
     }
 
     fn handle_message(&mut self, message: Value) {
-        let page_info = |meta: Option<&Value>| {
-            meta.and_then(|meta| meta.get("page-info"))
-                .and_then(Value::as_object)
-                .cloned()
-        };
         match message.get("op").and_then(Value::as_str) {
             Some("sse-init") => {
                 let text = |key: &str| {
@@ -521,7 +535,7 @@ mod tests {
         let first = state.pending.pop_front().unwrap().unwrap();
         assert_eq!(first.data, serde_json::json!({"goals": []}));
         assert_eq!(first.session.as_ref().unwrap().machine_id, "m");
-        let page = first.page_info("goals").unwrap();
+        let page = first.page_info["goals"].clone();
         assert!(page.has_next_page && !page.has_previous_page);
         let err = state.pending.pop_front().unwrap().unwrap_err();
         assert!(err.is_validation_failed() && err.status() == Some(StatusCode::BAD_REQUEST));

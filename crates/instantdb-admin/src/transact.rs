@@ -31,7 +31,7 @@ impl TxId {
 #[derive(Debug)]
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct TransactRequest {
-    client: AdminClient,
+    pub(crate) client: AdminClient,
     chunks: Chunks,
 }
 

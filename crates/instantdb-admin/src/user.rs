@@ -1,9 +1,11 @@
 //! The user record the auth endpoints return.
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use instantdb_http::Secret;
 
+use crate::Error;
 use crate::wire::WireUser;
 
 /// A user of the app (a `$users` entity) as the auth endpoints return it.
@@ -33,6 +35,35 @@ pub struct User {
     pub refresh_token: Option<Secret>,
     /// The app's custom `$users` attributes.
     pub extra: Map<String, Value>,
+}
+
+impl User {
+    /// The app's custom `$users` attributes ([`User::extra`]) deserialized into `T`; a mismatch
+    /// names the failing field's path.
+    ///
+    /// ```
+    /// # fn example(user: instantdb_admin::User) -> Result<(), instantdb_admin::Error> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Profile {
+    ///     handle: String,
+    ///     #[serde(rename = "avatarUrl")]
+    ///     avatar_url: Option<String>,
+    /// }
+    /// let profile: Profile = user.extra_as()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn extra_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_path_to_error::deserialize(Value::Object(self.extra.clone())).map_err(|err| {
+            Error::protocol(format!(
+                "the custom attributes of user {} do not match {} at `{}`: {}",
+                self.id,
+                std::any::type_name::<T>(),
+                err.path(),
+                err.inner()
+            ))
+        })
+    }
 }
 
 impl From<WireUser> for User {

@@ -21,7 +21,7 @@ use futures_util::StreamExt;
 use instantdb_admin::instaql::{InstaQl, Order, Select};
 use instantdb_admin::{AdminClient, Secret, date, id, tx};
 use instantdb_emulator::Emulator;
-use instantdb_platform::{PlatformApi, SchemaStep};
+use instantdb_platform::{AppId, PlatformClient, SchemaStep};
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{SchemaDef, i};
 use instantdb_typescript::{
@@ -153,7 +153,7 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
     );
 
     // The platform API with the emulator's personal access token, as with any Instant server.
-    let platform = PlatformApi::builder()
+    let platform = PlatformClient::builder()
         .token(emulator.platform_token())
         .api_uri(&api_uri)
         .build()
@@ -210,8 +210,8 @@ async fn demo(args: DemoArgs) -> Result<(), Failure> {
 /// Creates the todo app with its schema and rules; returns its id and admin token.
 async fn create_app(
     report: &mut Report,
-    platform: &PlatformApi,
-) -> Result<(String, Secret), Failure> {
+    platform: &PlatformClient,
+) -> Result<(AppId, Secret), Failure> {
     let perms = Rules::from_json(TODO_PERMS).map_err(doing("the demo's rules"))?;
     let app = platform
         .create_app("Todo app")
@@ -256,7 +256,7 @@ async fn add_todos(report: &mut Report, db: &AdminClient) -> Result<Vec<String>,
 /// job failed.
 async fn push_schema_change(
     report: &mut Report,
-    platform: &PlatformApi,
+    platform: &PlatformClient,
     app_id: &str,
 ) -> Result<(), Failure> {
     let schema = pushed_schema();
@@ -315,7 +315,7 @@ async fn push_schema_change(
 /// once they read back as pulled; returns the schema.
 async fn pull_and_write(
     report: &mut Report,
-    platform: &PlatformApi,
+    platform: &PlatformClient,
     app_id: &str,
     out: OutDir,
 ) -> Result<SchemaDef, Failure> {
@@ -375,7 +375,7 @@ async fn transact_and_query(
         tx_id.get()
     ));
 
-    let query = InstaQl::new().ns("todos", Select::new().order("title", Order::Asc));
+    let query = InstaQl::new().namespace("todos", Select::new().order("title", Order::Asc));
     let sent = query.build().map_err(doing("admin query"))?;
     let result: Value = db.query(query).send().await.map_err(doing("admin query"))?;
     report.step("Queried the todos by title, on the index the push built (admin query):");

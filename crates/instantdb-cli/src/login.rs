@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::Args;
 use instantdb_platform::http::Secret;
-use instantdb_platform::{CliLoginStatus, PlatformApi};
+use instantdb_platform::{CliLoginStatus, PlatformClient};
 
 use crate::env::Env;
 use crate::io::{Failure, say};
@@ -112,7 +112,7 @@ fn given_token(ctx: &Context, token: &str) -> Result<Secret, Failure> {
 
 async fn ticket_login(
     ctx: &Context,
-    api: &PlatformApi,
+    api: &PlatformClient,
     dash: &str,
     headless: bool,
     interval: Duration,

@@ -7,7 +7,7 @@
 //! existing file, since the server does not store rooms.
 
 use clap::{Args, ValueEnum};
-use instantdb_platform::PlatformApi;
+use instantdb_platform::PlatformClient;
 use instantdb_typescript::{
     DEFAULT_MODULE, Style, generate_perms_file, generate_schema_file, parse_schema_typescript_file,
 };
@@ -104,7 +104,7 @@ pub(crate) fn run(args: PullArgs) -> Result<(), Failure> {
 
 struct Pull<'a> {
     ctx: &'a Context,
-    api: &'a PlatformApi,
+    api: &'a PlatformClient,
     app_id: &'a str,
     source: &'a server::TokenSource,
     project: &'a Project<'a>,

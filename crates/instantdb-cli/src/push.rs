@@ -15,7 +15,7 @@
 
 use clap::Args;
 use futures_util::StreamExt;
-use instantdb_platform::{PlatformApi, PulledSchema, PushResult};
+use instantdb_platform::{PlatformClient, PulledSchema, PushResult};
 use instantdb_schema::diff::{
     RenameChoice, RenameContext, RenameResolver, RenameSelector, convert_tx_steps, diff_schemas,
 };
@@ -174,7 +174,7 @@ fn read_local<T>(
 
 struct Push<'a> {
     ctx: &'a Context,
-    api: &'a PlatformApi,
+    api: &'a PlatformClient,
     app_id: &'a str,
     source: &'a TokenSource,
     yes: bool,

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use instantdb_platform::http::{DEFAULT_API_URI, Secret};
-use instantdb_platform::{PlatformApi, RequestOptions};
+use instantdb_platform::{PlatformClient, RequestOptions};
 use serde_json::Value;
 
 use crate::auth::TokenStore;
@@ -220,8 +220,8 @@ impl Context {
     }
 
     /// A platform client for the server, sending `token` (or nothing).
-    pub(crate) fn platform(&self, token: Option<Secret>) -> Result<PlatformApi, Failure> {
-        let mut builder = PlatformApi::builder().api_uri(&self.api_uri);
+    pub(crate) fn platform(&self, token: Option<Secret>) -> Result<PlatformClient, Failure> {
+        let mut builder = PlatformClient::builder().api_uri(&self.api_uri);
         if let Some(token) = token {
             builder = builder.token(token);
         }

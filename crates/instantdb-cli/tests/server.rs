@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use instantdb_admin::{AdminClient, tx};
 use instantdb_emulator::Emulator;
-use instantdb_platform::PlatformApi;
+use instantdb_platform::PlatformClient;
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{Has, SchemaDef, i};
 use instantdb_typescript::{
@@ -161,8 +161,8 @@ async fn emulator() -> Emulator {
         .unwrap()
 }
 
-fn platform(emulator: &Emulator) -> PlatformApi {
-    PlatformApi::builder()
+fn platform(emulator: &Emulator) -> PlatformClient {
+    PlatformClient::builder()
         .token(emulator.platform_token())
         .api_uri(emulator.base_url())
         .build()

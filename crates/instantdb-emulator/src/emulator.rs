@@ -470,7 +470,7 @@ impl Emulator {
     /// Takes a backup of the app now, as Instant's backup job does (there is no daily
     /// schedule in the emulator): `config.json` and one `entities/<etype>.jsonl` shard per
     /// namespace, zstd-compressed, listed by `GET /dash/apps/:id/backups` and downloadable
-    /// with `PlatformApi`'s backups. `description` defaults to upstream's
+    /// with `PlatformClient`'s backups. `description` defaults to upstream's
     /// "Automated Daily Snapshot". Returns the backup id.
     pub fn create_backup(&self, app_id: Uuid, description: Option<&str>) -> Result<Uuid, Error> {
         let ttl_ms = self.shared.config.backup_ttl_ms();

@@ -84,7 +84,9 @@ pub(crate) struct Shared {
     pub(crate) timeout: Option<Duration>,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
-    pub(crate) budget: RetryBudget,
+    /// Shared with the clients derived by [`Client::with_base_url`] and
+    /// [`Client::with_default_headers`]: one budget per pool.
+    pub(crate) budget: Arc<RetryBudget>,
 }
 
 impl Client {
@@ -101,6 +103,45 @@ impl Client {
     /// The base URL every path is joined to.
     pub fn base_url(&self) -> &BaseUrl {
         &self.shared.base_url
+    }
+
+    /// A client sharing this one's transport, connection pool, retry budget and settings, that
+    /// sends to another server. Client builders use it so that an [`http_client`] given to them
+    /// still follows their `api_uri`.
+    ///
+    /// [`http_client`]: crate::ClientSettings::http_client
+    pub fn with_base_url(&self, base_url: impl IntoBaseUrl) -> Result<Client, Error> {
+        let base_url = base_url.into_base_url()?;
+        Ok(self.derive(|shared| shared.base_url = base_url))
+    }
+
+    /// A client sharing this one's transport, pool and settings that also sends `headers` with
+    /// every request (replacing default headers of the same name). The platform client adds its
+    /// SDK headers this way to a client it was given.
+    pub fn with_default_headers(&self, headers: &HeaderMap) -> Client {
+        self.derive(|shared| {
+            for (name, value) in headers {
+                shared.headers.insert(name.clone(), value.clone());
+            }
+        })
+    }
+
+    fn derive(&self, change: impl FnOnce(&mut Shared)) -> Client {
+        let current = &self.shared;
+        let mut shared = Shared {
+            base_url: current.base_url.clone(),
+            transport: current.transport.clone(),
+            headers: current.headers.clone(),
+            redactor: current.redactor.clone(),
+            timeout: current.timeout,
+            read_timeout: current.read_timeout,
+            retry: current.retry.clone(),
+            budget: current.budget.clone(),
+        };
+        change(&mut shared);
+        Client {
+            shared: Arc::new(shared),
+        }
     }
 
     /// Starts a request to `path` under the base URL.
@@ -181,6 +222,16 @@ impl fmt::Debug for Client {
 pub trait IntoBaseUrl {
     /// Converts (parsing and normalising strings).
     fn into_base_url(self) -> Result<BaseUrl, Error>;
+
+    /// Like [`into_base_url`](IntoBaseUrl::into_base_url), but a blank string is `None`: the
+    /// client builders' `api_uri` treats it as "the default server", as upstream's SDKs treat
+    /// an empty `apiURI`.
+    fn into_optional_base_url(self) -> Result<Option<BaseUrl>, Error>
+    where
+        Self: Sized,
+    {
+        self.into_base_url().map(Some)
+    }
 }
 
 impl IntoBaseUrl for BaseUrl {
@@ -199,17 +250,38 @@ impl IntoBaseUrl for &str {
     fn into_base_url(self) -> Result<BaseUrl, Error> {
         BaseUrl::parse(self)
     }
+
+    fn into_optional_base_url(self) -> Result<Option<BaseUrl>, Error> {
+        if self.trim().is_empty() {
+            return Ok(None);
+        }
+        self.into_base_url().map(Some)
+    }
 }
 
 impl IntoBaseUrl for String {
     fn into_base_url(self) -> Result<BaseUrl, Error> {
         BaseUrl::parse(&self)
     }
+
+    fn into_optional_base_url(self) -> Result<Option<BaseUrl>, Error> {
+        if self.trim().is_empty() {
+            return Ok(None);
+        }
+        self.into_base_url().map(Some)
+    }
 }
 
 impl IntoBaseUrl for &String {
     fn into_base_url(self) -> Result<BaseUrl, Error> {
         BaseUrl::parse(self)
+    }
+
+    fn into_optional_base_url(self) -> Result<Option<BaseUrl>, Error> {
+        if self.trim().is_empty() {
+            return Ok(None);
+        }
+        self.into_base_url().map(Some)
     }
 }
 
@@ -420,7 +492,7 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 read_timeout: self.read_timeout,
                 retry: self.retry,
-                budget: self.budget,
+                budget: Arc::new(self.budget),
             }),
         })
     }

@@ -17,27 +17,36 @@
 
 mod base_url;
 mod body;
+mod call;
 mod client;
 mod error;
 mod headers;
 mod hyper_transport;
+mod options;
+mod predicates;
 mod proxy;
 mod request;
 mod response;
 mod retry;
 mod secret;
+mod settings;
 mod sse;
 mod transport;
 
 pub use base_url::{ApiPath, BaseUrl, DEFAULT_API_URI};
 pub use body::{Body, BodyStream};
+pub use call::{Call, CallFuture};
 pub use client::{Client, ClientBuilder, IntoBaseUrl, PROTOCOL_VERSION};
 pub use error::{ApiError, BoxError, Error};
+pub use options::RequestOptions;
 pub use proxy::Proxy;
 pub use request::RequestBuilder;
 pub use response::Response;
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
+#[doc(hidden)]
+pub use settings::__private;
+pub use settings::ClientSettings;
 pub use sse::{SseEvent, SseParser, SseStream};
 pub use transport::{BoxFuture, FnTransport, Transport, transport_fn};
 

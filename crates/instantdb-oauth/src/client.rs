@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use instantdb_http::{ApiPath, BaseUrl, Client, IntoBaseUrl, Secret};
+use instantdb_http::{ApiPath, BaseUrl, Client, ClientSettings, Secret};
 use url::Url;
 
 use crate::exchange::{ClientCredentials, exchange_code_with_verifier};
-use crate::{Error, Scopes, TokenInfo, TokenSet, pkce};
+use crate::{Call, Error, Scopes, TokenInfo, TokenSet, pkce};
 
 /// The authorization endpoint, under the server's base URL. It answers a redirect to the
 /// dashboard's consent screen.
@@ -65,8 +65,7 @@ impl OAuthClient {
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
             client_secret: None,
-            api_uri: None,
-            http: None,
+            http: ClientSettings::default(),
         }
     }
 
@@ -155,17 +154,17 @@ impl OAuthClient {
     /// token comes back); with one, the confidential exchange of
     /// [`exchange_code_for_token`](crate::exchange_code_for_token). `pending` is consumed:
     /// codes are single-use.
-    pub async fn exchange_code(
+    pub fn exchange_code(
         &self,
         pending: PendingAuthorization,
         code: &str,
         returned_state: &str,
-    ) -> Result<TokenSet, Error> {
+    ) -> Call<TokenSet> {
         if Secret::new(returned_state) != pending.state {
-            return Err(Error::state_mismatch());
+            return Call::fail("exchange_code", Error::state_mismatch());
         }
         if code.is_empty() {
-            return Err(Error::missing_code());
+            return Call::fail("exchange_code", Error::missing_code());
         }
         match &self.client_secret {
             Some(secret) => {
@@ -176,17 +175,21 @@ impl OAuthClient {
                     code,
                     &pending.redirect_uri,
                 )
-                .await
             }
             None => {
-                exchange_code_with_verifier(
-                    &self.http,
-                    &self.client_id,
-                    &Secret::new(code),
-                    &pending.redirect_uri,
-                    &pending.verifier,
-                )
-                .await
+                let (http, client_id, code) =
+                    (self.http.clone(), self.client_id.clone(), Secret::new(code));
+                Call::new("exchange_code", move |options| async move {
+                    exchange_code_with_verifier(
+                        &http,
+                        &client_id,
+                        &code,
+                        &pending.redirect_uri,
+                        &pending.verifier,
+                        &options,
+                    )
+                    .await
+                })
             }
         }
     }
@@ -194,25 +197,28 @@ impl OAuthClient {
     /// A new access token for a refresh token; see
     /// [`exchange_refresh_token`](crate::exchange_refresh_token). Needs the client secret:
     /// the server grants refreshes to confidential clients only.
-    pub async fn exchange_refresh_token(&self, refresh_token: &Secret) -> Result<TokenSet, Error> {
+    pub fn exchange_refresh_token(&self, refresh_token: &Secret) -> Call<TokenSet> {
         let Some(secret) = &self.client_secret else {
-            return Err(Error::config(
-                "refreshing a token needs the OAuth client secret; public (PKCE) clients get no \
+            return Call::fail(
+                "exchange_refresh_token",
+                Error::config(
+                    "refreshing a token needs the OAuth client secret; public (PKCE) clients get no \
                  refresh token and must log in again",
-            ));
+                ),
+            );
         };
         let credentials = ClientCredentials::new(self.client_id.clone(), secret.clone());
-        crate::exchange_refresh_token(&self.http, &credentials, refresh_token).await
+        crate::exchange_refresh_token(&self.http, &credentials, refresh_token)
     }
 
     /// What the server knows about an access token; see [`token_info`](crate::token_info).
-    pub async fn token_info(&self, access_token: &Secret) -> Result<TokenInfo, Error> {
-        crate::token_info(&self.http, access_token).await
+    pub fn token_info(&self, access_token: &Secret) -> Call<TokenInfo> {
+        crate::token_info(&self.http, access_token)
     }
 
     /// Revokes an access or refresh token; see [`revoke_token`](crate::revoke_token).
-    pub async fn revoke(&self, token: &Secret) -> Result<(), Error> {
-        crate::revoke_token(&self.http, token).await
+    pub fn revoke(&self, token: &Secret) -> Call<()> {
+        crate::revoke_token(&self.http, token)
     }
 }
 
@@ -228,32 +234,25 @@ impl fmt::Debug for OAuthClient {
 }
 
 /// Configuration of an [`OAuthClient`]; see [`OAuthClient::builder`].
+///
+/// Besides the client secret, it has the transport settings every client builder of this SDK
+/// has: `api_uri`, `timeout`, `connect_timeout`, `retry_policy`, `proxy`, `transport` and
+/// `http_client`.
+#[must_use]
 pub struct OAuthClientBuilder {
     client_id: String,
     redirect_uri: String,
     client_secret: Option<Secret>,
-    api_uri: Option<Result<BaseUrl, instantdb_http::Error>>,
-    http: Option<Client>,
+    http: ClientSettings,
 }
+
+instantdb_http::client_builder_settings!(OAuthClientBuilder.http);
 
 impl OAuthClientBuilder {
     /// The client secret, for a server-side (confidential) client. Never ship it in a native
     /// app or CLI: those use PKCE.
     pub fn client_secret(mut self, secret: impl Into<Secret>) -> OAuthClientBuilder {
         self.client_secret = Some(secret.into());
-        self
-    }
-
-    /// The Instant server (default [`DEFAULT_API_URI`](instantdb_http::DEFAULT_API_URI)).
-    pub fn api_uri(mut self, api_uri: impl IntoBaseUrl) -> OAuthClientBuilder {
-        self.api_uri = Some(api_uri.into_base_url());
-        self
-    }
-
-    /// Sends through this HTTP client (its pool, timeouts, TLS and proxy settings); its base
-    /// URL is the server, so do not also set [`api_uri`](OAuthClientBuilder::api_uri).
-    pub fn http_client(mut self, http: Client) -> OAuthClientBuilder {
-        self.http = Some(http);
         self
     }
 
@@ -266,20 +265,10 @@ impl OAuthClientBuilder {
         if self.client_secret.as_ref().is_some_and(Secret::is_empty) {
             return Err(Error::config("the OAuth client secret is empty"));
         }
-        let http = match (self.http, self.api_uri) {
-            (Some(_), Some(_)) => {
-                return Err(Error::config(
-                    "set the server either with `api_uri` or as the HTTP client's base URL, not both",
-                ));
-            }
-            (Some(http), None) => http,
-            (None, api_uri) => {
-                let base_url = api_uri
-                    .unwrap_or_else(|| Ok(BaseUrl::default()))
-                    .map_err(|err| Error::config(format!("the API URI is invalid: {err}")))?;
-                Client::new(base_url)?
-            }
-        };
+        let http = self
+            .http
+            .build()
+            .map_err(|err| Error::config(format!("the HTTP settings are invalid: {err}")))?;
         Ok(OAuthClient {
             client_id: self.client_id,
             redirect_uri: self.redirect_uri,

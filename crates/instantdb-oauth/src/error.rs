@@ -310,6 +310,18 @@ impl Error {
         }
     }
 
+    instantdb_http::error_predicates!(
+        headers,
+        body,
+        is_rate_limited,
+        is_record_not_found,
+        is_validation_failed,
+        is_permission_denied,
+        is_connect,
+        is_transient,
+        is_decode,
+    );
+
     /// The user denied access on the consent screen (`error=access_denied`).
     pub fn is_access_denied(&self) -> bool {
         self.oauth_error() == Some("access_denied")

@@ -11,10 +11,10 @@ use std::time::SystemTime;
 
 use instantdb_http::http::Method;
 use instantdb_http::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use instantdb_http::{ApiPath, Client, PROTOCOL_VERSION, Secret};
+use instantdb_http::{ApiPath, Client, PROTOCOL_VERSION, RequestOptions, Secret};
 use serde::Serialize;
 
-use crate::{Error, TokenInfo, TokenSet};
+use crate::{Call, Error, TokenInfo, TokenSet};
 
 /// The token endpoint, under the client's base URL.
 pub const TOKEN_PATH: &str = "/platform/oauth/token";
@@ -94,13 +94,26 @@ struct RefreshGrant<'a> {
 /// # Ok(())
 /// # }
 /// ```
-pub async fn exchange_code_for_token(
+pub fn exchange_code_for_token(
     http: &Client,
     credentials: &ClientCredentials,
     code: &str,
     redirect_uri: &str,
+) -> Call<TokenSet> {
+    let (http, credentials) = (http.clone(), credentials.clone());
+    let (code, redirect_uri) = (Secret::new(code), redirect_uri.to_owned());
+    Call::new("exchange_code_for_token", move |options| async move {
+        confidential_code_grant(&http, &credentials, &code, &redirect_uri, &options).await
+    })
+}
+
+async fn confidential_code_grant(
+    http: &Client,
+    credentials: &ClientCredentials,
+    code: &Secret,
+    redirect_uri: &str,
+    options: &RequestOptions,
 ) -> Result<TokenSet, Error> {
-    let code = Secret::new(code);
     let body = ConfidentialCodeGrant {
         grant_type: "authorization_code",
         code: code.expose(),
@@ -110,11 +123,12 @@ pub async fn exchange_code_for_token(
     };
     post_grant(
         http,
+        options,
         "authorization_code",
         &body,
         false,
         &[],
-        &[&code, &credentials.client_secret],
+        &[code, &credentials.client_secret],
     )
     .await
 }
@@ -133,10 +147,23 @@ pub async fn exchange_code_for_token(
 ///
 /// Sending it twice is harmless, so it is marked idempotent (retried on 429/502/503/504 by the
 /// client's retry policy).
-pub async fn exchange_refresh_token(
+pub fn exchange_refresh_token(
     http: &Client,
     credentials: &ClientCredentials,
     refresh_token: &Secret,
+) -> Call<TokenSet> {
+    let (http, credentials) = (http.clone(), credentials.clone());
+    let refresh_token = refresh_token.clone();
+    Call::new("exchange_refresh_token", move |options| async move {
+        refresh_grant(&http, &credentials, &refresh_token, &options).await
+    })
+}
+
+async fn refresh_grant(
+    http: &Client,
+    credentials: &ClientCredentials,
+    refresh_token: &Secret,
+    options: &RequestOptions,
 ) -> Result<TokenSet, Error> {
     let body = RefreshGrant {
         grant_type: "refresh_token",
@@ -146,6 +173,7 @@ pub async fn exchange_refresh_token(
     };
     let mut tokens = post_grant(
         http,
+        options,
         "refresh_token",
         &body,
         true,
@@ -169,6 +197,7 @@ pub(crate) async fn exchange_code_with_verifier(
     code: &Secret,
     redirect_uri: &str,
     verifier: &Secret,
+    options: &RequestOptions,
 ) -> Result<TokenSet, Error> {
     let body = PkceCodeGrant {
         grant_type: "authorization_code",
@@ -179,6 +208,7 @@ pub(crate) async fn exchange_code_with_verifier(
     };
     post_grant(
         http,
+        options,
         "authorization_code",
         &body,
         false,
@@ -193,8 +223,10 @@ pub(crate) async fn exchange_code_with_verifier(
     .await
 }
 
+#[allow(clippy::too_many_arguments)] // One private helper for the three grants' requests.
 async fn post_grant<B: Serialize>(
     http: &Client,
+    options: &RequestOptions,
     grant_type: &'static str,
     body: &B,
     idempotent: bool,
@@ -204,8 +236,8 @@ async fn post_grant<B: Serialize>(
     let url = http.base_url().join(&ApiPath::new(TOKEN_PATH))?;
     let endpoint = format!("POST {}", url.path());
     tracing::debug!(grant_type, endpoint = %endpoint, "requesting OAuth tokens");
-    let mut request = http
-        .request_url(Method::POST, url)
+    let mut request = options
+        .apply(http.request_url(Method::POST, url))
         .json(body)
         .idempotent(idempotent);
     for (name, value) in headers {
@@ -232,9 +264,20 @@ async fn post_grant<B: Serialize>(
 /// travels in the query, percent-encoded (upstream interpolates it raw; `pat_` tokens are hex,
 /// so the bytes agree). An unknown token is 400 `record-not-found`, an expired one 400
 /// `record-expired` ([`Error::is_auth_failure`]).
-pub async fn token_info(http: &Client, access_token: &Secret) -> Result<TokenInfo, Error> {
-    let response = http
-        .get(TOKEN_INFO_PATH)
+pub fn token_info(http: &Client, access_token: &Secret) -> Call<TokenInfo> {
+    let (http, access_token) = (http.clone(), access_token.clone());
+    Call::new("token_info", move |options| async move {
+        fetch_token_info(&http, &access_token, &options).await
+    })
+}
+
+async fn fetch_token_info(
+    http: &Client,
+    access_token: &Secret,
+    options: &RequestOptions,
+) -> Result<TokenInfo, Error> {
+    let response = options
+        .apply(http.get(TOKEN_INFO_PATH))
         .query_secret("access_token", access_token)
         .without_header(AUTHORIZATION)
         .send()
@@ -260,13 +303,21 @@ pub async fn token_info(http: &Client, access_token: &Secret) -> Result<TokenInf
 /// credentials. Revoking a refresh token does not revoke the access tokens already issued
 /// from it. Any other token shape is 400 `param-malformed`. The token goes in the form body
 /// rather than the query string the server also reads, so it stays out of access logs.
-pub async fn revoke_token(http: &Client, token: &Secret) -> Result<(), Error> {
+pub fn revoke_token(http: &Client, token: &Secret) -> Call<()> {
+    let (http, token) = (http.clone(), token.clone());
+    Call::new("revoke_token", move |options| async move {
+        revoke(&http, &token, &options).await
+    })
+}
+
+async fn revoke(http: &Client, token: &Secret, options: &RequestOptions) -> Result<(), Error> {
     let url = http.base_url().join(&ApiPath::new(REVOKE_PATH))?;
     tracing::debug!(endpoint = %url.path(), "revoking an OAuth token");
     let form = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("token", token.expose())
         .finish();
-    http.request_url(Method::POST, url)
+    options
+        .apply(http.request_url(Method::POST, url))
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(form.into_bytes())
         .idempotent(true)

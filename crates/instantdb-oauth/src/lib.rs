@@ -30,4 +30,12 @@ pub use exchange::{
 };
 pub use loopback::{DEFAULT_LOGIN_TIMEOUT, LoopbackListener, LoopbackLogin};
 pub use scope::{Scope, Scopes};
+
+/// A call with nothing left to set but per-call options ([`exchange_refresh_token`],
+/// [`OAuthClient::token_info`]…); await it directly or through `send()`. See
+/// [`instantdb_http::Call`].
+pub type Call<T> = instantdb_http::Call<T, Error>;
+
+/// Transport and per-call settings the client and its calls take.
+pub use instantdb_http::{Proxy, RequestOptions, RetryPolicy, Secret};
 pub use token::{TOKEN_EXPIRY_MARGIN, TokenInfo, TokenSet};

@@ -1,6 +1,6 @@
 //! End to end against the local emulator (`instantdb-emulator`), which issues real codes and
 //! tokens: the loopback login with a stand-in browser that follows the redirect over HTTP, the
-//! scopes of the resulting token on the platform API, and a refresh through `PlatformApi`'s
+//! scopes of the resulting token on the platform API, and a refresh through `PlatformClient`'s
 //! refresh hook once the emulator has expired the access token.
 
 // Helpers outside #[test] functions panic on purpose: a failure is a test failure.
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use instantdb_emulator::{Emulator, OAuthClientCredentials, OAuthConsent};
 use instantdb_oauth::{ClientCredentials, ErrorKind, OAuthClient, Scope, TokenSet};
-use instantdb_platform::PlatformApi;
+use instantdb_platform::PlatformClient;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -133,7 +133,7 @@ async fn pkce_loopback_login_gives_a_token_limited_to_its_scopes() {
     assert!(info.scopes.contains(Scope::AppsRead));
 
     // apps-read lists apps but cannot create one.
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token(tokens.access_token.clone())
         .api_uri(emulator.base_url())
         .build()
@@ -166,7 +166,7 @@ async fn confidential_login_refreshes_through_the_platform_hook_after_expiry() {
 
     let refreshed: Arc<Mutex<Vec<TokenSet>>> = Arc::default();
     let seen = refreshed.clone();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .api_uri(emulator.base_url())
         .oauth(
             tokens.clone(),

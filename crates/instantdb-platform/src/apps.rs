@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use instantdb_http::http::header::CONTENT_TYPE;
 use instantdb_http::http::{HeaderValue, Method};
 use instantdb_http::{ApiPath, Secret};
+use instantdb_schema::AppId;
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{
     ApiAttr, ApiSchema, SchemaDef, api_schema_to_attrs, api_schema_to_schema_def,
@@ -12,9 +13,11 @@ use instantdb_schema::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::{Headers, RequestOptions};
+use crate::call::Call;
+use crate::client::Headers;
 use crate::time::parse_timestamp;
-use crate::{Error, PlatformApi};
+use crate::{Error, PlatformClient};
+use instantdb_http::RequestOptions;
 
 /// An Instant app.
 ///
@@ -25,7 +28,7 @@ use crate::{Error, PlatformApi};
 #[non_exhaustive]
 pub struct App {
     /// The app id (a UUID).
-    pub id: String,
+    pub id: AppId,
     /// The app's title.
     pub title: String,
     /// When the app was created.
@@ -186,7 +189,7 @@ impl AppRow {
     pub(crate) fn into_app(self, endpoint: &str) -> Result<App, Error> {
         Ok(App {
             created_at: timestamp(endpoint, "created_at", &self.created_at)?,
-            id: self.id,
+            id: AppId::new(self.id),
             title: self.title,
             org_id: self.org_id,
             admin_token: self
@@ -218,11 +221,11 @@ fn app_path(app_id: &str) -> ApiPath {
     ApiPath::new("/superadmin/apps").segment(app_id)
 }
 
-/// Request builder of [`PlatformApi::get_apps`] and [`PlatformApi::get_apps_for_org`].
+/// Request builder of [`PlatformClient::get_apps`] and [`PlatformClient::get_apps_for_org`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct GetApps {
-    api: PlatformApi,
+    api: PlatformClient,
     org_id: Option<String>,
     include_perms: bool,
     include_schema: bool,
@@ -273,12 +276,12 @@ impl GetApps {
     }
 }
 
-/// Request builder of [`PlatformApi::get_app`].
+/// Request builder of [`PlatformClient::get_app`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct GetApp {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     include_perms: bool,
     include_schema: bool,
     options: RequestOptions,
@@ -347,7 +350,7 @@ impl GetApp {
 }
 
 pub(crate) async fn fetch_schema(
-    api: &PlatformApi,
+    api: &PlatformClient,
     app_id: &str,
     token: &Secret,
     options: &RequestOptions,
@@ -362,7 +365,7 @@ pub(crate) async fn fetch_schema(
 }
 
 async fn fetch_perms(
-    api: &PlatformApi,
+    api: &PlatformClient,
     app_id: &str,
     token: &Secret,
     options: &RequestOptions,
@@ -376,12 +379,12 @@ async fn fetch_perms(
     rules(&endpoint, response.perms)
 }
 
-/// Request builder of [`PlatformApi::get_schema`].
+/// Request builder of [`PlatformClient::get_schema`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct GetSchema {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     options: RequestOptions,
 }
 
@@ -400,12 +403,12 @@ impl GetSchema {
     }
 }
 
-/// Request builder of [`PlatformApi::get_perms`].
+/// Request builder of [`PlatformClient::get_perms`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct GetPerms {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     options: RequestOptions,
 }
 
@@ -424,11 +427,11 @@ impl GetPerms {
     }
 }
 
-/// Request builder of [`PlatformApi::get_orgs`].
+/// Request builder of [`PlatformClient::get_orgs`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct GetOrgs {
-    api: PlatformApi,
+    api: PlatformClient,
     options: RequestOptions,
 }
 
@@ -472,11 +475,11 @@ struct CreateAppBody<'a> {
     org_id: Option<&'a str>,
 }
 
-/// Request builder of [`PlatformApi::create_app`].
+/// Request builder of [`PlatformClient::create_app`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct CreateApp {
-    api: PlatformApi,
+    api: PlatformClient,
     title: String,
     schema: Option<SchemaDef>,
     perms: Option<Rules>,
@@ -546,11 +549,11 @@ struct CreateTemporaryAppBody<'a> {
     rules: Option<RulesCode<'a>>,
 }
 
-/// Request builder of [`PlatformApi::create_temporary_app`].
+/// Request builder of [`PlatformClient::create_temporary_app`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct CreateTemporaryApp {
-    api: PlatformApi,
+    api: PlatformClient,
     title: String,
     schema: Option<SchemaDef>,
     rules: Option<Rules>,
@@ -603,12 +606,12 @@ struct TitleBody<'a> {
     title: &'a str,
 }
 
-/// Request builder of [`PlatformApi::update_app`].
+/// Request builder of [`PlatformClient::update_app`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct UpdateApp {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     title: String,
     options: RequestOptions,
 }
@@ -635,12 +638,12 @@ impl UpdateApp {
     }
 }
 
-/// Request builder of [`PlatformApi::delete_app`].
+/// Request builder of [`PlatformClient::delete_app`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct DeleteApp {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     options: RequestOptions,
 }
 
@@ -666,12 +669,12 @@ impl DeleteApp {
     }
 }
 
-/// Request builder of [`PlatformApi::push_perms`].
+/// Request builder of [`PlatformClient::push_perms`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct PushPerms {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     perms: Rules,
     options: RequestOptions,
 }
@@ -699,12 +702,12 @@ impl PushPerms {
     }
 }
 
-impl PlatformApi {
+impl PlatformClient {
     /// All apps of the authenticated user (`GET /superadmin/apps`; scope `apps-read`; not with
     /// an app admin token).
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient) -> Result<(), instantdb_platform::Error> {
     /// let apps = api.get_apps().include_schema(true).include_perms(true).send().await?;
     /// # Ok(())
     /// # }
@@ -722,7 +725,7 @@ impl PlatformApi {
     /// The apps of an org (`GET /superadmin/orgs/:org_id/apps`; the user must be a member).
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient) -> Result<(), instantdb_platform::Error> {
     /// for org in api.get_orgs().send().await? {
     ///     let apps = api.get_apps_for_org(&org.id).send().await?;
     ///     println!("{}: {} apps", org.title, apps.len());
@@ -748,12 +751,12 @@ impl PlatformApi {
     /// One app (`GET /superadmin/apps/:id`), optionally with its schema and rules.
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let app = api.get_app(app_id).include_schema(true).include_perms(true).send().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn get_app(&self, app_id: impl Into<String>) -> GetApp {
+    pub fn get_app(&self, app_id: impl Into<AppId>) -> GetApp {
         GetApp {
             api: self.clone(),
             app_id: app_id.into(),
@@ -767,7 +770,7 @@ impl PlatformApi {
     /// and converted to a [`SchemaDef`].
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let schema = api.get_schema(app_id).send().await?;
     /// for (name, entity) in &schema.schema.entities {
     ///     println!("{name}: {} attributes", entity.attrs.len());
@@ -775,7 +778,7 @@ impl PlatformApi {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn get_schema(&self, app_id: impl Into<String>) -> GetSchema {
+    pub fn get_schema(&self, app_id: impl Into<AppId>) -> GetSchema {
         GetSchema {
             api: self.clone(),
             app_id: app_id.into(),
@@ -786,12 +789,12 @@ impl PlatformApi {
     /// An app's permission rules (`GET /superadmin/apps/:id/perms`); `None` when it has none.
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let perms = api.get_perms(app_id).send().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn get_perms(&self, app_id: impl Into<String>) -> GetPerms {
+    pub fn get_perms(&self, app_id: impl Into<AppId>) -> GetPerms {
         GetPerms {
             api: self.clone(),
             app_id: app_id.into(),
@@ -806,7 +809,7 @@ impl PlatformApi {
     /// use instantdb_schema::i;
     /// use instantdb_schema::perms::Rules;
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi) -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn example(api: instantdb_platform::PlatformClient) -> Result<(), Box<dyn std::error::Error>> {
     /// let schema = i::schema().entities([(
     ///     "todos",
     ///     i::entity([("title", i::string()), ("done", i::boolean())]),
@@ -833,7 +836,7 @@ impl PlatformApi {
     ///
     /// ```no_run
     /// # async fn example() -> Result<(), instantdb_platform::Error> {
-    /// let api = instantdb_platform::PlatformApi::builder().api_uri("http://localhost:8888").build()?;
+    /// let api = instantdb_platform::PlatformClient::builder().api_uri("http://localhost:8888").build()?;
     /// let temp = api.create_temporary_app("Scratch").send().await?;
     /// println!("{} expires at {:?}", temp.app.id, temp.expires_at());
     /// # Ok(())
@@ -852,12 +855,12 @@ impl PlatformApi {
     /// Renames an app (`POST /superadmin/apps/:id`; admin role).
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let app = api.update_app(app_id, "New app title").send().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn update_app(&self, app_id: impl Into<String>, title: impl Into<String>) -> UpdateApp {
+    pub fn update_app(&self, app_id: impl Into<AppId>, title: impl Into<String>) -> UpdateApp {
         UpdateApp {
             api: self.clone(),
             app_id: app_id.into(),
@@ -870,12 +873,12 @@ impl PlatformApi {
     /// with an app admin token).
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let app = api.delete_app(app_id).send().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn delete_app(&self, app_id: impl Into<String>) -> DeleteApp {
+    pub fn delete_app(&self, app_id: impl Into<AppId>) -> DeleteApp {
         DeleteApp {
             api: self.clone(),
             app_id: app_id.into(),
@@ -888,14 +891,14 @@ impl PlatformApi {
     /// ```no_run
     /// use instantdb_schema::perms::Rules;
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), Box<dyn std::error::Error>> {
     /// let perms = Rules::from_json(r#"{"$default": {"allow": {"$default": "false"}},
     ///                                  "todos": {"allow": {"view": "true"}}}"#)?;
     /// let stored = api.push_perms(app_id, &perms).send().await?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn push_perms(&self, app_id: impl Into<String>, perms: &Rules) -> PushPerms {
+    pub fn push_perms(&self, app_id: impl Into<AppId>, perms: &Rules) -> PushPerms {
         PushPerms {
             api: self.clone(),
             app_id: app_id.into(),
@@ -908,16 +911,25 @@ impl PlatformApi {
     /// /platform/oauth/token-info`): its scopes and expiry. Only `pat_` tokens have any.
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient) -> Result<(), instantdb_platform::Error> {
     /// let info = api.token_info().await?;
     /// println!("scopes: {}", info.scopes);
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn token_info(&self) -> Result<instantdb_oauth::TokenInfo, Error> {
-        self.with_auth(|token| async move {
-            Ok(instantdb_oauth::token_info(self.http_client(), &token).await?)
+    pub fn token_info(&self) -> Call<instantdb_oauth::TokenInfo> {
+        let api = self.clone();
+        Call::new("token_info", move |options| async move {
+            api.with_auth(|token| {
+                let http = api.http_client().clone();
+                let options = options.clone();
+                async move {
+                    Ok(instantdb_oauth::token_info(&http, &token)
+                        .with_options(options)
+                        .await?)
+                }
+            })
+            .await
         })
-        .await
     }
 }

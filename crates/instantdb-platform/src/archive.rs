@@ -194,7 +194,7 @@ impl Backups {
     /// ```no_run
     /// use futures_util::StreamExt;
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let backups = api.backups(app_id);
     /// let Some(backup) = backups.list().send().await?.into_iter().next() else { return Ok(()) };
     /// let mut download = backups.download_archive(&backup).to_file(backup.zip_name());

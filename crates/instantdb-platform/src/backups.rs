@@ -9,14 +9,16 @@ use bytes::{Buf, BytesMut};
 use futures_core::Stream;
 use instantdb_http::http::Method;
 use instantdb_http::{ApiPath, BodyStream};
+use instantdb_schema::AppId;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::apps::timestamp;
-use crate::call::{ApiCall, decode};
-use crate::client::{Headers, RequestOptions};
+use crate::call::{Call, Endpoint, decode};
+use crate::client::Headers;
 use crate::time::parse_timestamp;
-use crate::{Error, PlatformApi};
+use crate::{Error, PlatformClient};
+use instantdb_http::RequestOptions;
 
 /// The longest NDJSON line of a storage listing that is accepted (a record is a few hundred
 /// bytes; this only bounds memory against a broken server).
@@ -199,7 +201,7 @@ fn to_url(value: Value, endpoint: &str) -> Result<String, Error> {
     Ok(decode::<FileUrlResponse>(value, endpoint)?.url)
 }
 
-/// An app's backups (read-only; scope `data-read`). Get one with [`PlatformApi::backups`].
+/// An app's backups (read-only; scope `data-read`). Get one with [`PlatformClient::backups`].
 ///
 /// An archive's entries come in the order a restore needs: `config.json`, then every
 /// `entities/<etype>.jsonl` shard, then the storage blobs as `files/<locationId>`.
@@ -208,7 +210,7 @@ fn to_url(value: Value, endpoint: &str) -> Result<String, Error> {
 /// [`storage_files`](Backups::storage_files) are the pieces for a custom pipeline.
 ///
 /// ```no_run
-/// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+/// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
 /// let backups = api.backups(app_id);
 /// for backup in backups.list().send().await? {
 ///     println!("{} {:?} {}", backup.id, backup.description, backup.zip_name());
@@ -218,8 +220,8 @@ fn to_url(value: Value, endpoint: &str) -> Result<String, Error> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Backups {
-    pub(crate) api: PlatformApi,
-    pub(crate) app_id: String,
+    pub(crate) api: PlatformClient,
+    pub(crate) app_id: AppId,
 }
 
 impl Backups {
@@ -234,36 +236,38 @@ impl Backups {
     }
 
     /// The app id.
-    pub fn app_id(&self) -> &str {
+    pub fn app_id(&self) -> &AppId {
         &self.app_id
     }
 
     /// The app's downloadable backups, newest first.
-    pub fn list(&self) -> ApiCall<Vec<Backup>> {
-        ApiCall::new(
+    pub fn list(&self) -> Call<Vec<Backup>> {
+        Endpoint::new(
             &self.api,
             Method::GET,
             self.path(),
             Headers::Platform,
             to_backups,
         )
+        .call("backups.list")
     }
 
     /// A backup's entity files (`config.json` first, then the shards), in archive order.
-    pub fn list_files(&self, backup_id: &str) -> ApiCall<Vec<BackupFile>> {
-        ApiCall::new(
+    pub fn list_files(&self, backup_id: &str) -> Call<Vec<BackupFile>> {
+        Endpoint::new(
             &self.api,
             Method::GET,
             self.backup_path(backup_id).segment("files"),
             Headers::Platform,
             to_files,
         )
+        .call("backups.list_files")
     }
 
     /// A presigned URL for one entity file, valid for an hour. The file is served
     /// zstd-compressed (`Content-Encoding: zstd`).
-    pub fn file_url(&self, backup_id: &str, name: &str) -> ApiCall<String> {
-        ApiCall::new(
+    pub fn file_url(&self, backup_id: &str, name: &str) -> Call<String> {
+        Endpoint::new(
             &self.api,
             Method::GET,
             self.backup_path(backup_id).segment("file-url"),
@@ -271,6 +275,7 @@ impl Backups {
             to_url,
         )
         .set_query("name", name.to_owned())
+        .call("backups.file_url")
     }
 
     /// The backup's storage files, streamed from the server's NDJSON listing.
@@ -295,9 +300,9 @@ impl Backups {
     }
 }
 
-impl PlatformApi {
+impl PlatformClient {
     /// The backups of an app.
-    pub fn backups(&self, app_id: impl Into<String>) -> Backups {
+    pub fn backups(&self, app_id: impl Into<AppId>) -> Backups {
         Backups {
             api: self.clone(),
             app_id: app_id.into(),

@@ -1,16 +1,15 @@
-//! `PlatformApi`: configuration, authentication and token refresh, and the request helpers every
-//! call goes through.
+//! `PlatformClient`: configuration, authentication and token refresh, and the request helpers
+//! every call goes through.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use instantdb_http::http::header::{CONTENT_TYPE, HeaderName};
-use instantdb_http::http::{HeaderValue, Method};
+use instantdb_http::http::{HeaderMap, HeaderValue, Method};
 use instantdb_http::{
-    ApiPath, Client, ClientBuilder, PROTOCOL_VERSION, RequestBuilder, RetryPolicy, Secret,
+    ApiPath, Client, ClientSettings, PROTOCOL_VERSION, RequestBuilder, RequestOptions, Secret,
 };
 use instantdb_oauth::{ClientCredentials, TokenSet};
 
@@ -35,21 +34,21 @@ const NOT_SENT_BY_WEBHOOKS: [&str; 3] = [
     "x-instant-version",
 ];
 
-/// The hook called after every token refresh; see [`PlatformConfig::on_refresh`].
+/// The hook called after every token refresh; see [`PlatformClientBuilder::on_refresh`].
 type RefreshHook = Arc<dyn Fn(TokenSet) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// A client for Instant's platform API: manage apps, schemas, permissions, backups and webhooks
 /// on behalf of an Instant user.
 ///
-/// Built from a [`PlatformConfig`] (`PlatformApi::builder()`). Every call starts with a method
+/// Built from a [`PlatformClientBuilder`] (`PlatformClient::builder()`). Every call starts with a method
 /// taking the call's required arguments, continues with setters for the optional ones, and ends
 /// with `.send().await`:
 ///
 /// ```no_run
-/// use instantdb_platform::PlatformApi;
+/// use instantdb_platform::PlatformClient;
 ///
 /// # async fn example() -> Result<(), instantdb_platform::Error> {
-/// let api = PlatformApi::builder()
+/// let api = PlatformClient::builder()
 ///     .token(std::env::var("INSTANT_PLATFORM_TOKEN").unwrap_or_default())
 ///     .api_uri("http://localhost:8888") // a self-hosted server; default https://api.instantdb.com
 ///     .build()?;
@@ -63,22 +62,23 @@ type RefreshHook = Arc<dyn Fn(TokenSet) -> Pin<Box<dyn Future<Output = ()> + Sen
 ///
 /// # Authentication
 ///
-/// A plain token ([`PlatformConfig::token`]) is an OAuth access token (`pat_…`), a personal
+/// A plain token ([`PlatformClientBuilder::token`]) is an OAuth access token (`pat_…`), a personal
 /// access token (`per_…`), or an app's admin token (which works on that app's endpoints only).
 /// OAuth tokens with a refresh token and the OAuth client's credentials
-/// ([`PlatformConfig::oauth`]) are refreshed automatically, as upstream does: when a call fails
+/// ([`PlatformClientBuilder::oauth`]) are refreshed automatically, as upstream does: when a call fails
 /// with HTTP 401, `record-expired`, or `record-not-found` of a token record, the client runs the
-/// refresh grant once, calls the [`on_refresh`](PlatformConfig::on_refresh) hook with the new
+/// refresh grant once, calls the [`on_refresh`](PlatformClientBuilder::on_refresh) hook with the new
 /// tokens, and repeats the call once. If the repeated call fails too, its error is returned.
 /// Concurrent calls that fail with the same token share one refresh.
 ///
 /// # Pooling and cloning
 ///
-/// `PlatformApi` holds an `Arc`: clones are cheap and share the connection pool and the current
+/// `PlatformClient` holds an `Arc`: clones are cheap and share the connection pool and the current
 /// token, so clone it rather than wrapping it in an `Arc`. Request builders own a clone, so they
 /// can be sent from spawned tasks.
+#[doc(alias = "PlatformApi")]
 #[derive(Clone)]
-pub struct PlatformApi {
+pub struct PlatformClient {
     inner: Arc<Inner>,
 }
 
@@ -118,14 +118,19 @@ impl OAuthAuth {
     }
 }
 
-/// The configuration of a [`PlatformApi`]; start with [`PlatformApi::builder`].
+/// The configuration of a [`PlatformClient`]; start with [`PlatformClient::builder`].
+///
+/// Besides the credentials, it has the transport settings every client builder of this SDK
+/// has: `api_uri`, `timeout`, `connect_timeout`, `retry_policy`, `proxy`, `transport` and
+/// `http_client`.
 #[must_use]
-pub struct PlatformConfig {
-    api_uri: Option<String>,
+pub struct PlatformClientBuilder {
     auth: Option<AuthConfig>,
     on_refresh: Option<RefreshHook>,
-    http: Option<ClientBuilder>,
+    http: ClientSettings,
 }
+
+instantdb_http::client_builder_settings!(PlatformClientBuilder.http);
 
 enum AuthConfig {
     Token(Secret),
@@ -135,33 +140,25 @@ enum AuthConfig {
     },
 }
 
-impl Default for PlatformConfig {
+impl Default for PlatformClientBuilder {
     fn default() -> Self {
-        PlatformConfig::new()
+        PlatformClientBuilder::new()
     }
 }
 
-impl PlatformConfig {
+impl PlatformClientBuilder {
     /// No auth, the default server.
-    pub fn new() -> PlatformConfig {
-        PlatformConfig {
-            api_uri: None,
+    pub fn new() -> PlatformClientBuilder {
+        PlatformClientBuilder {
             auth: None,
             on_refresh: None,
-            http: None,
+            http: ClientSettings::default(),
         }
-    }
-
-    /// The Instant server (default [`instantdb_http::DEFAULT_API_URI`]). Use it for self-hosted
-    /// Instant and the local emulator. As upstream, an empty string means the default.
-    pub fn api_uri(mut self, api_uri: impl Into<String>) -> PlatformConfig {
-        self.api_uri = Some(api_uri.into());
-        self
     }
 
     /// Authenticate with a fixed token: an OAuth access token (`pat_…`), a personal access
     /// token (`per_…`) or an app admin token. It is never refreshed.
-    pub fn token(mut self, token: impl Into<Secret>) -> PlatformConfig {
+    pub fn token(mut self, token: impl Into<Secret>) -> PlatformClientBuilder {
         self.auth = Some(AuthConfig::Token(token.into()));
         self
     }
@@ -169,7 +166,11 @@ impl PlatformConfig {
     /// Authenticate with OAuth tokens from a confidential code exchange
     /// ([`instantdb_oauth::exchange_code_for_token`]). When `tokens` carries a refresh token,
     /// the access token is refreshed with `credentials` whenever the server refuses it.
-    pub fn oauth(mut self, tokens: TokenSet, credentials: ClientCredentials) -> PlatformConfig {
+    pub fn oauth(
+        mut self,
+        tokens: TokenSet,
+        credentials: ClientCredentials,
+    ) -> PlatformClientBuilder {
         self.auth = Some(AuthConfig::OAuth {
             tokens,
             credentials,
@@ -182,11 +183,11 @@ impl PlatformConfig {
     /// server does not rotate it).
     ///
     /// ```no_run
-    /// use instantdb_platform::PlatformApi;
+    /// use instantdb_platform::PlatformClient;
     /// use instantdb_oauth::{ClientCredentials, TokenSet};
     ///
     /// # fn example(stored: TokenSet) -> Result<(), instantdb_platform::Error> {
-    /// let api = PlatformApi::builder()
+    /// let api = PlatformClient::builder()
     ///     .oauth(stored, ClientCredentials::new("client-id", "client-secret"))
     ///     .on_refresh(|tokens: TokenSet| async move {
     ///         // save tokens.access_token.expose() and tokens.expires_at somewhere safe
@@ -196,7 +197,7 @@ impl PlatformConfig {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn on_refresh<F, Fut>(mut self, hook: F) -> PlatformConfig
+    pub fn on_refresh<F, Fut>(mut self, hook: F) -> PlatformClientBuilder
     where
         F: Fn(TokenSet) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -205,24 +206,44 @@ impl PlatformConfig {
         self
     }
 
-    /// Starts from this HTTP configuration (timeouts, retry policy, proxy, extra root
-    /// certificates, a custom transport). Its base URL is replaced by
-    /// [`api_uri`](PlatformConfig::api_uri) when that is set.
-    pub fn http_client(mut self, builder: ClientBuilder) -> PlatformConfig {
-        self.http = Some(builder);
-        self
-    }
-
     /// Builds the client; connects to nothing. Fails on an invalid base URL or HTTP setting.
-    pub fn build(self) -> Result<PlatformApi, Error> {
-        PlatformApi::new(self)
+    pub fn build(self) -> Result<PlatformClient, Error> {
+        // The SDK headers go on the client (not on each request) so that the OAuth refresh,
+        // which sends through it, carries them as upstream's does.
+        let mut headers = HeaderMap::new();
+        for (name, value) in PLATFORM_HEADERS {
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        let http = self.http.build()?.with_default_headers(&headers);
+        let auth = self.auth.map(|auth| match auth {
+            AuthConfig::Token(token) => Auth::Token(token),
+            AuthConfig::OAuth {
+                tokens,
+                credentials,
+            } => Auth::OAuth(OAuthAuth {
+                tokens: RwLock::new(tokens),
+                credentials,
+                on_refresh: self.on_refresh,
+                refresh_lock: tokio::sync::Mutex::new(()),
+            }),
+        });
+        Ok(PlatformClient {
+            inner: Arc::new(Inner {
+                http,
+                auth,
+                webhook_keys: KeyCache::default(),
+            }),
+        })
     }
 }
 
-impl fmt::Debug for PlatformConfig {
+impl fmt::Debug for PlatformClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PlatformConfig")
-            .field("api_uri", &self.api_uri)
+        f.debug_struct("PlatformClientBuilder")
+            .field("http", &self.http)
             .field(
                 "auth",
                 &self.auth.as_ref().map(|auth| match auth {
@@ -231,52 +252,6 @@ impl fmt::Debug for PlatformConfig {
                 }),
             )
             .finish_non_exhaustive()
-    }
-}
-
-/// Per-call settings, for the builders' `with_options`.
-///
-/// ```
-/// use std::time::Duration;
-/// use instantdb_platform::RequestOptions;
-///
-/// let options = RequestOptions::new().timeout(Duration::from_secs(5));
-/// ```
-#[derive(Clone, Debug, Default)]
-#[must_use]
-pub struct RequestOptions {
-    timeout: Option<Option<Duration>>,
-    retry_policy: Option<RetryPolicy>,
-}
-
-impl RequestOptions {
-    /// The client's settings.
-    pub fn new() -> RequestOptions {
-        RequestOptions::default()
-    }
-
-    /// The total time allowed per HTTP attempt (`None`: no limit).
-    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> RequestOptions {
-        self.timeout = Some(timeout.into());
-        self
-    }
-
-    /// The retry policy of this call's requests. Only requests that are safe to repeat are
-    /// ever retried on HTTP 429/502/503/504, whatever the policy: reads, never a push or a
-    /// create.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> RequestOptions {
-        self.retry_policy = Some(policy);
-        self
-    }
-
-    pub(crate) fn apply(&self, mut request: RequestBuilder) -> RequestBuilder {
-        if let Some(timeout) = self.timeout {
-            request = request.timeout(timeout);
-        }
-        if let Some(policy) = &self.retry_policy {
-            request = request.retry_policy(policy.clone());
-        }
-        request
     }
 }
 
@@ -292,43 +267,16 @@ pub(crate) enum Headers {
     CoreOnly,
 }
 
-impl PlatformApi {
+impl PlatformClient {
     /// Starts a configuration.
-    pub fn builder() -> PlatformConfig {
-        PlatformConfig::new()
+    pub fn builder() -> PlatformClientBuilder {
+        PlatformClientBuilder::new()
     }
 
-    /// A client for `config`.
-    pub fn new(config: PlatformConfig) -> Result<PlatformApi, Error> {
-        let mut http = config.http.unwrap_or_else(Client::builder);
-        if let Some(api_uri) = config.api_uri.as_deref()
-            && !api_uri.trim().is_empty()
-        {
-            http = http.base_url(api_uri);
-        }
-        for (name, value) in PLATFORM_HEADERS {
-            http = http.default_header(name, value);
-        }
-        let http = http.build()?;
-        let auth = config.auth.map(|auth| match auth {
-            AuthConfig::Token(token) => Auth::Token(token),
-            AuthConfig::OAuth {
-                tokens,
-                credentials,
-            } => Auth::OAuth(OAuthAuth {
-                tokens: RwLock::new(tokens),
-                credentials,
-                on_refresh: config.on_refresh,
-                refresh_lock: tokio::sync::Mutex::new(()),
-            }),
-        });
-        Ok(PlatformApi {
-            inner: Arc::new(Inner {
-                http,
-                auth,
-                webhook_keys: KeyCache::default(),
-            }),
-        })
+    /// A client that authenticates with `token` against the default server; see
+    /// [`PlatformClientBuilder::token`].
+    pub fn new(token: impl Into<Secret>) -> Result<PlatformClient, Error> {
+        PlatformClient::builder().token(token).build()
     }
 
     /// The server's base URL.
@@ -371,14 +319,14 @@ impl PlatformApi {
 
     /// Refreshes the access token now (upstream's `refreshToken`): runs the refresh grant,
     /// switches the client to the new access token, calls the
-    /// [`on_refresh`](PlatformConfig::on_refresh) hook and returns the new tokens. `Ok(None)`
+    /// [`on_refresh`](PlatformClientBuilder::on_refresh) hook and returns the new tokens. `Ok(None)`
     /// when the token cannot be refreshed (plain-token auth, no refresh token).
     ///
     /// Unlike upstream, whose refresh helper ignores HTTP errors and carries on with an
     /// `undefined` token, a refused refresh is an error.
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient) -> Result<(), instantdb_platform::Error> {
     /// if let Some(tokens) = api.refresh_token().await? {
     ///     println!("new token valid until {:?}", tokens.expires_at);
     /// }
@@ -479,7 +427,7 @@ impl PlatformApi {
     }
 
     /// `method path` with the platform headers and the token, shaped by `adjust` (a body, a
-    /// query), through [`with_auth`](PlatformApi::with_auth); decodes the JSON answer.
+    /// query), through [`with_auth`](PlatformClient::with_auth); decodes the JSON answer.
     pub(crate) async fn send_authed<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
@@ -539,7 +487,7 @@ pub(crate) fn adjust_headers(mut request: RequestBuilder, headers: Headers) -> R
     request
 }
 
-impl fmt::Debug for PlatformApi {
+impl fmt::Debug for PlatformClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let auth = match self.inner.auth.as_ref() {
             None => "none",
@@ -547,7 +495,7 @@ impl fmt::Debug for PlatformApi {
             Some(Auth::OAuth(oauth)) if oauth.can_refresh() => "oauth (refreshable)",
             Some(Auth::OAuth(_)) => "oauth",
         };
-        f.debug_struct("PlatformApi")
+        f.debug_struct("PlatformClient")
             .field("api_uri", &self.api_uri())
             .field("auth", &auth)
             .finish()

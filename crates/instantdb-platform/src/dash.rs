@@ -1,29 +1,31 @@
 //! The `/dash/*` endpoints `instant-cli` relies on beyond the platform SDK's: the ticket login
 //! (`/dash/cli/auth/register` and `/check`), the user behind a token (`/dash/me`), and the
 //! schema pull with every attribute (`/dash/apps/:id/schema/pull`). Applying precomputed steps
-//! is [`PlatformApi::apply_schema_steps`].
+//! is [`PlatformClient::apply_schema_steps`].
 
 use std::fmt;
 
 use instantdb_http::http::Method;
 use instantdb_http::{ApiPath, Secret};
+use instantdb_schema::AppId;
 use instantdb_schema::{ApiAttr, ApiSchema};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::apps::AppSchema;
-use crate::call::{ApiCall, decode};
-use crate::client::{Headers, RequestOptions};
-use crate::{Error, PlatformApi};
+use crate::call::{Call, Endpoint, decode};
+use crate::client::Headers;
+use crate::{Error, PlatformClient};
+use instantdb_http::RequestOptions;
 
 /// The `hint.errors[0].issue` of a check while nobody has answered the login yet.
 const WAITING_FOR_USER: &str = "waiting-for-user";
 
-/// A ticket login in progress ([`PlatformApi::start_cli_login`]).
+/// A ticket login in progress ([`PlatformClient::start_cli_login`]).
 ///
 /// Show the [`ticket`](CliLogin::ticket) to the user in the dashboard's URL,
 /// `{dashboard}/dash?ticket=<ticket>`, where they approve or deny it; keep the
-/// [`secret`](CliLogin::secret) to yourself and poll [`PlatformApi::check_cli_login`] with it.
+/// [`secret`](CliLogin::secret) to yourself and poll [`PlatformClient::check_cli_login`] with it.
 /// The server forgets the login a few minutes after it was started.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -43,7 +45,7 @@ impl fmt::Debug for CliLogin {
     }
 }
 
-/// Where a ticket login stands ([`PlatformApi::check_cli_login`]).
+/// Where a ticket login stands ([`PlatformClient::check_cli_login`]).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum CliLoginStatus {
@@ -75,7 +77,7 @@ pub struct DashUser {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PulledSchema {
-    /// The schema, converted as [`PlatformApi::get_schema`] converts it.
+    /// The schema, converted as [`PlatformClient::get_schema`] converts it.
     pub schema: AppSchema,
     /// Every attribute of the app, system ones included (`$users.email`...): what
     /// `collect_system_catalog_ident_names` and `convert_tx_steps` need for a push diffed on the
@@ -165,11 +167,11 @@ fn is_waiting(err: &Error) -> bool {
         == Some(WAITING_FOR_USER)
 }
 
-/// Request builder of [`PlatformApi::check_cli_login`].
+/// Request builder of [`PlatformClient::check_cli_login`].
 #[derive(Debug)]
 #[must_use = "call .send().await"]
 pub struct CheckCliLogin {
-    call: ApiCall<CliLoginStatus>,
+    call: Endpoint<CliLoginStatus>,
 }
 
 impl CheckCliLogin {
@@ -190,25 +192,25 @@ impl CheckCliLogin {
     }
 }
 
-impl PlatformApi {
+impl PlatformClient {
     /// An app's schema together with every attribute of the app (`GET
     /// /dash/apps/:id/schema/pull`, what `instant-cli pull` and `push` read). Works with a
     /// dashboard token, a personal access token, an OAuth token (`apps-read`) or the app's
     /// admin token.
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let pulled = api.pull_schema(app_id).send().await?;
     /// println!("{}: {} attributes", pulled.app_title, pulled.attrs.len());
     /// # Ok(())
     /// # }
     /// ```
-    pub fn pull_schema(&self, app_id: impl Into<String>) -> ApiCall<PulledSchema> {
+    pub fn pull_schema(&self, app_id: impl Into<AppId>) -> Call<PulledSchema> {
         let path = ApiPath::new("/dash/apps")
             .segment(&app_id.into())
             .segment("schema")
             .segment("pull");
-        ApiCall::new(self, Method::GET, path, Headers::Platform, pulled_schema)
+        Endpoint::new(self, Method::GET, path, Headers::Platform, pulled_schema).call("pull_schema")
     }
 
     /// The user behind the client's token (`GET /dash/me`). The server accepts dashboard
@@ -216,32 +218,33 @@ impl PlatformApi {
     /// the dashboard routes.
     ///
     /// ```no_run
-    /// # async fn example(api: instantdb_platform::PlatformApi) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient) -> Result<(), instantdb_platform::Error> {
     /// let me = api.current_user().send().await?;
     /// println!("logged in as {}", me.email);
     /// # Ok(())
     /// # }
     /// ```
-    pub fn current_user(&self) -> ApiCall<DashUser> {
-        ApiCall::new(
+    pub fn current_user(&self) -> Call<DashUser> {
+        Endpoint::new(
             self,
             Method::GET,
             ApiPath::new("/dash/me"),
             Headers::Platform,
             dash_user,
         )
+        .call("current_user")
     }
 
     /// Starts a ticket login, `instant-cli login`'s flow (`POST /dash/cli/auth/register`, no
     /// token needed): send the user to `{dashboard}/dash?ticket=<ticket>`, then poll
-    /// [`check_cli_login`](PlatformApi::check_cli_login) until it is approved.
+    /// [`check_cli_login`](PlatformClient::check_cli_login) until it is approved.
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use instantdb_platform::{CliLoginStatus, PlatformApi};
+    /// use instantdb_platform::{CliLoginStatus, PlatformClient};
     ///
     /// # async fn example() -> Result<(), instantdb_platform::Error> {
-    /// let api = PlatformApi::builder().api_uri("https://api.example.com").build()?;
+    /// let api = PlatformClient::builder().api_uri("https://api.example.com").build()?;
     /// let login = api.start_cli_login().send().await?;
     /// println!("Open https://dash.example.com/dash?ticket={}", login.ticket);
     /// let token = loop {
@@ -253,12 +256,12 @@ impl PlatformApi {
     ///     }
     ///     tokio::time::sleep(Duration::from_secs(1)).await;
     /// };
-    /// let api = PlatformApi::builder().api_uri(api.api_uri()).token(token).build()?;
+    /// let api = PlatformClient::builder().api_uri(api.api_uri()).token(token).build()?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn start_cli_login(&self) -> ApiCall<CliLogin> {
-        ApiCall::new(
+    pub fn start_cli_login(&self) -> Call<CliLogin> {
+        Endpoint::new(
             self,
             Method::POST,
             cli_auth_path("register"),
@@ -266,12 +269,13 @@ impl PlatformApi {
             cli_login,
         )
         .unauthenticated()
+        .call("start_cli_login")
     }
 
-    /// Checks a ticket login started with [`start_cli_login`](PlatformApi::start_cli_login)
+    /// Checks a ticket login started with [`start_cli_login`](PlatformClient::start_cli_login)
     /// (`POST /dash/cli/auth/check` with `{secret}`, no token needed).
     pub fn check_cli_login(&self, secret: &Secret) -> CheckCliLogin {
-        let call = ApiCall::new(
+        let call = Endpoint::new(
             self,
             Method::POST,
             cli_auth_path("check"),

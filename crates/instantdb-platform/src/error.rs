@@ -19,7 +19,7 @@ pub enum ErrorKind {
     /// The request failed before the server answered (connection, TLS, timeout), could not be
     /// built, or its success body did not decode; [`Error::http_error`] has the details.
     Http,
-    /// The client has no token (`PlatformApi was not provided auth.`); nothing was sent.
+    /// The client has no token (`PlatformClient was not provided auth.`); nothing was sent.
     MissingAuth,
     /// The call's input is invalid: `renames` without `overwrite`, a schema that fails
     /// validation, a malformed rename command. Nothing was sent (or only reads were).
@@ -53,7 +53,7 @@ pub enum ErrorKind {
 /// Tokens never appear in what an error displays.
 ///
 /// ```no_run
-/// # async fn example(api: instantdb_platform::PlatformApi) {
+/// # async fn example(api: instantdb_platform::PlatformClient) {
 /// match api.get_app("2d9f…").send().await {
 ///     Ok(app) => println!("{}", app.title),
 ///     Err(err) if err.is_record_not_found() => eprintln!("no such app"),
@@ -259,40 +259,18 @@ impl Error {
         }
     }
 
-    /// HTTP 429: `rate-limited`, or `timeout` (a statement ran past the server's limit).
-    pub fn is_rate_limited(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_rate_limited)
-    }
-
-    /// Instant's `record-not-found` (an unknown app, backup, webhook… or token). Note that
-    /// Instant answers 400, not 404.
-    pub fn is_record_not_found(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_record_not_found)
-    }
-
-    /// Instant's `validation-failed` (a plan that conflicts with the app's schema, a role the
-    /// user lacks, an admin token of another app…).
-    pub fn is_validation_failed(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_validation_failed)
-    }
-
-    /// Instant's `permission-denied`, e.g. an OAuth token without the scope the endpoint needs
-    /// (`hint.required-scope`).
-    pub fn is_permission_denied(&self) -> bool {
-        self.api_error().is_some_and(ApiError::is_permission_denied)
-    }
-
-    /// A client-side timeout (the request may or may not have reached the server).
-    pub fn is_timeout(&self) -> bool {
-        self.http_error()
-            .is_some_and(instantdb_http::Error::is_timeout)
-    }
-
-    /// The failure might go away on its own (connection failures, timeouts, 429/502/503/504).
-    pub fn is_transient(&self) -> bool {
-        self.http_error()
-            .is_some_and(instantdb_http::Error::is_transient)
-    }
+    instantdb_http::error_predicates!(
+        headers,
+        body,
+        is_rate_limited,
+        is_record_not_found,
+        is_validation_failed,
+        is_permission_denied,
+        is_timeout,
+        is_connect,
+        is_transient,
+        is_decode,
+    );
 
     /// Whether upstream's `withRetry` refreshes the token after this error: HTTP 401,
     /// `record-expired` (an expired `pat_` token is a 400 `record-expired`), or
@@ -342,7 +320,7 @@ impl fmt::Display for Error {
             Repr::Http(err) => write!(f, "{err}"),
             Repr::OAuth(err) => write!(f, "{err}"),
             // Upstream's message, verbatim.
-            Repr::MissingAuth => f.write_str("PlatformApi was not provided auth."),
+            Repr::MissingAuth => f.write_str("PlatformClient was not provided auth."),
             Repr::InvalidInput(message) => f.write_str(message),
             Repr::Schema(err) => write!(f, "{err}"),
             Repr::Refresh(err) => {

@@ -8,14 +8,14 @@
 //! `instantdb-admin`, `instantdb-typescript` (writing `instant.schema.ts` is the caller's
 //! choice; see the `pull` example) or the emulator, and it never prints.
 //!
-//! [`PlatformApi`] is the client. Each call is a request builder ending in `.send()`:
-//! [`PlatformApi::get_apps`], [`get_app`](PlatformApi::get_app),
-//! [`get_schema`](PlatformApi::get_schema), [`get_perms`](PlatformApi::get_perms),
-//! [`create_app`](PlatformApi::create_app), [`push_perms`](PlatformApi::push_perms),
-//! [`plan_schema_push`](PlatformApi::plan_schema_push)… A schema push is a [`SchemaPush`]: a
+//! [`PlatformClient`] is the client. Each call is a request builder ending in `.send()`:
+//! [`PlatformClient::get_apps`], [`get_app`](PlatformClient::get_app),
+//! [`get_schema`](PlatformClient::get_schema), [`get_perms`](PlatformClient::get_perms),
+//! [`create_app`](PlatformClient::create_app), [`push_perms`](PlatformClient::push_perms),
+//! [`plan_schema_push`](PlatformClient::plan_schema_push)… A schema push is a [`SchemaPush`]: a
 //! future of its [`PushResult`] and a stream of [`PushSummary`] progress reports.
-//! [`PlatformApi::backups`] gives [`Backups`] (listing, and
-//! [`download_archive`](Backups::download_archive) into a zip), [`PlatformApi::webhooks`]
+//! [`PlatformClient::backups`] gives [`Backups`] (listing, and
+//! [`download_archive`](Backups::download_archive) into a zip), [`PlatformClient::webhooks`]
 //! gives [`Webhooks`] (management, and [`verify_signature`](Webhooks::verify_signature) of
 //! deliveries). Failures are one [`Error`] type.
 //!
@@ -23,15 +23,15 @@
 //!
 //! **OAuth flow.** Get a token for a user with `instantdb-oauth` (a loopback login for native
 //! apps and CLIs, or the code exchange on a server), then hand the tokens to
-//! [`PlatformConfig::oauth`]; the client refreshes them when the server refuses them.
+//! [`PlatformClientBuilder::oauth`]; the client refreshes them when the server refuses them.
 //!
 //! **Making API requests.**
 //!
 //! ```no_run
-//! use instantdb_platform::PlatformApi;
+//! use instantdb_platform::PlatformClient;
 //!
 //! # fn example() -> Result<(), instantdb_platform::Error> {
-//! let api = PlatformApi::builder().token("OAUTH_ACCESS_TOKEN").build()?;
+//! let api = PlatformClient::builder().token("OAUTH_ACCESS_TOKEN").build()?;
 //! # Ok(())
 //! # }
 //! ```
@@ -41,7 +41,7 @@
 //! ```no_run
 //! use instantdb_typescript::{Style, generate_perms_file, generate_schema_file};
 //!
-//! # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+//! # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
 //! let apps = api.get_apps().include_schema(true).include_perms(true).send().await?;
 //! let app = api.get_app(app_id).include_schema(true).include_perms(true).send().await?;
 //!
@@ -60,7 +60,7 @@
 //! use instantdb_schema::i;
 //! use instantdb_schema::perms::Rules;
 //!
-//! # async fn example(api: instantdb_platform::PlatformApi) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn example(api: instantdb_platform::PlatformClient) -> Result<(), Box<dyn std::error::Error>> {
 //! let app = api.create_app("Great new app").send().await?;
 //!
 //! let perms = Rules::from_json(
@@ -86,7 +86,7 @@
 //! **updateApp, deleteApp, pushPerms:**
 //!
 //! ```no_run
-//! # async fn example(api: instantdb_platform::PlatformApi, app_id: &str, perms: instantdb_schema::perms::Rules) -> Result<(), instantdb_platform::Error> {
+//! # async fn example(api: instantdb_platform::PlatformClient, app_id: &str, perms: instantdb_schema::perms::Rules) -> Result<(), instantdb_platform::Error> {
 //! let app = api.update_app(app_id, "New app title").send().await?;
 //! let app = api.delete_app(app_id).send().await?;
 //! let stored = api.push_perms(app_id, &perms).send().await?;
@@ -103,7 +103,7 @@
 //! use futures_util::StreamExt;
 //! use instantdb_schema::i;
 //!
-//! # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+//! # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
 //! let schema = i::schema().entities([(
 //!     "todos",
 //!     i::entity([
@@ -172,7 +172,8 @@ pub use archive::{
     ArchiveCompression, ArchiveDownload, DownloadProgress, DownloadResult, FetchedBody,
 };
 pub use backups::{Backup, BackupFile, Backups, StorageFile, StorageFiles, format_file_size};
-pub use client::{PlatformApi, PlatformConfig, RequestOptions};
+pub use call::Call;
+pub use client::{PlatformClient, PlatformClientBuilder};
 pub use dash::{CliLogin, CliLoginStatus, DashUser, PulledSchema};
 pub use error::{BoxError, Error, ErrorKind};
 pub use progress::ProgressFuture;
@@ -186,7 +187,9 @@ pub use webhooks::{
     WebhookPayload, WebhookRecord, WebhookStatus, WebhookUpdate, Webhooks,
 };
 
-/// The request builders the [`PlatformApi`] methods return. Each ends with `.send()`.
+/// The request builders the [`PlatformClient`] methods return (the simple calls return a
+/// [`Call`]). Each ends with `.send()` or `.await`, and takes per-call [`RequestOptions`] with
+/// `with_options`.
 pub mod builder {
     pub use crate::apps::{
         CreateApp, CreateTemporaryApp, DeleteApp, GetApp, GetApps, GetOrgs, GetPerms, GetSchema,
@@ -194,11 +197,15 @@ pub mod builder {
     };
     pub use crate::archive::DownloadArchive;
     pub use crate::backups::ListStorageFiles;
-    pub use crate::call::ApiCall;
     pub use crate::dash::CheckCliLogin;
     pub use crate::schema_push::{ApplySchemaSteps, PlanSchemaPush, PushSchema};
     pub use crate::webhooks::ListWebhookEvents;
 }
+
+/// Transport and per-call settings the client and its calls take.
+pub use instantdb_http::{Proxy, RequestOptions, RetryPolicy, Secret};
+/// The app id every client takes.
+pub use instantdb_schema::AppId;
 
 /// The crates whose types appear in this crate's API.
 pub use instantdb_http as http;

@@ -24,7 +24,7 @@ type BoxedRun<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send>>;
 /// ```no_run
 /// use futures_util::StreamExt;
 ///
-/// # async fn example(api: instantdb_platform::PlatformApi, schema: instantdb_schema::SchemaDef) -> Result<(), instantdb_platform::Error> {
+/// # async fn example(api: instantdb_platform::PlatformClient, schema: instantdb_schema::SchemaDef) -> Result<(), instantdb_platform::Error> {
 /// // Just the result:
 /// let result = api.schema_push("2d9f…", &schema).send().await?;
 ///

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use instantdb_http::ApiPath;
 use instantdb_http::http::Method;
+use instantdb_schema::AppId;
 use instantdb_schema::api::CheckedDataType;
 use instantdb_schema::diff::{PlanStep, RenameSelector, convert_tx_steps, diff_schemas};
 use instantdb_schema::{
@@ -16,11 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::apps::{AppSchema, fetch_schema};
-use crate::client::{Headers, RequestOptions};
+use crate::client::Headers;
 use crate::error::describe_duration;
 use crate::progress::{ProgressFuture, ProgressSender};
 use crate::time::parse_timestamp;
-use crate::{Error, PlatformApi};
+use crate::{Error, PlatformClient};
+use instantdb_http::RequestOptions;
 
 /// Upstream's message, verbatim (the official e2e test compares it).
 const RENAMES_NEED_OVERWRITE: &str =
@@ -570,7 +572,7 @@ struct OverwritePlan {
 }
 
 async fn overwrite_plan(
-    api: &PlatformApi,
+    api: &PlatformClient,
     app_id: &str,
     schema: &SchemaDef,
     renames: &[String],
@@ -630,12 +632,12 @@ fn check_mode(overwrite: Option<bool>, renames: &Option<Vec<String>>) -> Result<
     Ok(overwrite)
 }
 
-/// Request builder of [`PlatformApi::plan_schema_push`].
+/// Request builder of [`PlatformClient::plan_schema_push`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send().await"]
 pub struct PlanSchemaPush {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     schema: SchemaDef,
     overwrite: Option<bool>,
     renames: Option<Vec<String>>,
@@ -722,12 +724,12 @@ impl PlanSchemaPush {
     }
 }
 
-/// Request builder of [`PlatformApi::schema_push`].
+/// Request builder of [`PlatformClient::schema_push`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send() and await or stream the result"]
 pub struct PushSchema {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     schema: SchemaDef,
     overwrite: Option<bool>,
     renames: Option<Vec<String>>,
@@ -785,12 +787,12 @@ impl PushSchema {
     }
 }
 
-/// Request builder of [`PlatformApi::apply_schema_steps`].
+/// Request builder of [`PlatformClient::apply_schema_steps`].
 #[derive(Debug, Clone)]
 #[must_use = "call .send() and await or stream the result"]
 pub struct ApplySchemaSteps {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
     steps: Vec<PlanStep>,
     current_attrs: Vec<ApiAttr>,
     polling: PollingPolicy,
@@ -879,7 +881,7 @@ async fn run_push(
 
 /// The app a push applies to, and how it talks to the server and polls.
 struct Target<'a> {
-    api: &'a PlatformApi,
+    api: &'a PlatformClient,
     app_id: &'a str,
     polling: &'a PollingPolicy,
     options: &'a RequestOptions,
@@ -1017,8 +1019,8 @@ async fn poll_jobs(
     Ok(last_jobs)
 }
 
-impl PlatformApi {
-    /// A dry run of [`schema_push`](PlatformApi::schema_push): the steps it would take.
+impl PlatformClient {
+    /// A dry run of [`schema_push`](PlatformClient::schema_push): the steps it would take.
     ///
     /// Additive (default): the server plans (`POST /superadmin/apps/:id/schema/push/plan`); it
     /// never deletes or renames. With [`overwrite`](PlanSchemaPush::overwrite): the client
@@ -1028,7 +1030,7 @@ impl PlatformApi {
     /// ```no_run
     /// use instantdb_schema::i;
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let schema = i::schema().entities([(
     ///     "todos",
     ///     i::entity([
@@ -1051,11 +1053,7 @@ impl PlatformApi {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn plan_schema_push(
-        &self,
-        app_id: impl Into<String>,
-        schema: &SchemaDef,
-    ) -> PlanSchemaPush {
+    pub fn plan_schema_push(&self, app_id: impl Into<AppId>, schema: &SchemaDef) -> PlanSchemaPush {
         PlanSchemaPush {
             api: self.clone(),
             app_id: app_id.into(),
@@ -1067,19 +1065,19 @@ impl PlatformApi {
     }
 
     /// Applies steps computed by the caller (with [`diff_schemas`] and [`convert_tx_steps`]
-    /// against [`pull_schema`](PlatformApi::pull_schema)'s attributes, say) and waits for
+    /// against [`pull_schema`](PlatformClient::pull_schema)'s attributes, say) and waits for
     /// their background jobs: what `instant-cli push` does after showing the plan, so what is
     /// applied is exactly what was confirmed. `current_attrs` are the attributes the steps
     /// were computed against; they name deleted attributes in the steps' descriptions.
     ///
-    /// As with [`schema_push`](PlatformApi::schema_push), failed background jobs do not fail
+    /// As with [`schema_push`](PlatformClient::schema_push), failed background jobs do not fail
     /// the push; check [`PushResult::has_errors`].
     ///
     /// ```no_run
     /// use instantdb_schema::diff::{RenameSelector, convert_tx_steps, diff_schemas};
     /// use instantdb_schema::{collect_system_catalog_ident_names, i};
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), Box<dyn std::error::Error>> {
     /// let local = i::schema().entities([("todos", i::entity([("title", i::string())]))]);
     /// let pulled = api.pull_schema(app_id).send().await?;
     /// let system = collect_system_catalog_ident_names(&pulled.attrs);
@@ -1096,7 +1094,7 @@ impl PlatformApi {
     /// [`convert_tx_steps`]: instantdb_schema::diff::convert_tx_steps
     pub fn apply_schema_steps(
         &self,
-        app_id: impl Into<String>,
+        app_id: impl Into<AppId>,
         steps: &[PlanStep],
         current_attrs: &[ApiAttr],
     ) -> ApplySchemaSteps {
@@ -1123,7 +1121,7 @@ impl PlatformApi {
     /// use futures_util::StreamExt;
     /// use instantdb_schema::i;
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
     /// let schema = i::schema().entities([(
     ///     "todos",
     ///     i::entity([("title", i::string().indexed()), ("done", i::boolean())]),
@@ -1141,7 +1139,7 @@ impl PlatformApi {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn schema_push(&self, app_id: impl Into<String>, schema: &SchemaDef) -> PushSchema {
+    pub fn schema_push(&self, app_id: impl Into<AppId>, schema: &SchemaDef) -> PushSchema {
         PushSchema {
             api: self.clone(),
             app_id: app_id.into(),
@@ -1151,6 +1149,27 @@ impl PlatformApi {
             polling: PollingPolicy::default(),
             options: RequestOptions::default(),
         }
+    }
+}
+
+/// `.await` on the builder runs the push to its end, as `.send().await` does; use
+/// [`send`](PushSchema::send) to follow its progress as a stream.
+impl std::future::IntoFuture for PushSchema {
+    type Output = Result<PushResult, Error>;
+    type IntoFuture = SchemaPush;
+
+    fn into_future(self) -> SchemaPush {
+        self.send()
+    }
+}
+
+/// `.await` on the builder applies the steps to their end; see [`ApplySchemaSteps::send`].
+impl std::future::IntoFuture for ApplySchemaSteps {
+    type Output = Result<PushResult, Error>;
+    type IntoFuture = SchemaPush;
+
+    fn into_future(self) -> SchemaPush {
+        self.send()
     }
 }
 

@@ -13,16 +13,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use instantdb_http::http::header::{ACCEPT, HeaderName};
 use instantdb_http::http::{HeaderValue, Method};
 use instantdb_http::{ApiPath, DEFAULT_API_URI, Secret};
+use instantdb_schema::AppId;
 use ring::signature::{self, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::apps::timestamp;
-use crate::call::{ApiCall, decode};
-use crate::client::{Headers, RequestOptions};
+use crate::call::{Call, Endpoint, decode};
+use crate::client::Headers;
 use crate::error::BoxError;
 use crate::time::parse_timestamp;
-use crate::{Error, PlatformApi};
+use crate::{Error, PlatformClient};
+use instantdb_http::RequestOptions;
 
 /// The default age limit of a delivery's signature (upstream's 5 minutes).
 pub const DEFAULT_SIGNATURE_TOLERANCE: Duration = Duration::from_secs(300);
@@ -473,18 +475,32 @@ fn to_payload(value: Value, endpoint: &str) -> Result<WebhookPayload, Error> {
 
 // ---- management ----
 
-/// [`Webhooks::list_events`]; [`after`](ListWebhookEvents::after) pages.
-pub type ListWebhookEvents = ApiCall<WebhookEventsPage>;
+/// Request builder of [`Webhooks::list_events`]; [`after`](ListWebhookEvents::after) pages.
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct ListWebhookEvents {
+    endpoint: Endpoint<WebhookEventsPage>,
+}
 
 impl ListWebhookEvents {
     /// Start after this cursor (a page's [`end_cursor`](WebhookEventsPage::end_cursor)).
-    pub fn after(self, cursor: impl Into<String>) -> ListWebhookEvents {
+    pub fn after(mut self, cursor: impl Into<String>) -> ListWebhookEvents {
         let cursor = cursor.into();
-        if cursor.is_empty() {
-            self
-        } else {
-            self.set_query("after", cursor)
+        if !cursor.is_empty() {
+            self.endpoint = self.endpoint.set_query("after", cursor);
         }
+        self
+    }
+
+    /// Per-call settings (timeout, retry policy), replacing earlier ones.
+    pub fn with_options(mut self, options: RequestOptions) -> ListWebhookEvents {
+        self.endpoint = self.endpoint.with_options(options);
+        self
+    }
+
+    /// Sends the request.
+    pub async fn send(self) -> Result<WebhookEventsPage, Error> {
+        self.endpoint.send().await
     }
 }
 
@@ -540,12 +556,12 @@ struct CreateBody<'a> {
 }
 
 /// An app's webhooks: management (scopes `data-read`/`data-write`) and delivery verification.
-/// Get one with [`PlatformApi::webhooks`].
+/// Get one with [`PlatformClient::webhooks`].
 ///
 /// ```no_run
 /// use instantdb_platform::WebhookAction;
 ///
-/// # async fn example(api: instantdb_platform::PlatformApi, app_id: &str) -> Result<(), instantdb_platform::Error> {
+/// # async fn example(api: instantdb_platform::PlatformClient, app_id: &str) -> Result<(), instantdb_platform::Error> {
 /// let webhooks = api.webhooks(app_id);
 /// let hook = webhooks
 ///     .create("https://example.com/instant", ["todos"], [WebhookAction::Create, WebhookAction::Update])
@@ -560,23 +576,33 @@ struct CreateBody<'a> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Webhooks {
-    api: PlatformApi,
-    app_id: String,
+    api: PlatformClient,
+    app_id: AppId,
 }
 
 impl Webhooks {
-    fn call<T>(
+    fn endpoint<T>(
         &self,
         method: Method,
         path: ApiPath,
         body: Option<Value>,
         convert: fn(Value, &str) -> Result<T, Error>,
-    ) -> ApiCall<T> {
-        let call = ApiCall::new(&self.api, method, path, Headers::Webhooks, convert);
+    ) -> Endpoint<T> {
+        let endpoint = Endpoint::new(&self.api, method, path, Headers::Webhooks, convert);
         match body {
-            Some(body) => call.body(body),
-            None => call,
+            Some(body) => endpoint.body(body),
+            None => endpoint,
         }
+    }
+
+    fn call<T: Send + 'static>(
+        &self,
+        method: Method,
+        path: ApiPath,
+        body: Option<Value>,
+        convert: fn(Value, &str) -> Result<T, Error>,
+    ) -> Call<T> {
+        self.endpoint(method, path, body, convert).call("webhooks")
     }
 
     fn hooks_path(&self) -> ApiPath {
@@ -590,12 +616,12 @@ impl Webhooks {
     }
 
     /// The app id.
-    pub fn app_id(&self) -> &str {
+    pub fn app_id(&self) -> &AppId {
         &self.app_id
     }
 
     /// Every webhook of the app, active and disabled, newest first.
-    pub fn list(&self) -> ApiCall<Vec<Webhook>> {
+    pub fn list(&self) -> Call<Vec<Webhook>> {
         self.call(Method::GET, self.hooks_path(), None, to_webhooks)
     }
 
@@ -607,7 +633,7 @@ impl Webhooks {
         url: impl Into<String>,
         namespaces: N,
         actions: impl IntoIterator<Item = WebhookAction>,
-    ) -> ApiCall<Webhook>
+    ) -> Call<Webhook>
     where
         N: IntoIterator<Item = S>,
         S: Into<String>,
@@ -625,7 +651,7 @@ impl Webhooks {
     }
 
     /// Changes a webhook's URL, namespaces or actions.
-    pub fn update(&self, webhook_id: &str, update: WebhookUpdate) -> ApiCall<Webhook> {
+    pub fn update(&self, webhook_id: &str, update: WebhookUpdate) -> Call<Webhook> {
         let body = serde_json::to_value(update).unwrap_or(Value::Null);
         self.call(
             Method::POST,
@@ -636,12 +662,12 @@ impl Webhooks {
     }
 
     /// Deletes a webhook; returns it as it was.
-    pub fn delete(&self, webhook_id: &str) -> ApiCall<Webhook> {
+    pub fn delete(&self, webhook_id: &str) -> Call<Webhook> {
         self.call(Method::DELETE, self.hook_path(webhook_id), None, to_webhook)
     }
 
     /// Re-enables a disabled webhook (events from while it was disabled are not delivered).
-    pub fn enable(&self, webhook_id: &str) -> ApiCall<Webhook> {
+    pub fn enable(&self, webhook_id: &str) -> Call<Webhook> {
         self.call(
             Method::POST,
             self.hook_path(webhook_id).segment("enable"),
@@ -651,7 +677,7 @@ impl Webhooks {
     }
 
     /// Disables a webhook, optionally saying why (shown in the dashboard).
-    pub fn disable(&self, webhook_id: &str, reason: Option<&str>) -> ApiCall<Webhook> {
+    pub fn disable(&self, webhook_id: &str, reason: Option<&str>) -> Call<Webhook> {
         let mut body = serde_json::Map::new();
         if let Some(reason) = reason.filter(|r| !r.is_empty()) {
             body.insert("reason".to_owned(), Value::from(reason));
@@ -666,16 +692,18 @@ impl Webhooks {
 
     /// A page of a webhook's events (100, newest first; events are kept about 60 days).
     pub fn list_events(&self, webhook_id: &str) -> ListWebhookEvents {
-        self.call(
-            Method::GET,
-            self.hook_path(webhook_id).segment("events"),
-            None,
-            to_events,
-        )
+        ListWebhookEvents {
+            endpoint: self.endpoint(
+                Method::GET,
+                self.hook_path(webhook_id).segment("events"),
+                None,
+                to_events,
+            ),
+        }
     }
 
     /// One event.
-    pub fn get_event(&self, webhook_id: &str, isn: &str) -> ApiCall<WebhookEvent> {
+    pub fn get_event(&self, webhook_id: &str, isn: &str) -> Call<WebhookEvent> {
         self.call(
             Method::GET,
             self.hook_path(webhook_id).segment("events").segment(isn),
@@ -686,7 +714,7 @@ impl Webhooks {
 
     /// Queues an event for delivery again. The server refuses a resend within a minute of the
     /// last one (`validation-failed`).
-    pub fn resend_event(&self, webhook_id: &str, isn: &str) -> ApiCall<WebhookEvent> {
+    pub fn resend_event(&self, webhook_id: &str, isn: &str) -> Call<WebhookEvent> {
         self.call(
             Method::POST,
             self.hook_path(webhook_id).segment("events").segment(isn),
@@ -696,7 +724,7 @@ impl Webhooks {
     }
 
     /// An event's records.
-    pub fn get_payload(&self, webhook_id: &str, isn: &str) -> ApiCall<WebhookPayload> {
+    pub fn get_payload(&self, webhook_id: &str, isn: &str) -> Call<WebhookPayload> {
         let path = ApiPath::new("/webhooks/payload")
             .segment(&self.app_id)
             .segment(webhook_id)
@@ -768,7 +796,7 @@ impl Webhooks {
     /// ```no_run
     /// use instantdb_platform::VerifyOptions;
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi, header: &str, raw_body: &[u8]) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, header: &str, raw_body: &[u8]) -> Result<(), instantdb_platform::Error> {
     /// let webhooks = api.webhooks("2d9f…");
     /// let body = webhooks.verify_signature(header, raw_body, VerifyOptions::new()).await?;
     /// let payload = webhooks.fetch_payload(&body).await?;
@@ -840,7 +868,7 @@ impl Webhooks {
     /// ```no_run
     /// use instantdb_platform::{VerifyOptions, WebhookAction, WebhookHandlers};
     ///
-    /// # async fn example(api: instantdb_platform::PlatformApi, header: &str, raw_body: &[u8]) -> Result<(), instantdb_platform::Error> {
+    /// # async fn example(api: instantdb_platform::PlatformClient, header: &str, raw_body: &[u8]) -> Result<(), instantdb_platform::Error> {
     /// let handlers = WebhookHandlers::new()
     ///     .on("todos", WebhookAction::Create, |record| async move {
     ///         println!("new todo {}", record.id);
@@ -871,10 +899,10 @@ impl Webhooks {
     }
 }
 
-impl PlatformApi {
+impl PlatformClient {
     /// The webhooks of an app. Management calls need a token with `data-read`/`data-write`;
     /// verifying deliveries needs none.
-    pub fn webhooks(&self, app_id: impl Into<String>) -> Webhooks {
+    pub fn webhooks(&self, app_id: impl Into<AppId>) -> Webhooks {
         Webhooks {
             api: self.clone(),
             app_id: app_id.into(),

@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use instantdb_platform::{ArchiveCompression, FetchedBody, PlatformApi};
+use instantdb_platform::{ArchiveCompression, FetchedBody, PlatformClient};
 use instantdb_test_support::{PeakRss, Reply, ScriptedServer};
 use serde_json::json;
 
@@ -21,7 +21,7 @@ const LIMIT: u64 = 48 * 1024 * 1024;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_256_mib_backup_downloads_in_constant_memory() {
     let server = ScriptedServer::start().await;
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token("t")
         .api_uri(server.url())
         .build()

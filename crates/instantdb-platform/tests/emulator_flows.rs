@@ -15,14 +15,15 @@ use futures_util::StreamExt;
 use instantdb_emulator::{AppCredentials, Emulator};
 use instantdb_http::{Client, Secret};
 use instantdb_platform::{
-    PlatformApi, VerifyOptions, WebhookAction, WebhookEventStatus, WebhookHandlers, WebhookRecord,
+    PlatformClient, VerifyOptions, WebhookAction, WebhookEventStatus, WebhookHandlers,
+    WebhookRecord,
 };
 use instantdb_test_support::{RecordedRequest, Reply, ScriptedServer};
 use serde_json::{Value, json};
 
-async fn emulator() -> (Emulator, PlatformApi) {
+async fn emulator() -> (Emulator, PlatformClient) {
     let emulator = Emulator::builder().start().await.unwrap();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token(emulator.platform_token())
         .api_uri(emulator.base_url())
         .build()
@@ -177,7 +178,7 @@ async fn a_delivery_verifies_with_the_jwks_and_its_payload_is_fetched() {
         .start()
         .await
         .unwrap();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token(emulator.platform_token())
         .api_uri(emulator.base_url())
         .build()

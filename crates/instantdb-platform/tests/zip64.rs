@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use instantdb_platform::{ArchiveCompression, FetchedBody, PlatformApi};
+use instantdb_platform::{ArchiveCompression, FetchedBody, PlatformClient};
 use instantdb_test_support::{Reply, ScriptedServer};
 use serde_json::json;
 use tokio::io::AsyncWrite;
@@ -59,7 +59,7 @@ impl AsyncWrite for SparseFile {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archives_past_4_gib_use_zip64() {
     let server = ScriptedServer::start().await;
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token("t")
         .api_uri(server.url())
         .build()

@@ -14,7 +14,8 @@
 //! - [`perms::Rules`], the `instant.perms.ts` object;
 //! - [`validate_schema`] and [`collect_system_catalog_ident_names`];
 //! - [`diff::diff_schemas`], [`diff::convert_tx_steps`] and the [`diff::PlanStep`]s they produce;
-//! - [`locale_compare`], the name order of upstream's code generation.
+//! - [`locale_compare`], the name order of upstream's code generation;
+//! - [`AppId`], the app id every client takes and the emulator hands out.
 //!
 //! The definition of correct is the official TypeScript SDK (`@instantdb/core` and
 //! `@instantdb/platform` 1.0.67): the same input gives the same bytes. Two JavaScript details
@@ -28,6 +29,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api;
+mod app_id;
 mod collation;
 pub mod diff;
 mod error;
@@ -39,6 +41,7 @@ mod validate;
 mod wire;
 
 pub use api::{ApiAttr, ApiSchema, api_schema_to_attrs, api_schema_to_schema_def};
+pub use app_id::AppId;
 pub use collation::locale_compare;
 pub use error::Error;
 /// Ordered map used throughout the model (re-exported so users need not depend on `indexmap`).

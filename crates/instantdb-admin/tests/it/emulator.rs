@@ -26,7 +26,7 @@ impl App {
     }
 
     fn builder(&self) -> instantdb_admin::AdminClientBuilder {
-        AdminClient::builder(&self.app.app_id.to_string())
+        AdminClient::builder(self.app.app_id.to_string())
             .api_uri(self.emulator.base_url())
             .proxy(Proxy::none())
     }
@@ -127,7 +127,7 @@ async fn query_transact_lookups_and_the_typed_builder() {
     .unwrap();
     let launch = db
         .query(
-            InstaQl::new().ns(
+            InstaQl::new().namespace(
                 "goals",
                 Select::new()
                     .filter(Where::new().eq("slug", "launch"))
@@ -233,7 +233,7 @@ async fn comparisons_and_patterns_on_indexed_typed_attributes() {
         .collect();
     db.transact(chunks).send().await.unwrap();
 
-    let query = InstaQl::new().ns(
+    let query = InstaQl::new().namespace(
         "books",
         Select::new()
             .filter(Where::new().and([
@@ -251,7 +251,7 @@ async fn comparisons_and_patterns_on_indexed_typed_attributes() {
         .collect();
     assert_eq!(got, ["Emma", "Dune"]);
     let like = db
-        .query(InstaQl::new().ns(
+        .query(InstaQl::new().namespace(
             "books",
             Select::new().filter(Where::new().cond("title", Cond::ilike("%LYSS%"))),
         ))
@@ -487,7 +487,12 @@ async fn impersonation_runs_the_rules_and_the_debuggers_explain_them() {
     assert_eq!(check.result["goals"], json!([]));
     let check = by_email
         .query_perms_check(json!({"goals": {}}))
-        .rules(json!({"goals": {"allow": {"view": "false"}}}))
+        .rules(
+            &instantdb_schema::perms::Rules::from_value(
+                &json!({"goals": {"allow": {"view": "false"}}}),
+            )
+            .unwrap(),
+        )
         .send()
         .await
         .unwrap();

@@ -327,7 +327,7 @@ async fn local_validation_with_a_schema_and_the_builder_send_nothing() {
         .await
         .unwrap_err();
     assert!(err.is_transaction_validation(), "{err}");
-    let nested_offset = InstaQl::new().ns(
+    let nested_offset = InstaQl::new().namespace(
         "goals",
         Select::new().link("todos", Select::new().offset(1)),
     );

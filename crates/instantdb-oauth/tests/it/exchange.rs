@@ -323,9 +323,16 @@ async fn client_methods_need_what_their_grants_need() {
     assert_eq!(requests[0].json().unwrap()["client_secret"], "s3cret-value");
     assert_eq!(requests[1].path, "/platform/oauth/revoke");
 
-    let err = OAuthClient::builder("id", "https://app.example.com/cb")
+    // As in every client builder of the SDK, `api_uri` chooses the server even when a whole
+    // HTTP client is given (whose pool and settings are kept).
+    let moved = OAuthClient::builder("id", "https://app.example.com/cb")
         .http_client(Client::new(server.url()).unwrap())
         .api_uri("http://other.example.com")
+        .build()
+        .unwrap();
+    assert_eq!(moved.base_url().as_str(), "http://other.example.com");
+    let err = OAuthClient::builder("id", "https://app.example.com/cb")
+        .api_uri("not a url")
         .build()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);

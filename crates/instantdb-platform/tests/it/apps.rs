@@ -1,6 +1,6 @@
 //! App calls: what is sent (bodies, headers, order) and how answers are read.
 
-use instantdb_platform::PlatformApi;
+use instantdb_platform::PlatformClient;
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{Has, i};
 use instantdb_test_support::{Reply, ScriptedServer};
@@ -105,7 +105,7 @@ async fn temporary_apps_need_no_token_and_send_rules_as_code() {
         json!({"app": row, "expires_ms": 1_700_000_000_000_i64}),
     ));
     let perms = Rules::from_json(r#"{"$default": {"allow": {"$default": "false"}}}"#).unwrap();
-    let no_auth = PlatformApi::builder()
+    let no_auth = PlatformClient::builder()
         .api_uri(server.url())
         .build()
         .unwrap();
@@ -183,7 +183,7 @@ async fn user_supplied_ids_stay_one_path_segment() {
 async fn self_hosted_base_urls_with_a_path_prefix() {
     let server = ScriptedServer::start().await;
     server.push(Reply::json(200, json!({"orgs": []})));
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token(TOKEN)
         .api_uri(format!("{}/instant/", server.url()))
         .build()
@@ -192,6 +192,6 @@ async fn self_hosted_base_urls_with_a_path_prefix() {
     assert_eq!(server.requests()[0].path, "/instant/superadmin/orgs");
     assert_eq!(api.api_uri(), format!("{}/instant", server.url()));
 
-    let default = PlatformApi::builder().api_uri("").build().unwrap();
+    let default = PlatformClient::builder().api_uri("").build().unwrap();
     assert_eq!(default.api_uri(), instantdb_http::DEFAULT_API_URI);
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use instantdb_http::http::{Response, StatusCode};
-use instantdb_http::{Body, Client, transport_fn};
+use instantdb_http::{Body, transport_fn};
 use instantdb_oauth::{ClientCredentials, TokenSet};
-use instantdb_platform::{ErrorKind, PlatformApi};
+use instantdb_platform::{ErrorKind, PlatformClient};
 use instantdb_test_support::{Reply, ScriptedServer};
 use serde_json::json;
 
@@ -186,7 +186,7 @@ async fn plain_tokens_are_never_refreshed() {
     assert!(api.refresh_token().await.unwrap().is_none());
 
     // OAuth tokens without a refresh token cannot be refreshed either.
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .api_uri(server.url())
         .oauth(
             TokenSet::new("pat_x".into()),
@@ -197,7 +197,7 @@ async fn plain_tokens_are_never_refreshed() {
     assert!(!api.can_refresh_token().unwrap());
     assert!(api.refresh_token().await.unwrap().is_none());
 
-    let no_auth = PlatformApi::builder()
+    let no_auth = PlatformClient::builder()
         .api_uri(server.url())
         .build()
         .unwrap();
@@ -266,12 +266,9 @@ async fn concurrent_failures_share_one_refresh() {
     });
     let mut tokens = TokenSet::new(TOKEN.into());
     tokens.refresh_token = Some("test-refresh-token".into());
-    let api = PlatformApi::builder()
-        .http_client(
-            Client::builder()
-                .base_url("http://instant.test")
-                .transport(transport),
-        )
+    let api = PlatformClient::builder()
+        .api_uri("http://instant.test")
+        .transport(transport)
         .oauth(tokens, ClientCredentials::new("id", "secret"))
         .build()
         .unwrap();

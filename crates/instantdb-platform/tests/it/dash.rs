@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use instantdb_emulator::Emulator;
 use instantdb_http::Secret;
-use instantdb_platform::{CliLoginStatus, PlatformApi, PollingPolicy};
+use instantdb_platform::{CliLoginStatus, PlatformClient, PollingPolicy};
 use instantdb_schema::diff::{RenameSelector, convert_tx_steps, diff_schemas};
 use instantdb_schema::{collect_system_catalog_ident_names, i};
 use instantdb_test_support::{Reply, ScriptedServer};
@@ -42,7 +42,7 @@ async fn ticket_login_registers_without_a_token_and_maps_waiting_to_a_status() {
                "hint": {"errors": [{"issue": "user-voided-request", "message": "This request has been denied"}]}}),
     ));
     // No auth at all: these calls need none.
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .api_uri(server.url())
         .build()
         .unwrap();
@@ -139,7 +139,7 @@ async fn pulled_schema_diffed_on_the_client_applies_renames_and_reports_jobs() {
         .start()
         .await
         .unwrap();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token(emulator.platform_token())
         .api_uri(emulator.base_url())
         .build()
@@ -205,7 +205,7 @@ async fn pulled_schema_diffed_on_the_client_applies_renames_and_reports_jobs() {
     );
 
     // Without a token nothing is sent.
-    let anonymous = PlatformApi::builder()
+    let anonymous = PlatformClient::builder()
         .api_uri(emulator.base_url())
         .build()
         .unwrap();

@@ -6,18 +6,18 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use instantdb_emulator::Emulator;
 use instantdb_http::{Client, Secret};
-use instantdb_platform::{JobStatus, PlatformApi, PollingPolicy, WebhookAction};
+use instantdb_platform::{JobStatus, PlatformClient, PollingPolicy, WebhookAction};
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{Has, i};
 use serde_json::json;
 
-async fn emulator() -> (Emulator, PlatformApi) {
+async fn emulator() -> (Emulator, PlatformClient) {
     let emulator = Emulator::builder()
         .job_stage_delay(Duration::from_millis(20))
         .start()
         .await
         .unwrap();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .token(emulator.platform_token())
         .api_uri(emulator.base_url())
         .build()
@@ -271,7 +271,7 @@ async fn admin_tokens_oauth_scopes_and_temporary_apps() {
     let app = api.create_app("Scoped").send().await.unwrap();
 
     // An app admin token works on its app's endpoints, not on user-level ones.
-    let admin = PlatformApi::builder()
+    let admin = PlatformClient::builder()
         .token(app.admin_token.unwrap())
         .api_uri(emulator.base_url())
         .build()
@@ -283,7 +283,7 @@ async fn admin_tokens_oauth_scopes_and_temporary_apps() {
     let token = emulator
         .create_oauth_token(&["apps-read"], Duration::from_secs(3600))
         .unwrap();
-    let reader = PlatformApi::builder()
+    let reader = PlatformClient::builder()
         .token(token)
         .api_uri(emulator.base_url())
         .build()
@@ -296,7 +296,7 @@ async fn admin_tokens_oauth_scopes_and_temporary_apps() {
     assert!(!err.is_auth_failure());
 
     // Temporary apps need no token.
-    let anonymous = PlatformApi::builder()
+    let anonymous = PlatformClient::builder()
         .api_uri(emulator.base_url())
         .build()
         .unwrap();

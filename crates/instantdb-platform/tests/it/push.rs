@@ -398,7 +398,7 @@ async fn a_failed_up_front_refresh_is_ignored_as_upstream() {
 #[tokio::test]
 async fn pushes_and_plans_need_auth_and_renames_need_overwrite() {
     let server = ScriptedServer::start().await;
-    let no_auth = instantdb_platform::PlatformApi::builder()
+    let no_auth = instantdb_platform::PlatformClient::builder()
         .api_uri(server.url())
         .build()
         .unwrap();
@@ -408,7 +408,7 @@ async fn pushes_and_plans_need_auth_and_renames_need_overwrite() {
         .await
         .unwrap_err();
     assert!(err.is_missing_auth());
-    assert_eq!(err.to_string(), "PlatformApi was not provided auth.");
+    assert_eq!(err.to_string(), "PlatformClient was not provided auth.");
 
     let err = api(&server)
         .schema_push(APP_ID, &schema())

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use instantdb_oauth::{ClientCredentials, TokenSet};
-use instantdb_platform::PlatformApi;
+use instantdb_platform::PlatformClient;
 use instantdb_test_support::{RecordedRequest, Reply, ScriptedServer};
 use serde_json::{Value, json};
 
@@ -11,8 +11,8 @@ pub(crate) const APP_ID: &str = "00000000-0000-0000-0000-0000000000aa";
 pub(crate) const TOKEN: &str = "test-oauth-token";
 
 /// A client with a plain token against `server`.
-pub(crate) fn api(server: &ScriptedServer) -> PlatformApi {
-    PlatformApi::builder()
+pub(crate) fn api(server: &ScriptedServer) -> PlatformClient {
+    PlatformClient::builder()
         .token(TOKEN)
         .api_uri(server.url())
         .build()
@@ -21,12 +21,12 @@ pub(crate) fn api(server: &ScriptedServer) -> PlatformApi {
 
 /// A client with refreshable OAuth tokens; the vector records the access token of every
 /// `on_refresh` call.
-pub(crate) fn refresh_api(server: &ScriptedServer) -> (PlatformApi, Arc<Mutex<Vec<TokenSet>>>) {
+pub(crate) fn refresh_api(server: &ScriptedServer) -> (PlatformClient, Arc<Mutex<Vec<TokenSet>>>) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let mut tokens = TokenSet::new(TOKEN.into());
     tokens.refresh_token = Some("test-refresh-token".into());
     let recorded = calls.clone();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .api_uri(server.url())
         .oauth(
             tokens,

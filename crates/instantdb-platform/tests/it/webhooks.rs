@@ -5,7 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use instantdb_platform::{ErrorKind, PlatformApi, VerifyOptions, WebhookAction, WebhookHandlers};
+use instantdb_platform::{
+    ErrorKind, PlatformClient, VerifyOptions, WebhookAction, WebhookHandlers,
+};
 use instantdb_test_support::{Reply, ScriptedServer};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::json;
@@ -44,8 +46,8 @@ fn sign(pair: &Ed25519KeyPair, t: u64, kid: &str, body: &str) -> String {
     format!("t={t},kid={kid},v1={hex}")
 }
 
-fn receiver(server: &ScriptedServer) -> PlatformApi {
-    PlatformApi::builder()
+fn receiver(server: &ScriptedServer) -> PlatformClient {
+    PlatformClient::builder()
         .api_uri(server.url())
         .build()
         .unwrap()

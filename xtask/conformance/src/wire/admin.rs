@@ -9,7 +9,7 @@
 //!
 //! `db.webhooks` (`admin.webhooks.*`) is `instantdb-platform`'s `Webhooks` in Rust: the same
 //! `/dash/apps/:id/webhooks…`, `/webhooks/payload/…` and JWKS requests, sent with the app's admin
-//! token, so those scenarios are replayed with `PlatformApi` (see [`webhooks`]). The one header
+//! token, so those scenarios are replayed with `PlatformClient` (see [`webhooks`]). The one header
 //! that differs is the SDK's name: the platform crate sends `instant-core-version` and not the
 //! admin SDK's `instant-admin-version`, which the check leaves out. Like the platform group's
 //! `processRequest`, the delivery is signed with a key whose private half the catalog does not
@@ -24,7 +24,9 @@ use instantdb_admin::{
     UserRef, date, lookup, tx,
 };
 use instantdb_http::Proxy;
-use instantdb_platform::{PlatformApi, VerifyOptions, WebhookAction, WebhookBody, WebhookHandlers};
+use instantdb_platform::{
+    PlatformClient, VerifyOptions, WebhookAction, WebhookBody, WebhookHandlers,
+};
 use instantdb_schema::{Has, SchemaDef, i};
 use instantdb_test_support::{CheckOptions, Reply, Scenario, ScriptedServer};
 use serde_json::{Value, json};
@@ -247,7 +249,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
         "admin.query.whereOrderLimitFields" => {
             let query = InstaQl::new()
-                .ns(
+                .namespace(
                     "goals",
                     Select::new()
                         .filter(
@@ -274,7 +276,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
                 .cond("title", Cond::not("x"))
                 .cond("dueAt", Cond::is_null(false))
                 .eq("createdAt", ms(1_704_164_645_000));
-            let query = InstaQl::new().ns("goals", Select::new().filter(filter));
+            let query = InstaQl::new().namespace("goals", Select::new().filter(filter));
             ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.cursors.firstAfter" => {
@@ -284,11 +286,11 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
         "admin.query.cursors.lastBefore" => {
             let cursor = json!([GOAL, "dddddddd-dddd-4ddd-8ddd-dddddddddd02", "Ship wire catalog", 1_700_000_000_000u64]);
-            let query = InstaQl::new().ns("goals", Select::new().last(2).before(cursor));
+            let query = InstaQl::new().namespace("goals", Select::new().last(2).before(cursor));
             ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.offset" => {
-            let query = InstaQl::new().ns("goals", Select::new().limit(5).offset(10));
+            let query = InstaQl::new().namespace("goals", Select::new().limit(5).offset(10));
             ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.aggregateCount" => {
@@ -332,7 +334,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
         "admin.query.noAdminToken" => ctx.refused(ctx.client(None)?.query(goals()).send().await),
         "admin.query.adminTokenWhitespace" => {
-            let db = AdminClient::builder(&format!(" {APP_ID}\n"))
+            let db = AdminClient::builder(format!(" {APP_ID}\n"))
                 .admin_token(format!(" {ADMIN_TOKEN}\n"))
                 .api_uri(ctx.base.as_str())
                 .proxy(Proxy::none())
@@ -890,7 +892,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         "admin.debugQuery" => ctx.check(
             ctx.db()?
                 .query_perms_check(goals())
-                .rules(json!({"goals": {"allow": {"view": "false"}}}))
+                .rules(&instantdb_schema::perms::Rules::from_value(&json!({"goals": {"allow": {"view": "false"}}})).unwrap())
                 .rule_params(json!({"k": "v"}))
                 .ip("203.0.113.7")
                 .origin("https://app.example.com")
@@ -917,7 +919,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         "admin.debugTransact" => ctx.check(
             ctx.db()?
                 .transact_perms_check(tx("goals", GOAL).update(json!({"title": "A"})))
-                .rules(json!({"goals": {"allow": {"update": "false"}}}))
+                .rules(&instantdb_schema::perms::Rules::from_value(&json!({"goals": {"allow": {"update": "false"}}})).unwrap())
                 .ip("203.0.113.7")
                 .origin("https://app.example.com")
                 .send()
@@ -1043,18 +1045,16 @@ async fn first_update(
 /// A live-query update as upstream's payload (`{data, pageInfo, sessionInfo}`).
 fn update_json(update: &instantdb_admin::QueryUpdate) -> Value {
     let mut page_info = serde_json::Map::new();
-    for namespace in update.page_info.iter().flat_map(|p| p.keys()) {
-        if let Some(page) = update.page_info(namespace) {
-            page_info.insert(
-                namespace.clone(),
-                json!({
-                    "startCursor": page.start_cursor,
-                    "endCursor": page.end_cursor,
-                    "hasNextPage": page.has_next_page,
-                    "hasPreviousPage": page.has_previous_page,
-                }),
-            );
-        }
+    for (namespace, page) in &update.page_info {
+        page_info.insert(
+            namespace.clone(),
+            json!({
+                "startCursor": page.start_cursor,
+                "endCursor": page.end_cursor,
+                "hasNextPage": page.has_next_page,
+                "hasPreviousPage": page.has_previous_page,
+            }),
+        );
     }
     json!({
         "data": update.data,
@@ -1067,7 +1067,7 @@ fn update_json(update: &instantdb_admin::QueryUpdate) -> Value {
 async fn webhooks(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String> {
     const WEBHOOK_ID: &str = "77777777-7777-4777-8777-777777777777";
     let base = server.url();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .api_uri(base.as_str())
         .token(ADMIN_TOKEN)
         .build()

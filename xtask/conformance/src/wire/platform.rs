@@ -2,7 +2,7 @@
 //!
 //! Claims every `platform.*` scenario except `platform.serverOAuth.*` and
 //! `platform.OAuthHandler.*` (the `oauth` group's), makes the same call with
-//! `instantdb_platform::PlatformApi` against the scripted server, checks the recorded requests
+//! `instantdb_platform::PlatformClient` against the scripted server, checks the recorded requests
 //! with `Scenario::check_requests`, and compares the call's result (or error) with the
 //! scenario's, field by field where the Rust types differ from the JavaScript objects.
 //!
@@ -28,7 +28,7 @@ use std::time::SystemTime;
 use futures_util::StreamExt;
 use instantdb_oauth::{ClientCredentials, TokenSet};
 use instantdb_platform::{
-    App, ErrorKind, FetchedBody, PlatformApi, PushSummary, SchemaStep, VerifyOptions,
+    App, ErrorKind, FetchedBody, PlatformClient, PushSummary, SchemaStep, VerifyOptions,
     WebhookAction, WebhookHandlers, WebhookUpdate,
 };
 use instantdb_schema::SchemaDef;
@@ -87,7 +87,7 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
             compare_apps(&apps, &result(s)?["apps"])
         }
         "platform.getApps.apiURITrailingSlash" => {
-            let api = PlatformApi::builder()
+            let api = PlatformClient::builder()
                 .token(TOKEN)
                 .api_uri(format!("{}/", server.url()))
                 .build()
@@ -582,8 +582,8 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
 
 // ---- clients ----
 
-fn api(server: &ScriptedServer, token: Option<&str>) -> Result<PlatformApi, String> {
-    let mut config = PlatformApi::builder().api_uri(server.url());
+fn api(server: &ScriptedServer, token: Option<&str>) -> Result<PlatformClient, String> {
+    let mut config = PlatformClient::builder().api_uri(server.url());
     if let Some(token) = token {
         config = config.token(token);
     }
@@ -592,17 +592,17 @@ fn api(server: &ScriptedServer, token: Option<&str>) -> Result<PlatformApi, Stri
         .map_err(|err| format!("building the client: {err}"))
 }
 
-fn api_without_auth(server: &ScriptedServer) -> Result<PlatformApi, String> {
+fn api_without_auth(server: &ScriptedServer) -> Result<PlatformClient, String> {
     api(server, None)
 }
 
 /// The scenarios' `refreshApi`: OAuth tokens with a refresh token, recording `onRefresh`.
-fn refresh_api(server: &ScriptedServer) -> Result<(PlatformApi, RefreshCalls), String> {
+fn refresh_api(server: &ScriptedServer) -> Result<(PlatformClient, RefreshCalls), String> {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let mut tokens = TokenSet::new(TOKEN.into());
     tokens.refresh_token = Some("test-refresh-token".into());
     let recorded = calls.clone();
-    let api = PlatformApi::builder()
+    let api = PlatformClient::builder()
         .api_uri(server.url())
         .oauth(
             tokens,
@@ -759,7 +759,7 @@ fn renames_in_call(s: &Scenario) -> Option<Vec<String>> {
 
 // ---- backups and webhooks ----
 
-async fn download_archive(s: &Scenario, server: &ScriptedServer, api: &PlatformApi) -> Check {
+async fn download_archive(s: &Scenario, server: &ScriptedServer, api: &PlatformClient) -> Check {
     let backups = api.backups(APP_ID);
     let backup = ok(backups.list().send().await)?
         .into_iter()
