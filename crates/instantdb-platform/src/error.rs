@@ -19,7 +19,7 @@ pub enum ErrorKind {
     /// The request failed before the server answered (connection, TLS, timeout), could not be
     /// built, or its success body did not decode; [`Error::http_error`] has the details.
     Http,
-    /// The client has no token (`PlatformClient was not provided auth.`); nothing was sent.
+    /// The client has no token (upstream's `PlatformApi was not provided auth.`); nothing was sent.
     MissingAuth,
     /// The call's input is invalid: `renames` without `overwrite`, a schema that fails
     /// validation, a malformed rename command. Nothing was sent (or only reads were).
@@ -320,7 +320,7 @@ impl fmt::Display for Error {
             Repr::Http(err) => write!(f, "{err}"),
             Repr::OAuth(err) => write!(f, "{err}"),
             // Upstream's message, verbatim.
-            Repr::MissingAuth => f.write_str("PlatformClient was not provided auth."),
+            Repr::MissingAuth => f.write_str("PlatformApi was not provided auth."),
             Repr::InvalidInput(message) => f.write_str(message),
             Repr::Schema(err) => write!(f, "{err}"),
             Repr::Refresh(err) => {

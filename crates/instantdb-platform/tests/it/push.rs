@@ -408,7 +408,7 @@ async fn pushes_and_plans_need_auth_and_renames_need_overwrite() {
         .await
         .unwrap_err();
     assert!(err.is_missing_auth());
-    assert_eq!(err.to_string(), "PlatformClient was not provided auth.");
+    assert_eq!(err.to_string(), "PlatformApi was not provided auth.");
 
     let err = api(&server)
         .schema_push(APP_ID, &schema())

@@ -858,7 +858,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
                     objects
                         .iter()
                         .map(|o| {
-                            json!({"key": o.key, "name": o.name, "size": o.size, "etag": o.etag, "last_modified": o.last_modified})
+                            json!({"key": o.key, "name": o.name, "size": o.size, "etag": o.etag, "last_modified": o.last_modified.map(|t| t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64))})
                         })
                         .collect(),
                 )
