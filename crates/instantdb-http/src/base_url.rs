@@ -18,7 +18,7 @@ pub const DEFAULT_API_URI: &str = "https://api.instantdb.com";
 /// One set for path segments and query keys and values. Upstream mixes `URLSearchParams`
 /// (space as `+`, `~` encoded, `*` kept), `encodeURIComponent` (`!'()*` kept) and no encoding at
 /// all; for the characters all three agree on the bytes are identical (see the divergence table
-/// in docs/ARCHITECTURE.md).
+/// in docs/divergences.md).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')

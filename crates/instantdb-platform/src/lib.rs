@@ -152,7 +152,7 @@
 //!
 //! Deliberate differences from upstream (a trailing slash in `api_uri`, `createApp`'s
 //! duplicated `orgId`, `withRetry` resolving nothing after a second auth failure…) are listed
-//! in the workspace's `docs/ARCHITECTURE.md` and noted on the items they concern.
+//! in the workspace's `docs/divergences.md` and noted on the items they concern.
 #![doc = include_str!("../README.md")]
 
 mod apps;

@@ -2,7 +2,7 @@
 //! `instantdb-admin` against the scripted server, its requests checked against the catalog's,
 //! and its result or error compared with what the official SDK returned.
 //!
-//! Deliberate divergences (documented in docs/ARCHITECTURE.md) are checked against a corrected
+//! Deliberate divergences (documented in docs/divergences.md) are checked against a corrected
 //! expectation rather than skipped: a normalised base URL, query values that are always
 //! percent-encoded, and web-stream uploads that work. Durable streams are out of this crate's
 //! scope (see `OUT_OF_SCOPE`).

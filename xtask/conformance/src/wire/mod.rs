@@ -7,7 +7,7 @@
 //! Each group module (`platform`, `admin`, `oauth`) claims the scenarios it knows how to replay.
 //! A scenario no group claims counts as a failure, so a new catalog entry cannot be skipped
 //! silently; a scenario judged out of scope is listed with its reason (the reasons are also
-//! recorded in docs/ARCHITECTURE.md).
+//! recorded in docs/divergences.md).
 
 mod admin;
 mod oauth;

@@ -107,7 +107,7 @@ async fn exchange_refresh(scenario: &Scenario, server: &ScriptedServer) -> Resul
     scenario.check_requests(&server.requests(), &server.url())?;
     // Upstream's `expiresAt` here is `1970-01-14T23:59:30.000Z` (it forgets `Date.now()`); ours
     // is deliberately "now + (expires_in - 30) s", like the code exchange (divergence table in
-    // docs/ARCHITECTURE.md), so the result is compared with that expectation.
+    // docs/divergences.md), so the result is compared with that expectation.
     let mut expected = scenario
         .result
         .clone()

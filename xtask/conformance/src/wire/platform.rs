@@ -6,7 +6,7 @@
 //! with `Scenario::check_requests`, and compares the call's result (or error) with the
 //! scenario's, field by field where the Rust types differ from the JavaScript objects.
 //!
-//! Deliberate divergences, adjusted for here and listed in docs/ARCHITECTURE.md:
+//! Deliberate divergences, adjusted for here and listed in docs/divergences.md:
 //! - `platform.getApps.apiURITrailingSlash`: the base URL is normalised, so the path is
 //!   `/superadmin/apps`, not `//superadmin/apps`;
 //! - `platform.createApp.full`: the body carries `org_id` only, not also `orgId`;
