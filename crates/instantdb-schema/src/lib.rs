@@ -32,7 +32,7 @@ mod collation;
 pub mod diff;
 mod error;
 pub mod i;
-mod jsorder;
+pub mod js;
 mod model;
 pub mod perms;
 mod validate;
