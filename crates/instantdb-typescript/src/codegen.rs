@@ -118,7 +118,8 @@ fn schema_file(
     out.push_str("  },\n  links: ");
     match links {
         Links::Model(links) => write_links(&mut out, links),
-        Links::Json(links) => js::write_pretty(links, 1, &mut out),
+        // Shifted by one level: every line break in JSON text is layout (strings escape theirs).
+        Links::Json(links) => out.push_str(&js::stringify_pretty(links).replace('\n', "\n  ")),
     }
     out.push_str(",\n  rooms: ");
     write_rooms(&mut out, prev);
@@ -197,7 +198,7 @@ pub(crate) fn links_value(schema: &SchemaDef) -> Value {
 
 /// `Object.entries(map).sort(([a], [b]) => a.localeCompare(b))`.
 fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
-    let mut entries = js::js_order(map.iter().map(|(k, v)| (k.as_str(), v)));
+    let mut entries = js::ordered(map.iter().map(|(k, v)| (k.as_str(), v)));
     entries.sort_by(|(a, _), (b, _)| locale_compare(a, b));
     entries
 }
@@ -246,7 +247,7 @@ pub(crate) fn attr_type_name(attr: &AttrDef) -> String {
 fn derived_type(attr: &AttrDef) -> Option<String> {
     let derived = attr.metadata.get("derivedType")?.as_object()?;
     let value = derived.get("type")?;
-    js::is_truthy(value).then(|| js::to_js_string(value))
+    js::truthy(value).then(|| js::to_string(value))
 }
 
 /// `JSON.stringify(links, null, 2)` of the model's links (key order `on, has, label, required,
@@ -257,12 +258,12 @@ fn write_links(out: &mut String, links: &IndexMap<String, LinkDef>) {
         return;
     }
     out.push('{');
-    for (i, (name, link)) in js::js_order(links.iter().map(|(k, v)| (k.as_str(), v)))
+    for (i, (name, link)) in js::ordered(links.iter().map(|(k, v)| (k.as_str(), v)))
         .into_iter()
         .enumerate()
     {
         out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-        js::quote_json_string(name, out);
+        js::quote(name, out);
         out.push_str(": {\n      \"forward\": {");
         let forward = &link.forward;
         write_link_side(out, &forward.on, forward.has, &forward.label);
@@ -275,14 +276,14 @@ fn write_links(out: &mut String, links: &IndexMap<String, LinkDef>) {
         }
         if let Some(on_delete) = forward.on_delete {
             out.push_str(",\n        \"onDelete\": ");
-            js::quote_json_string(on_delete.as_str(), out);
+            js::quote(on_delete.as_str(), out);
         }
         out.push_str("\n      },\n      \"reverse\": {");
         let reverse = &link.reverse;
         write_link_side(out, &reverse.on, reverse.has, &reverse.label);
         if let Some(on_delete) = reverse.on_delete {
             out.push_str(",\n        \"onDelete\": ");
-            js::quote_json_string(on_delete.as_str(), out);
+            js::quote(on_delete.as_str(), out);
         }
         out.push_str("\n      }\n    }");
     }
@@ -291,18 +292,18 @@ fn write_links(out: &mut String, links: &IndexMap<String, LinkDef>) {
 
 fn write_link_side(out: &mut String, on: &str, has: Has, label: &str) {
     out.push_str("\n        \"on\": ");
-    js::quote_json_string(on, out);
+    js::quote(on, out);
     out.push_str(",\n        \"has\": ");
-    js::quote_json_string(has.as_str(), out);
+    js::quote(has.as_str(), out);
     out.push_str(",\n        \"label\": ");
-    js::quote_json_string(label, out);
+    js::quote(label, out);
 }
 
 /// `roomsCodeStr(prev?.rooms ?? {})`, after `rooms: `.
 fn write_rooms(out: &mut String, prev: Option<&SchemaDef>) {
     out.push('{');
     let rooms = prev
-        .map(|prev| js::js_order(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))))
+        .map(|prev| js::ordered(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))))
         .unwrap_or_default();
     if rooms.is_empty() {
         out.push('}');
@@ -325,7 +326,7 @@ fn write_room(out: &mut String, room: &RoomDef) {
     out.push(',');
     if let Some(topics) = &room.topics {
         out.push_str("\n      \"topics\": {");
-        for (name, topic) in js::js_order(topics.iter().map(|(k, v)| (k.as_str(), v))) {
+        for (name, topic) in js::ordered(topics.iter().map(|(k, v)| (k.as_str(), v))) {
             out.push('\n');
             write_entity(out, name, topic, 8);
             out.push(',');

@@ -98,11 +98,13 @@
 
 mod codegen;
 mod error;
-mod js;
 mod parse;
 mod prettier;
 
 use instantdb_schema::SchemaDef;
+// The JavaScript semantics (key order, number spelling, `JSON.stringify`) shared with the
+// other crates; the modules below reach it as `crate::js`.
+use instantdb_schema::js;
 use instantdb_schema::perms::Rules;
 
 pub use codegen::{
