@@ -440,7 +440,7 @@ impl AdminClientBuilder {
     /// prints one.
     pub fn build(self) -> Result<AdminClient, Error> {
         let app_id = self.app_id.trim().to_owned();
-        if !crate::js::is_uuid(&app_id) {
+        if !instantdb_schema::js::is_uuid(&app_id) {
             tracing::warn!(
                 "Instant Admin DB must be initialized with a valid appId. Received: {:?}",
                 self.app_id

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::user::User;
 use crate::wire::WireUser;
-use crate::{Error, js};
+use instantdb_schema::js;
+
+use crate::Error;
 
 /// What `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -149,7 +151,7 @@ impl InstantRouteHandler {
         if kind != "sync-user" {
             return error(
                 StatusCode::BAD_REQUEST,
-                &format!("Unknown type: {}", js::template(kind)),
+                &format!("Unknown type: {}", js::to_string(kind)),
             );
         }
         let name = cookie_name(&self.app_id);
@@ -157,9 +159,8 @@ impl InstantRouteHandler {
             .filter(|user| js::truthy(user) && user.get("refresh_token").is_some_and(js::truthy));
         let set_cookie = match user {
             Some(user) => {
-                let mut user = user.clone();
-                js::normalize(&mut user);
-                let encoded = utf8_percent_encode(&user.to_string(), URI_COMPONENT).to_string();
+                let json = js::stringify(user);
+                let encoded = utf8_percent_encode(&json, URI_COMPONENT).to_string();
                 format!(
                     "{name}={encoded}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=604800"
                 )

@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use crate::instaql::InstaQl;
 use crate::wire::QueryBody;
-use crate::{AdminClient, Error, js, validate};
+use instantdb_schema::js;
+
+use crate::{AdminClient, Error, validate};
 
 /// A query: a `serde_json::Value` in InstaQL form (`{"goals": {"$": {...}, "todos": {}}}`) or
 /// a typed [`InstaQl`].
