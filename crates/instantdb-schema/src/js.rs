@@ -9,7 +9,7 @@
 //! - **Numbers.** JS has one number type, an `f64`, and `Number.prototype.toString` spells it
 //!   (`2`, never `2.0`; `0` for `-0`; `1e+21`; `1e-7`; integers beyond 2⁵³ rounded):
 //!   [`number_to_string`].
-//! - **`JSON.stringify`** with both rules: [`stringify`], [`stringify_pretty`] (`null, 2`),
+//! - **`JSON.stringify`** with both rules: [`stringify()`], [`stringify_pretty`] (`null, 2`),
 //!   [`quote`] for one string, the `Serialize` wrappers [`Json`] and [`Object`] for use inside
 //!   other serializers, and [`normalize`] for `JSON.parse(JSON.stringify(value))`.
 //! - **Operators** on JSON values: [`truthy`], [`type_of`], `String(value)` as [`to_string`].
