@@ -32,10 +32,11 @@ pub fn array_index(key: &str) -> Option<u32> {
         [b'1'..=b'9', rest @ ..] => rest.len() < 10 && rest.iter().all(u8::is_ascii_digit),
         _ => false,
     };
+    if !canonical {
+        return None;
+    }
     // 4294967295 (2³² − 1) fits a u32 but is not an array index.
-    key.parse::<u32>()
-        .ok()
-        .filter(|&n| canonical && n != u32::MAX)
+    key.parse::<u32>().ok().filter(|&n| n != u32::MAX)
 }
 
 /// Sorts `items` into JS enumeration order by the key `key` gives each one: array indices
