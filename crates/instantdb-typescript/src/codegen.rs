@@ -153,8 +153,9 @@ pub(crate) fn links_value(schema: &SchemaDef) -> Value {
     serde_json::to_value(&schema.links).unwrap_or_else(|_| Value::Object(serde_json::Map::new()))
 }
 
-/// `Object.entries(map).sort(([a], [b]) => a.localeCompare(b))`.
-fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
+/// `Object.entries(map).sort(([a], [b]) => a.localeCompare(b))`: how both styles order
+/// entities and attributes.
+pub(crate) fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
     let mut entries = js::ordered(map.iter().map(|(k, v)| (k.as_str(), v)));
     entries.sort_by(|(a, _), (b, _)| locale_compare(a, b));
     entries

@@ -12,10 +12,10 @@ mod doc;
 mod tables;
 mod width;
 
-use instantdb_schema::{AttrDef, EntityDef, RoomDef, SchemaDef, locale_compare};
+use instantdb_schema::{AttrDef, EntityDef, RoomDef, SchemaDef};
 use serde_json::Value;
 
-use crate::codegen::{EMPTY_RULES_PLACEHOLDER, format_key};
+use crate::codegen::{EMPTY_RULES_PLACEHOLDER, format_key, sorted};
 use crate::js;
 use doc::{
     Doc, Ids, can_break, concat, conditional_group, fill, group, group_with_id, hardline, if_break,
@@ -108,13 +108,6 @@ export default rules;
 ",
         module = print_string(&format_key(module)),
     )
-}
-
-/// `Object.entries(map).sort(localeCompare)`, as the raw generator orders entities and attrs.
-fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
-    let mut entries = js::ordered(map.iter().map(|(k, v)| (k.as_str(), v)));
-    entries.sort_by(|(a, _), (b, _)| locale_compare(a, b));
-    entries
 }
 
 /// The right-hand side of a property, with what prettier's `chooseLayout` looks at.
