@@ -3,14 +3,13 @@
 //! [`Auth::user_from_request`](crate::Auth::user_from_request).
 
 use http::StatusCode;
+use instantdb_schema::js;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
+use crate::Error;
 use crate::user::User;
 use crate::wire::WireUser;
-use instantdb_schema::js;
-
-use crate::Error;
 
 /// What `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

@@ -1,13 +1,12 @@
 //! `POST /admin/query`.
 
 use http::{HeaderMap, Method};
+use instantdb_schema::js;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::instaql::InstaQl;
 use crate::wire::QueryBody;
-use instantdb_schema::js;
-
 use crate::{AdminClient, Error, validate};
 
 /// A query: a `serde_json::Value` in InstaQL form (`{"goals": {"$": {...}, "todos": {}}}`) or

@@ -6,11 +6,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
+use instantdb_schema::js;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-
-use instantdb_schema::js;
 
 use crate::Error;
 use crate::plain_json::is_plain_json;

@@ -6,13 +6,11 @@
 //! pagination keys sit at the top level); with one it also checks entity, link and attribute
 //! names and value types. Transactions are checked only with a schema.
 
-use instantdb_schema::{AttrDef, EntityLink, IndexMap, SchemaDef, ValueType};
+use instantdb_schema::{AttrDef, EntityLink, IndexMap, SchemaDef, ValueType, js};
 use serde_json::Value;
 
-use crate::tx::Chunks;
-use instantdb_schema::js;
-
 use crate::Error;
+use crate::tx::Chunks;
 
 const DOLLAR_KEYS: [&str; 12] = [
     "where",

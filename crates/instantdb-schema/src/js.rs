@@ -26,6 +26,8 @@ use serde_json::{Map, Number, Value};
 
 /// The numeric value of `key` if a JS object treats it as an array index: canonical decimal
 /// (`"0"` or no leading zero, digits only) below 2³² − 1.
+// Inlined across crates: the generators call it for every key they print.
+#[inline]
 pub fn array_index(key: &str) -> Option<u32> {
     let canonical = match key.as_bytes() {
         [b'0'] => true,
@@ -185,6 +187,8 @@ pub fn stringify_pretty(value: &Value) -> String {
 }
 
 /// `JSON.stringify(s)` (a double-quoted JSON string), appended to `out`.
+// Inlined across crates: the generators call it for every name they print.
+#[inline]
 pub fn quote(s: &str, out: &mut String) {
     if !s.bytes().any(|b| ESCAPED[usize::from(b)]) {
         out.reserve(s.len() + 2);
