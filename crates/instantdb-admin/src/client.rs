@@ -424,7 +424,7 @@ impl AdminClientBuilder {
     /// to nothing. An app id that is not a UUID is accepted with a `tracing` warning, as upstream
     /// prints one.
     pub fn build(self) -> Result<AdminClient, Error> {
-        if !crate::js::is_uuid(self.app_id.as_str()) {
+        if !self.app_id.is_uuid() {
             tracing::warn!(
                 "Instant Admin DB must be initialized with a valid appId. Received: {:?}",
                 self.app_id.as_str()

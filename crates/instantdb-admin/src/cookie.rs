@@ -3,12 +3,13 @@
 //! [`Auth::user_from_request`](crate::Auth::user_from_request).
 
 use http::StatusCode;
+use instantdb_schema::js;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
+use crate::Error;
 use crate::user::User;
 use crate::wire::WireUser;
-use crate::{Error, js};
 
 /// What `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -149,7 +150,7 @@ impl InstantRouteHandler {
         if kind != "sync-user" {
             return error(
                 StatusCode::BAD_REQUEST,
-                &format!("Unknown type: {}", js::template(kind)),
+                &format!("Unknown type: {}", js::to_string(kind)),
             );
         }
         let name = cookie_name(&self.app_id);
@@ -157,9 +158,8 @@ impl InstantRouteHandler {
             .filter(|user| js::truthy(user) && user.get("refresh_token").is_some_and(js::truthy));
         let set_cookie = match user {
             Some(user) => {
-                let mut user = user.clone();
-                js::normalize(&mut user);
-                let encoded = utf8_percent_encode(&user.to_string(), URI_COMPONENT).to_string();
+                let json = js::stringify(user);
+                let encoded = utf8_percent_encode(&json, URI_COMPONENT).to_string();
                 format!(
                     "{name}={encoded}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=604800"
                 )

@@ -25,7 +25,7 @@ mod cookie;
 mod debug;
 mod error;
 pub mod instaql;
-mod js;
+mod plain_json;
 mod query;
 mod rooms;
 mod storage;

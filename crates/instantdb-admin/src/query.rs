@@ -1,12 +1,13 @@
 //! `POST /admin/query`.
 
 use http::{HeaderMap, Method};
+use instantdb_schema::js;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::instaql::InstaQl;
 use crate::wire::QueryBody;
-use crate::{AdminClient, Error, js, validate};
+use crate::{AdminClient, Error, validate};
 
 /// A query: a `serde_json::Value` in InstaQL form (`{"goals": {"$": {...}, "todos": {}}}`) or
 /// a typed [`InstaQl`].

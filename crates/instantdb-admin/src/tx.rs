@@ -6,12 +6,13 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
+use instantdb_schema::js;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::js;
+use crate::plain_json::is_plain_json;
 
 /// A new entity id: a random (v4) UUID, lower-case, as upstream's `id()`.
 ///
@@ -94,7 +95,7 @@ impl Lookup {
         text.extend_from_slice(self.attribute.as_bytes());
         text.extend_from_slice(b"__");
         // A `Value` always serializes, to UTF-8.
-        let _ = serde_json::to_writer(&mut text, &self.value);
+        let _ = serde_json::to_writer(&mut text, &js::Json(&self.value));
         String::from_utf8(text).unwrap_or_default()
     }
 }
@@ -245,7 +246,7 @@ impl<T: Serialize + ?Sized> Args for &T {
         // Written as text first; only text that JS would spell differently (or that `to_value`
         // would read differently) takes the `Value` path, which also reports any error.
         match serde_json::value::to_raw_value(self) {
-            Ok(json) if js::is_plain_json(json.get()) => Ok(Ok(json)),
+            Ok(json) if is_plain_json(json.get()) => Ok(Ok(json)),
             _ => self.into_json().map(Err),
         }
     }
@@ -253,8 +254,8 @@ impl<T: Serialize + ?Sized> Args for &T {
 
 /// A step's arguments: a `Value` (from the caller, or from `Serialize` types whose JSON needs
 /// JavaScript's number or key-order rules), normalized when sent; or the JSON text a
-/// `Serialize` type was written to, already exactly what `normalize(to_value(x))` sends
-/// ([`js::is_plain_json`]), sent as it is.
+/// `Serialize` type was written to, already exactly what `JSON.stringify` makes of `to_value(x)`
+/// ([`is_plain_json`]), sent as it is.
 #[derive(Clone)]
 pub(crate) enum StepArgs {
     Value(Value),
@@ -287,7 +288,7 @@ fn parse_plain(json: &RawValue) -> Value {
 impl Serialize for StepArgs {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            StepArgs::Value(value) => js::Normalized(value).serialize(serializer),
+            StepArgs::Value(value) => js::Json(value).serialize(serializer),
             StepArgs::Json(json) => json.serialize(serializer),
         }
     }

@@ -6,11 +6,11 @@
 //! pagination keys sit at the top level); with one it also checks entity, link and attribute
 //! names and value types. Transactions are checked only with a schema.
 
-use instantdb_schema::{AttrDef, EntityLink, IndexMap, SchemaDef, ValueType};
+use instantdb_schema::{AttrDef, EntityLink, IndexMap, SchemaDef, ValueType, js};
 use serde_json::Value;
 
+use crate::Error;
 use crate::tx::Chunks;
-use crate::{Error, js};
 
 const DOLLAR_KEYS: [&str; 12] = [
     "where",
@@ -96,7 +96,7 @@ struct Schema<'a> {
 
 impl<'a> Schema<'a> {
     fn entity_names(&self) -> Vec<&'a str> {
-        js::ordered_keys(self.def.entities.keys().map(String::as_str))
+        keys(&self.def.entities)
     }
 
     fn has_entity(&self, name: &str) -> bool {
@@ -114,7 +114,7 @@ impl<'a> Schema<'a> {
 
     fn attr_names(&self, entity: &str) -> Vec<&'a str> {
         match self.def.entities.get(entity) {
-            Some(def) => js::ordered_keys(def.attrs.keys().map(String::as_str)),
+            Some(def) => keys(&def.attrs),
             None => Vec::new(),
         }
     }
@@ -124,8 +124,16 @@ impl<'a> Schema<'a> {
     }
 }
 
+/// `Object.keys(map)`.
+fn keys<V>(map: &IndexMap<String, V>) -> Vec<&str> {
+    js::ordered(map)
+        .into_iter()
+        .map(|(key, _)| key.as_str())
+        .collect()
+}
+
 fn link_names(links: &IndexMap<String, EntityLink>) -> String {
-    available(&js::ordered_keys(links.keys().map(String::as_str)))
+    available(&keys(links))
 }
 
 /// `isValidValueForType`.
@@ -293,7 +301,7 @@ fn validate_where(
             if let Value::Array(clauses) = value {
                 for clause in clauses.iter().filter(|c| c.is_object() || c.is_array()) {
                     // Upstream interpolates the clause object itself: `or[[object Object]]`.
-                    let nested = format!("{path}.{key}[{}]", js::template(clause));
+                    let nested = format!("{path}.{key}[{}]", js::to_string(clause));
                     validate_where(clause, entity, schema, &nested)?;
                 }
             }
@@ -604,14 +612,14 @@ fn validate_link_op(entity: &str, args: &Value, schema: &Schema<'_>) -> Result<(
                 if let Some(bad) = references.iter().find(|r| !is_valid_entity_id(r)) {
                     return Err(Error::transaction_validation(format!(
                         "Invalid entity ID in link '{name}' for entity '{entity}'. Expected a UUID or a lookup, but received: {}",
-                        js::template(bad)
+                        js::to_string(bad)
                     )));
                 }
             }
             single if !is_valid_entity_id(single) => {
                 return Err(Error::transaction_validation(format!(
                     "Invalid UUID in link '{name}' for entity '{entity}'. Expected a UUID, but received: {}",
-                    js::template(single)
+                    js::to_string(single)
                 )));
             }
             _ => {}

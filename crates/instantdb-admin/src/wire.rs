@@ -10,8 +10,15 @@ use instantdb_http::Secret;
 use crate::client::PROTOCOL_VERSION;
 use crate::tx::Chunks;
 
+/// A query as `JSON.stringify` prints it: normalized queries still hold numbers that
+/// `serde_json` would spell its own way (`1e+20`, `1e-6`).
+fn stringified<S: serde::Serializer>(value: &&Value, serializer: S) -> Result<S::Ok, S::Error> {
+    instantdb_schema::js::Json(*value).serialize(serializer)
+}
+
 #[derive(Serialize)]
 pub(crate) struct QueryBody<'a> {
+    #[serde(serialize_with = "stringified")]
     pub(crate) query: &'a Value,
     #[serde(rename = "inference?")]
     pub(crate) inference: bool,
@@ -19,6 +26,7 @@ pub(crate) struct QueryBody<'a> {
 
 #[derive(Serialize)]
 pub(crate) struct SubscribeBody<'a> {
+    #[serde(serialize_with = "stringified")]
     pub(crate) query: &'a Value,
     #[serde(rename = "inference?")]
     pub(crate) inference: bool,
@@ -56,6 +64,7 @@ pub(crate) struct TxResponse {
 /// `debugQuery`'s body, keys in upstream's order.
 #[derive(Serialize)]
 pub(crate) struct QueryPermsCheckBody<'a> {
+    #[serde(serialize_with = "stringified")]
     pub(crate) query: &'a Value,
     #[serde(rename = "rules-override", skip_serializing_if = "Option::is_none")]
     pub(crate) rules: Option<&'a Value>,

@@ -141,10 +141,10 @@
 //!
 //! ```
 //! use instantdb_schema::i;
-//! use instantdb_typescript::{generate_schema_typescript_file, parse_schema_typescript_file};
+//! use instantdb_typescript::{Style, generate_schema_file, parse_schema_typescript_file};
 //!
 //! let schema = i::schema().entities([("books", i::entity([("title", i::string().unique())]))]);
-//! let code = generate_schema_typescript_file(None, &schema, "@instantdb/core");
+//! let code = generate_schema_file(None, &schema, "@instantdb/core", Style::Prettier);
 //! let recovered = parse_schema_typescript_file(&code, "instant.schema.ts")?;
 //! assert_eq!(recovered, schema);
 //! # Ok::<(), instantdb_typescript::ParseError>(())

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, from_json_with_path, from_value_with_path};
-use crate::jsorder;
+use crate::js;
 use crate::model::{
     AttrDef, EntityDef, Has, LinkDef, LinkForward, LinkReverse, OnDelete, SchemaDef, ValueType,
 };
@@ -281,8 +281,8 @@ impl ApiAttr {
 }
 
 /// Upstream's `sortedEntries`: JS object order, then a stable sort by `localeCompare`.
-fn sorted_entries<V>(map: &IndexMap<String, V>) -> Vec<(&str, &V)> {
-    let mut entries = jsorder::entries(map);
+fn sorted_entries<V>(map: &IndexMap<String, V>) -> Vec<(&String, &V)> {
+    let mut entries = js::ordered(map);
     entries.sort_by(|(a, _), (b, _)| crate::locale_compare(a, b));
     entries
 }
@@ -353,7 +353,7 @@ pub fn api_schema_to_attrs(api: &ApiSchema) -> Vec<ApiAttr> {
     let mut attrs = Vec::new();
     for (_, entity) in sorted_entries(&api.blobs) {
         attrs.extend(
-            jsorder::entries(entity)
+            js::ordered(entity)
                 .into_iter()
                 .map(|(_, attr)| attr.clone()),
         );

@@ -44,6 +44,12 @@ impl AppId {
         &self.0
     }
 
+    /// Whether the id is a UUID, as every id the server creates is (upstream's admin SDK warns
+    /// about an app id that is not).
+    pub fn is_uuid(&self) -> bool {
+        crate::js::is_uuid(&self.0)
+    }
+
     /// The id as an owned string.
     pub fn into_string(self) -> String {
         self.0

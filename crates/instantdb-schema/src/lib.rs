@@ -15,12 +15,14 @@
 //! - [`validate_schema`] and [`collect_system_catalog_ident_names`];
 //! - [`diff::diff_schemas`], [`diff::convert_tx_steps`] and the [`diff::PlanStep`]s they produce;
 //! - [`locale_compare`], the name order of upstream's code generation;
-//! - [`AppId`], the app id every client takes and the emulator hands out.
+//! - [`AppId`], the app id every client takes and the emulator hands out;
+//! - [`js`], the JavaScript semantics (key order, number spelling, `JSON.stringify`, `typeof`,
+//!   `uuid.validate`) that this crate, `instantdb-admin` and `instantdb-typescript` share.
 //!
 //! The definition of correct is the official TypeScript SDK (`@instantdb/core` and
 //! `@instantdb/platform` 1.0.67): the same input gives the same bytes. Two JavaScript details
-//! matter throughout: object keys that are array indices (`"0"`, `"10"`) enumerate first, and
-//! names sort by ICU collation, not by code point. Deliberate differences from upstream are
+//! matter throughout: object keys that are array indices (`"0"`, `"10"`) enumerate first (see
+//! [`js`]), and names sort by ICU collation, not by code point. Deliberate differences from upstream are
 //! marked "Divergence" in the item docs.
 //!
 //! Neighbours: `instantdb-typescript` prints and parses these types as `instant.schema.ts` and
@@ -34,7 +36,7 @@ mod collation;
 pub mod diff;
 mod error;
 pub mod i;
-mod jsorder;
+pub mod js;
 mod model;
 pub mod perms;
 mod validate;

@@ -146,7 +146,7 @@ impl SchemaDef {
     /// The `links` map that `i.schema` attaches to `entity`: label → `{entityName, cardinality}`.
     ///
     /// Derived exactly as upstream's `enrichEntitiesWithLinks`: the forward labels on `entity`
-    /// (links in JS object order, see `jsorder.rs`), then its reverse labels, as
+    /// (links in JS object order, see [`crate::js`]), then its reverse labels, as
     /// `{...fwd[entity], ...rev[entity]}` spreads them. A repeated label keeps its first position
     /// and takes the later value, so a reverse label beats a forward one of the same name.
     /// Nothing is returned for an entity that is not in [`SchemaDef::entities`].
@@ -155,7 +155,7 @@ impl SchemaDef {
         if !self.entities.contains_key(entity) {
             return links;
         }
-        let in_js_order: Vec<&LinkDef> = crate::jsorder::entries(&self.links)
+        let in_js_order: Vec<&LinkDef> = crate::js::ordered(&self.links)
             .into_iter()
             .map(|(_, link)| link)
             .collect();

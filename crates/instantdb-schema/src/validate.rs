@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiAttr, Catalog};
 use crate::error::Error;
-use crate::jsorder;
+use crate::js;
 use crate::model::{Has, OnDelete, SchemaDef};
 
 /// The labels Instant manages, by entity: `{"$users": {"id", "email", ...}, "$files": {...}}`.
@@ -77,7 +77,7 @@ pub fn validate_schema(
 ) -> Result<(), Error> {
     let sys = system_catalog_ident_names;
     let fail = |message: String| Err(Error::SchemaValidation(message));
-    for (etype, entity) in jsorder::entries(&schema.entities) {
+    for (etype, entity) in js::ordered(&schema.entities) {
         let Some(bare) = etype.strip_prefix('$') else {
             continue;
         };
@@ -86,7 +86,7 @@ pub fn validate_schema(
                 "The $ keyword is reserved for system namespaces.\nYou can't create '{etype}'. Perhaps call it '{bare}' instead?"
             ));
         }
-        for (label, attr) in jsorder::entries(&entity.attrs) {
+        for (label, attr) in js::ordered(&entity.attrs) {
             if !sys.contains(etype, label) && attr.required {
                 return fail(format!(
                     "The '{etype}' namespace is managed by the system and can't modify required constraints yet.\nMake sure to set {etype}.{label} as optional.\n i.e {{ {label}: i.{}().optional() }}",
@@ -95,7 +95,7 @@ pub fn validate_schema(
             }
         }
     }
-    for (_, link) in jsorder::entries(&schema.links) {
+    for (_, link) in js::ordered(&schema.links) {
         let (f, r) = (&link.forward, &link.reverse);
         if sys.has_entity(&f.on) && !sys.contains(&f.on, &f.label) && f.required == Some(true) {
             return fail(format!(

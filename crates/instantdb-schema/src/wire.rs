@@ -12,7 +12,7 @@
 //!  "rooms":{}}
 //! ```
 //!
-//! Serializing prints that; maps come out in JS object order (see `jsorder.rs`). Reading accepts
+//! Serializing prints that; maps come out in JS object order (see [`crate::js`]). Reading accepts
 //! it back, ignoring the derived entity `links` (they are recomputed from the schema's links).
 //! Two decisions about input that `i.schema` never produces:
 //! - a missing `rooms` key (deprecated `i.graph(...)` output) or `links` key reads as empty, and is
@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, from_json_with_path, from_value_with_path};
-use crate::jsorder::{JsMap, JsObject};
+use crate::js::{Json, Object};
 use crate::model::{
     AttrDef, EntityDef, EntityLink, Has, LinkDef, LinkForward, LinkReverse, OnDelete, RoomDef,
     SchemaDef, ValueType,
@@ -66,8 +66,8 @@ impl Serialize for SchemaDef {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(3))?;
         map.serialize_entry("entities", &Entities(self))?;
-        map.serialize_entry("links", &JsMap(&self.links))?;
-        map.serialize_entry("rooms", &JsMap(&self.rooms))?;
+        map.serialize_entry("links", &Object(&self.links))?;
+        map.serialize_entry("rooms", &Object(&self.rooms))?;
         map.end()
     }
 }
@@ -77,7 +77,7 @@ struct Entities<'a>(&'a SchemaDef);
 
 impl Serialize for Entities<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let entries = crate::jsorder::entries(&self.0.entities);
+        let entries = crate::js::ordered(&self.0.entities);
         let mut map = serializer.serialize_map(Some(entries.len()))?;
         for (name, entity) in entries {
             let links = self.0.entity_links(name);
@@ -101,8 +101,8 @@ struct EntityWire<'a> {
 impl Serialize for EntityWire<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(2))?;
-        map.serialize_entry("attrs", &JsMap(self.attrs))?;
-        map.serialize_entry("links", &JsMap(self.links))?;
+        map.serialize_entry("attrs", &Object(self.attrs))?;
+        map.serialize_entry("links", &Object(self.links))?;
         map.end()
     }
 }
@@ -141,7 +141,7 @@ impl Serialize for AttrDef {
                 unique: self.unique,
             },
         )?;
-        map.serialize_entry("metadata", &JsObject(&self.metadata))?;
+        map.serialize_entry("metadata", &Json(&self.metadata))?;
         map.end()
     }
 }
@@ -326,7 +326,7 @@ impl Serialize for RoomDef {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("presence", &self.presence)?;
         if let Some(topics) = &self.topics {
-            map.serialize_entry("topics", &JsMap(topics))?;
+            map.serialize_entry("topics", &Object(topics))?;
         }
         map.end()
     }

@@ -6,7 +6,6 @@
 //! names are sorted with [`locale_compare`] (ICU, as JS `localeCompare`) with a stable sort over JS
 //! object order, which is what `Object.entries(o).sort(...)` does.
 
-use instantdb_schema::perms::Rules;
 use instantdb_schema::{
     AttrDef, EntityDef, Has, IndexMap, LinkDef, RoomDef, SchemaDef, locale_compare,
 };
@@ -37,42 +36,6 @@ pub(crate) const EMPTY_RULES_PLACEHOLDER: &str = "{
    */
 }";
 
-/// `generateSchemaTypescriptFile(prev, schema, module)`: the `instant.schema.ts` upstream writes
-/// before the CLI runs prettier over it.
-///
-/// Only the rooms are taken from `prev` (the server does not store rooms); `schema.rooms` is
-/// ignored, as upstream ignores it. Attributes print as `i.<type>()` where the type is
-/// `metadata.derivedType.type` when set (so API-derived untyped attributes print as `i.any()`)
-/// and the value type otherwise (so a user-built `i.any()` prints as `i.json()`).
-///
-/// One deliberate difference: names are written inside `"..."` with `"`, `\`, line feeds and
-/// carriage returns escaped, where upstream pastes them in verbatim and produces a file that
-/// does not parse (or parses to another name). For every other name the output is upstream's.
-///
-/// Links print in the key order of the model's wire JSON (`on, has, label, required, onDelete`),
-/// which is the order `i.schema` documentation, `apiSchemaToInstantSchemaDef` and this crate's
-/// parser produce. To keep the order of hand-written wire JSON, as upstream does, use
-/// [`generate_schema_typescript_file_from_wire_json`].
-pub fn generate_schema_typescript_file(
-    prev: Option<&SchemaDef>,
-    schema: &SchemaDef,
-    module: &str,
-) -> String {
-    schema_file(prev, schema, Links::Model(&schema.links), module)
-}
-
-/// [`generate_schema_typescript_file`] for a schema given as wire JSON
-/// (`JSON.stringify(i.schema(...))`), printing its `links` exactly as given (key order and keys
-/// the model does not know included), as upstream prints them.
-pub fn generate_schema_typescript_file_from_wire_json(
-    prev: Option<&SchemaDef>,
-    wire_json: &str,
-    module: &str,
-) -> Result<String, instantdb_schema::Error> {
-    let (schema, links) = read_wire(wire_json)?;
-    Ok(schema_file(prev, &schema, Links::Json(&links), module))
-}
-
 /// The schema in `wire_json` and its `links` as given (`{}` when absent).
 pub(crate) fn read_wire(wire_json: &str) -> Result<(SchemaDef, Value), instantdb_schema::Error> {
     let schema = SchemaDef::from_wire_json(wire_json)?;
@@ -86,14 +49,15 @@ pub(crate) fn read_wire(wire_json: &str) -> Result<(SchemaDef, Value), instantdb
 }
 
 /// Where the links JSON comes from.
-enum Links<'a> {
+pub(crate) enum Links<'a> {
     /// The model, printed in its key order.
     Model(&'a IndexMap<String, LinkDef>),
     /// JSON as given.
     Json(&'a Value),
 }
 
-fn schema_file(
+/// `generateSchemaTypescriptFile(prev, schema, module)` (see [`crate::generate_schema_file`]).
+pub(crate) fn schema_file(
     prev: Option<&SchemaDef>,
     schema: &SchemaDef,
     links: Links<'_>,
@@ -118,7 +82,8 @@ fn schema_file(
     out.push_str("  },\n  links: ");
     match links {
         Links::Model(links) => write_links(&mut out, links),
-        Links::Json(links) => js::write_pretty(links, 1, &mut out),
+        // Shifted by one level: every line break in JSON text is layout (strings escape theirs).
+        Links::Json(links) => out.push_str(&js::stringify_pretty(links).replace('\n', "\n  ")),
     }
     out.push_str(",\n  rooms: ");
     write_rooms(&mut out, prev);
@@ -152,16 +117,9 @@ fn estimated_len(schema: &SchemaDef) -> usize {
     1024 + entities + schema.links.len() * 320
 }
 
-/// `generatePermsTypescriptFile(rules, module)`: the `instant.perms.ts` upstream writes before
-/// the CLI runs prettier over it. `None` and empty rules give upstream's commented placeholder.
-pub fn generate_perms_typescript_file(rules: Option<&Rules>, module: &str) -> String {
-    let value = rules.map(Rules::to_value);
-    generate_perms_from_value(value.as_ref(), module)
-}
-
-/// [`generate_perms_typescript_file`] for rules given as JSON (any value upstream would accept:
-/// `null` or an empty object give the placeholder).
-pub(crate) fn generate_perms_from_value(rules: Option<&Value>, module: &str) -> String {
+/// `generatePermsTypescriptFile(rules, module)` for rules given as JSON (any value upstream
+/// would accept: `null` or an empty object give the placeholder).
+pub(crate) fn perms_file(rules: Option<&Value>, module: &str) -> String {
     let rules_code = match rules {
         Some(value) if has_own_keys(value) => js::stringify_pretty(value),
         _ => EMPTY_RULES_PLACEHOLDER.to_owned(),
@@ -195,9 +153,10 @@ pub(crate) fn links_value(schema: &SchemaDef) -> Value {
     serde_json::to_value(&schema.links).unwrap_or_else(|_| Value::Object(serde_json::Map::new()))
 }
 
-/// `Object.entries(map).sort(([a], [b]) => a.localeCompare(b))`.
-fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
-    let mut entries = js::js_order(map.iter().map(|(k, v)| (k.as_str(), v)));
+/// `Object.entries(map).sort(([a], [b]) => a.localeCompare(b))`: how both styles order
+/// entities and attributes.
+pub(crate) fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
+    let mut entries = js::ordered(map.iter().map(|(k, v)| (k.as_str(), v)));
     entries.sort_by(|(a, _), (b, _)| locale_compare(a, b));
     entries
 }
@@ -246,7 +205,7 @@ pub(crate) fn attr_type_name(attr: &AttrDef) -> String {
 fn derived_type(attr: &AttrDef) -> Option<String> {
     let derived = attr.metadata.get("derivedType")?.as_object()?;
     let value = derived.get("type")?;
-    js::is_truthy(value).then(|| js::to_js_string(value))
+    js::truthy(value).then(|| js::to_string(value))
 }
 
 /// `JSON.stringify(links, null, 2)` of the model's links (key order `on, has, label, required,
@@ -257,12 +216,12 @@ fn write_links(out: &mut String, links: &IndexMap<String, LinkDef>) {
         return;
     }
     out.push('{');
-    for (i, (name, link)) in js::js_order(links.iter().map(|(k, v)| (k.as_str(), v)))
+    for (i, (name, link)) in js::ordered(links.iter().map(|(k, v)| (k.as_str(), v)))
         .into_iter()
         .enumerate()
     {
         out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-        js::quote_json_string(name, out);
+        js::quote(name, out);
         out.push_str(": {\n      \"forward\": {");
         let forward = &link.forward;
         write_link_side(out, &forward.on, forward.has, &forward.label);
@@ -275,14 +234,14 @@ fn write_links(out: &mut String, links: &IndexMap<String, LinkDef>) {
         }
         if let Some(on_delete) = forward.on_delete {
             out.push_str(",\n        \"onDelete\": ");
-            js::quote_json_string(on_delete.as_str(), out);
+            js::quote(on_delete.as_str(), out);
         }
         out.push_str("\n      },\n      \"reverse\": {");
         let reverse = &link.reverse;
         write_link_side(out, &reverse.on, reverse.has, &reverse.label);
         if let Some(on_delete) = reverse.on_delete {
             out.push_str(",\n        \"onDelete\": ");
-            js::quote_json_string(on_delete.as_str(), out);
+            js::quote(on_delete.as_str(), out);
         }
         out.push_str("\n      }\n    }");
     }
@@ -291,18 +250,18 @@ fn write_links(out: &mut String, links: &IndexMap<String, LinkDef>) {
 
 fn write_link_side(out: &mut String, on: &str, has: Has, label: &str) {
     out.push_str("\n        \"on\": ");
-    js::quote_json_string(on, out);
+    js::quote(on, out);
     out.push_str(",\n        \"has\": ");
-    js::quote_json_string(has.as_str(), out);
+    js::quote(has.as_str(), out);
     out.push_str(",\n        \"label\": ");
-    js::quote_json_string(label, out);
+    js::quote(label, out);
 }
 
 /// `roomsCodeStr(prev?.rooms ?? {})`, after `rooms: `.
 fn write_rooms(out: &mut String, prev: Option<&SchemaDef>) {
     out.push('{');
     let rooms = prev
-        .map(|prev| js::js_order(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))))
+        .map(|prev| js::ordered(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))))
         .unwrap_or_default();
     if rooms.is_empty() {
         out.push('}');
@@ -325,7 +284,7 @@ fn write_room(out: &mut String, room: &RoomDef) {
     out.push(',');
     if let Some(topics) = &room.topics {
         out.push_str("\n      \"topics\": {");
-        for (name, topic) in js::js_order(topics.iter().map(|(k, v)| (k.as_str(), v))) {
+        for (name, topic) in js::ordered(topics.iter().map(|(k, v)| (k.as_str(), v))) {
             out.push('\n');
             write_entity(out, name, topic, 8);
             out.push(',');
@@ -413,7 +372,7 @@ mod tests {
         attr.metadata
             .insert("derivedType".into(), serde_json::json!({"type": "a\nb"}));
         let schema = i::schema().entities([("e", i::entity([("x", attr)]))]);
-        let code = generate_schema_typescript_file(None, &schema, DEFAULT_MODULE);
+        let code = crate::generate_schema_file(None, &schema, DEFAULT_MODULE, crate::Style::Raw);
         assert!(code.contains("      \"x\": i.a\n      b(),\n"), "{code}");
     }
 
@@ -429,7 +388,7 @@ mod tests {
                 ("9", i::boolean()),
             ]),
         )]);
-        let code = generate_schema_typescript_file(None, &schema, DEFAULT_MODULE);
+        let code = crate::generate_schema_file(None, &schema, DEFAULT_MODULE, crate::Style::Raw);
         let expected = r#"    "e": i.entity({
       "10": i.date(),
       "9": i.boolean(),

@@ -8,8 +8,11 @@
 //!
 //! # Code generation
 //!
-//! - [`generate_schema_typescript_file`] and [`generate_perms_typescript_file`] produce the raw
-//!   text of `@instantdb/platform`'s `generateSchemaTypescriptFile` /
+//! One generator per file kind, each taking a [`Style`]: [`generate_schema_file`] (from a
+//! [`SchemaDef`]), [`generate_schema_file_from_wire_json`] (from wire JSON, keeping its links
+//! as written) and [`generate_perms_file`].
+//!
+//! - [`Style::Raw`] gives the text of `@instantdb/platform`'s `generateSchemaTypescriptFile` /
 //!   `generatePermsTypescriptFile`, byte for byte: ICU (`localeCompare`) order for entities and
 //!   attributes, links as `JSON.stringify(links, null, 2)`, rooms taken from the previous schema
 //!   only, `i.any()` vs `i.json()` through `metadata.derivedType`, upstream's placeholder for
@@ -98,17 +101,18 @@
 
 mod codegen;
 mod error;
-mod js;
 mod parse;
 mod prettier;
 
 use instantdb_schema::SchemaDef;
+// The JavaScript semantics (key order, number spelling, `JSON.stringify`) shared with the
+// other crates; the modules below reach it as `crate::js`.
+use instantdb_schema::js;
 use instantdb_schema::perms::Rules;
 
-pub use codegen::{
-    DEFAULT_MODULE, generate_perms_typescript_file, generate_schema_typescript_file,
-    generate_schema_typescript_file_from_wire_json,
-};
+use codegen::Links;
+
+pub use codegen::DEFAULT_MODULE;
 pub use error::{ParseError, ParseErrorKind};
 
 /// How generated files are laid out.
@@ -122,7 +126,24 @@ pub enum Style {
     Prettier,
 }
 
-/// [`generate_schema_typescript_file`] in the given [`Style`].
+/// The `instant.schema.ts` for `schema`: with [`Style::Raw`], what upstream's
+/// `generateSchemaTypescriptFile(prev, schema, module)` returns; with [`Style::Prettier`], what
+/// `instant-cli pull` writes.
+///
+/// Only the rooms are taken from `prev` (the server does not store rooms); `schema.rooms` is
+/// ignored, as upstream ignores it. Attributes print as `i.<type>()` where the type is
+/// `metadata.derivedType.type` when set (so API-derived untyped attributes print as `i.any()`)
+/// and the value type otherwise (so a user-built `i.any()` prints as `i.json()`).
+///
+/// One deliberate difference: names are written inside `"..."` with `"`, `\`, line feeds and
+/// carriage returns escaped, where upstream pastes them in verbatim and produces a file that
+/// does not parse (or parses to another name). For every other name the output is upstream's.
+///
+/// Links print in the key order of the model's wire JSON (`on, has, label, required, onDelete`),
+/// which is the order `i.schema` documentation, `apiSchemaToInstantSchemaDef` and this crate's
+/// parser produce. To keep the order of hand-written wire JSON, as upstream does, use
+/// [`generate_schema_file_from_wire_json`].
+#[doc(alias = "generateSchemaTypescriptFile")]
 pub fn generate_schema_file(
     prev: Option<&SchemaDef>,
     schema: &SchemaDef,
@@ -130,35 +151,38 @@ pub fn generate_schema_file(
     style: Style,
 ) -> String {
     match style {
-        Style::Raw => generate_schema_typescript_file(prev, schema, module),
+        Style::Raw => codegen::schema_file(prev, schema, Links::Model(&schema.links), module),
         Style::Prettier => {
             prettier::schema_file(prev, schema, &codegen::links_value(schema), module)
         }
     }
 }
 
-/// [`generate_schema_typescript_file_from_wire_json`] in the given [`Style`]: the links print
-/// exactly as given in the wire JSON.
+/// [`generate_schema_file`] for a schema given as wire JSON (`JSON.stringify(i.schema(...))`),
+/// printing its `links` exactly as given (key order and keys the model does not know included),
+/// as upstream prints them.
 pub fn generate_schema_file_from_wire_json(
     prev: Option<&SchemaDef>,
     wire_json: &str,
     module: &str,
     style: Style,
 ) -> Result<String, instantdb_schema::Error> {
-    match style {
-        Style::Raw => generate_schema_typescript_file_from_wire_json(prev, wire_json, module),
-        Style::Prettier => {
-            let (schema, links) = codegen::read_wire(wire_json)?;
-            Ok(prettier::schema_file(prev, &schema, &links, module))
-        }
-    }
+    let (schema, links) = codegen::read_wire(wire_json)?;
+    Ok(match style {
+        Style::Raw => codegen::schema_file(prev, &schema, Links::Json(&links), module),
+        Style::Prettier => prettier::schema_file(prev, &schema, &links, module),
+    })
 }
 
-/// [`generate_perms_typescript_file`] in the given [`Style`].
+/// The `instant.perms.ts` for `rules`: with [`Style::Raw`], what upstream's
+/// `generatePermsTypescriptFile(rules, module)` returns; with [`Style::Prettier`], what
+/// `instant-cli pull` writes. `None` and empty rules give upstream's commented placeholder.
+#[doc(alias = "generatePermsTypescriptFile")]
 pub fn generate_perms_file(rules: Option<&Rules>, module: &str, style: Style) -> String {
+    let rules = rules.map(Rules::to_value);
     match style {
-        Style::Raw => generate_perms_typescript_file(rules, module),
-        Style::Prettier => prettier::perms_file(rules.map(Rules::to_value).as_ref(), module),
+        Style::Raw => codegen::perms_file(rules.as_ref(), module),
+        Style::Prettier => prettier::perms_file(rules.as_ref(), module),
     }
 }
 

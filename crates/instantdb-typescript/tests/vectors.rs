@@ -4,9 +4,9 @@
 use instantdb_schema::SchemaDef;
 use instantdb_schema::perms::Rules;
 use instantdb_typescript::{
-    ParseErrorKind, generate_perms_typescript_file, generate_schema_typescript_file,
-    generate_schema_typescript_file_from_wire_json, parse_perms_typescript_file,
-    parse_schema_typescript_file, parse_schema_typescript_file_to_wire_json, rules_to_json,
+    ParseErrorKind, Style, generate_perms_file, generate_schema_file,
+    generate_schema_file_from_wire_json, parse_perms_typescript_file, parse_schema_typescript_file,
+    parse_schema_typescript_file_to_wire_json, rules_to_json,
 };
 use serde_json::Value;
 
@@ -37,12 +37,12 @@ fn codegen_matches_upstream_byte_for_byte() {
             .as_str()
             .unwrap_or("@instantdb/core");
         let wire = case["newSchema"].to_string();
-        let code = generate_schema_typescript_file_from_wire_json(prev.as_ref(), &wire, module)
+        let code = generate_schema_file_from_wire_json(prev.as_ref(), &wire, module, Style::Raw)
             .expect("newSchema");
         assert_eq!(code, case["output"].as_str().unwrap(), "{}", case["name"]);
         // The model-based generator agrees whenever the links use the canonical key order.
         let new = schema(&case["newSchema"]).expect("newSchema");
-        let canonical = generate_schema_typescript_file(prev.as_ref(), &new, module);
+        let canonical = generate_schema_file(prev.as_ref(), &new, module, Style::Raw);
         if wire.contains(r#"{"on":"#) && !wire.contains(r#""reverse":{"label""#) {
             assert_eq!(canonical, code, "{}", case["name"]);
         }
@@ -55,7 +55,7 @@ fn api_schema_codegen_matches_upstream() {
         let api = instantdb_schema::ApiSchema::from_value(&case["apiSchema"]).expect("api schema");
         let def = instantdb_schema::api_schema_to_schema_def(&api).expect("conversion");
         assert_eq!(def.to_wire_value(), case["wireSchema"], "{}", case["name"]);
-        let code = generate_schema_typescript_file(None, &def, "@instantdb/core");
+        let code = generate_schema_file(None, &def, "@instantdb/core", Style::Raw);
         assert_eq!(
             code,
             case["generatedTs"].as_str().unwrap(),
@@ -74,7 +74,7 @@ fn perms_codegen_matches_upstream_byte_for_byte() {
         let module = case["instantModuleName"]
             .as_str()
             .unwrap_or("@instantdb/core");
-        let code = generate_perms_typescript_file(rules.as_ref(), module);
+        let code = generate_perms_file(rules.as_ref(), module, Style::Raw);
         assert_eq!(code, case["output"].as_str().unwrap(), "{}", case["name"]);
     }
 }

@@ -21,7 +21,7 @@ mod tx;
 
 use crate::api::{ApiAttr, AttrValueType, CheckedDataType, Ident, link_constraints};
 use crate::error::Error;
-use crate::jsorder;
+use crate::js;
 use crate::model::{AttrDef, Has, LinkDef, SchemaDef, ValueType};
 use crate::validate::SystemCatalogIdentNames;
 
@@ -244,14 +244,14 @@ pub fn diff_schemas(
 ) -> Result<Vec<MigrationTx>, Error> {
     let sys = system_catalog_ident_names;
     let mut txs = Vec::new();
-    let old_names = jsorder::entries(&old.entities);
-    let new_names = jsorder::entries(&new.entities);
+    let old_names = js::ordered(&old.entities);
+    let new_names = js::ordered(&new.entities);
 
     for &(etype, entity) in old_names
         .iter()
         .filter(|(e, _)| !new.entities.contains_key(*e))
     {
-        for (label, _) in jsorder::entries(&entity.attrs) {
+        for (label, _) in js::ordered(&entity.attrs) {
             if !sys.contains(etype, label) {
                 txs.push(MigrationTx::DeleteAttr(Identifier::new(etype, label)));
             }
@@ -280,7 +280,7 @@ pub fn diff_schemas(
                 checked_data_type: None,
             }));
         }
-        for (label, attr) in jsorder::entries(&entity.attrs) {
+        for (label, attr) in js::ordered(&entity.attrs) {
             if !sys.contains(etype, label) {
                 txs.push(new_attr_tx(attr, etype, label));
             }
@@ -291,8 +291,8 @@ pub fn diff_schemas(
         let Some(new_entity) = new.entities.get(etype) else {
             continue;
         };
-        let old_labels = jsorder::entries(&old_entity.attrs);
-        let new_labels = jsorder::entries(&new_entity.attrs);
+        let old_labels = js::ordered(&old_entity.attrs);
+        let new_labels = js::ordered(&new_entity.attrs);
         let added: Vec<String> = new_labels
             .iter()
             .filter(|(l, _)| !sys.contains(etype, l) && !old_entity.attrs.contains_key(*l))
@@ -352,7 +352,7 @@ fn diff_links(
     sys: &SystemCatalogIdentNames,
 ) -> Result<(), Error> {
     let user_links = |schema: &'_ SchemaDef| -> Vec<LinkDef> {
-        jsorder::entries(&schema.links)
+        js::ordered(&schema.links)
             .into_iter()
             .map(|(_, link)| link)
             .filter(|link| !sys.contains(&link.forward.on, &link.forward.label))

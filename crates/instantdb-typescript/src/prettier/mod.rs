@@ -12,10 +12,10 @@ mod doc;
 mod tables;
 mod width;
 
-use instantdb_schema::{AttrDef, EntityDef, RoomDef, SchemaDef, locale_compare};
+use instantdb_schema::{AttrDef, EntityDef, RoomDef, SchemaDef};
 use serde_json::Value;
 
-use crate::codegen::{EMPTY_RULES_PLACEHOLDER, format_key};
+use crate::codegen::{EMPTY_RULES_PLACEHOLDER, format_key, sorted};
 use crate::js;
 use doc::{
     Doc, Ids, can_break, concat, conditional_group, fill, group, group_with_id, hardline, if_break,
@@ -42,7 +42,7 @@ pub(crate) fn schema_file(
     }
     let mut rooms = Vec::new();
     if let Some(prev) = prev {
-        for (name, room) in js::js_order(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))) {
+        for (name, room) in js::ordered(prev.rooms.iter().map(|(k, v)| (k.as_str(), v))) {
             rooms.push(property(
                 &format_key(name),
                 name,
@@ -108,13 +108,6 @@ export default rules;
 ",
         module = print_string(&format_key(module)),
     )
-}
-
-/// `Object.entries(map).sort(localeCompare)`, as the raw generator orders entities and attrs.
-fn sorted<V>(map: &instantdb_schema::IndexMap<String, V>) -> Vec<(&str, &V)> {
-    let mut entries = js::js_order(map.iter().map(|(k, v)| (k.as_str(), v)));
-    entries.sort_by(|(a, _), (b, _)| locale_compare(a, b));
-    entries
 }
 
 /// The right-hand side of a property, with what prettier's `chooseLayout` looks at.
@@ -364,7 +357,7 @@ fn room_object(room: &RoomDef, ids: &mut Ids) -> Doc {
     )];
     if let Some(topics) = &room.topics {
         let mut entries = Vec::new();
-        for (name, topic) in js::js_order(topics.iter().map(|(k, v)| (k.as_str(), v))) {
+        for (name, topic) in js::ordered(topics.iter().map(|(k, v)| (k.as_str(), v))) {
             entries.push(property(
                 &format_key(name),
                 name,
@@ -387,9 +380,9 @@ fn json_rhs(value: &Value, ids: &mut Ids) -> Rhs {
     match value {
         Value::Object(map) => {
             let mut properties = Vec::new();
-            for (key, value) in js::object_entries(map) {
+            for (key, value) in js::ordered(map) {
                 let mut raw = String::new();
-                js::quote_json_string(key, &mut raw);
+                js::quote(key, &mut raw);
                 properties.push(property(&raw, key, json_rhs(value, ids), ids));
             }
             Rhs::Object(object(properties))
@@ -397,7 +390,7 @@ fn json_rhs(value: &Value, ids: &mut Ids) -> Rhs {
         Value::Array(items) => Rhs::Other(array(items, ids)),
         Value::String(s) => {
             let mut raw = String::new();
-            js::quote_json_string(s, &mut raw);
+            js::quote(s, &mut raw);
             Rhs::String(text(print_string(&raw)))
         }
         Value::Bool(b) => Rhs::Keyword(text(b.to_string())),
