@@ -962,6 +962,286 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     }
   });
 
+  // ---- Deletes destroy data (issue 13) --------------------------------------------------------
+  // Upstream's `delete-attr` deletes the attr's triples (server/src/instant/db/model/attr.clj,
+  // `delete-multi!`), so a deleted namespace, attribute or link leaves nothing behind.
+  const notesSchema = i.schema({
+    entities: {
+      notes: i.entity({ body: i.string(), pinned: i.boolean().optional() }),
+      boards: i.entity({ name: i.string(), color: i.string().optional() }),
+    },
+    links: { boardNotes: { forward: { on: 'boards', has: 'many', label: 'notes' }, reverse: { on: 'notes', has: 'one', label: 'board' } } },
+  });
+  const del = {};
+  await check('deletes.setup', async () => {
+    const { app } = await api.createApp({ title: 'Deletes', schema: notesSchema });
+    del.app = app;
+    del.db = init({ appId: app.id, adminToken: app.adminToken, apiURI });
+    del.note = id();
+    del.board = id();
+    await del.db.transact([
+      tx.notes[del.note].update({ body: 'old', pinned: true }),
+      tx.boards[del.board].update({ name: 'b', color: 'red' }).link({ notes: del.note }),
+    ]);
+    const { boards } = await del.db.query({ boards: { notes: {} } });
+    assert.equal(boards[0].notes[0].body, 'old');
+  });
+  const pushOverwrite = (next) => awaitProgress(api.schemaPush(del.app.id, { schema: next, overwrite: true }));
+  await check('deletes.attribute.valuesGone', async () => {
+    await pushOverwrite(i.schema({
+      entities: { notes: notesSchema.entities.notes, boards: i.entity({ name: i.string() }) },
+      links: notesSchema.links,
+    }));
+    const { boards } = await del.db.query({ boards: {} });
+    assert.equal(boards[0].color, undefined);
+    assert.equal(boards[0].name, 'b');
+  });
+  await check('deletes.attribute.recreatedEmpty', async () => {
+    await pushOverwrite(notesSchema);
+    const { boards } = await del.db.query({ boards: {} });
+    assert.equal(boards[0].color, undefined, 're-created attribute has no old values');
+  });
+  await check('deletes.link.linksGone', async () => {
+    await pushOverwrite(i.schema({ entities: notesSchema.entities }));
+    await pushOverwrite(notesSchema);
+    const { boards } = await del.db.query({ boards: { notes: {} } });
+    assert.deepEqual(boards[0].notes, [], 're-created link has no old links');
+  });
+  await check('deletes.namespace.entitiesGone', async () => {
+    await del.db.transact(tx.boards[del.board].link({ notes: del.note }));
+    await pushOverwrite(i.schema({ entities: { boards: notesSchema.entities.boards } }));
+    const { notes } = await del.db.query({ notes: {} });
+    assert.deepEqual(notes, []);
+  });
+  await check('deletes.namespace.schemaGone', async () => {
+    const { schema: s } = await api.getSchema(del.app.id);
+    assert.equal(s.entities.notes, undefined);
+  });
+  await check('deletes.namespace.recreateWithRequired', async () => {
+    const { result } = await pushOverwrite(i.schema({
+      entities: { boards: notesSchema.entities.boards, notes: i.entity({ text: i.string() }) },
+    }));
+    for (const step of result.steps.filter((st) => st.backgroundJob)) {
+      assert.equal(step.backgroundJob.status, 'completed', JSON.stringify(step));
+    }
+    const fresh = id();
+    await del.db.transact(tx.notes[fresh].update({ text: 'new' }));
+    const { notes } = await del.db.query({ notes: {} });
+    assert.deepEqual(notes.map((n) => n.id), [fresh]);
+    assert.equal(notes[0].body, undefined);
+  });
+  await check('deletes.namespace.oldIdIsNew', async () => {
+    await del.db.transact(tx.notes[del.note].update({ text: 'again' }));
+    const { notes } = await del.db.query({ notes: { $: { where: { id: del.note } } } });
+    assert.deepEqual(Object.keys(notes[0]).sort(), ['id', 'text']);
+  });
+
+  // ---- Dashboard routes the CLI uses (issue 13) ----------------------------------------------
+  // Raw HTTP: the SDK has no client for them; `instant-cli` calls them (client/packages/cli).
+  async function dash(method, path, body, token = platformToken) {
+    const res = await fetch(`${apiURI}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = text; }
+    return { status: res.status, body: json };
+  }
+  await check('dash.createApp.returnsAdminToken', async () => {
+    // dash/routes.clj `apps-post` answers `app-model/create!`, which selects the token
+    // (model/app.clj line 83: `[:token_insert.token :admin-token]`).
+    const appIdNew = id();
+    const token = id();
+    const { status, body } = await dash('POST', '/dash/apps', { id: appIdNew, title: 'From CLI', admin_token: token });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.app.id, appIdNew);
+    assert.equal(body.app['admin-token'], token);
+    assert.equal(body.app.title, 'From CLI');
+    del.dashApp = appIdNew;
+    del.dashToken = token;
+  });
+  await check('dash.createApp.tokenWorks', async () => {
+    const fresh = init({ appId: del.dashApp, adminToken: del.dashToken, apiURI });
+    const id1 = id();
+    await fresh.transact(tx.items[id1].update({ n: 1 }));
+    const { items } = await fresh.query({ items: {} });
+    assert.deepEqual(items.map((x) => x.id), [id1]);
+  });
+  await check('dash.createApp.duplicateIdRefused', async () => {
+    const { status, body } = await dash('POST', '/dash/apps', { id: del.dashApp, title: 'Again', admin_token: id() });
+    assert.equal(status, 400);
+    assert.equal(body.type, 'record-not-unique');
+  });
+  await check('dash.createApp.missingTitle', async () => {
+    const { body } = await dash('POST', '/dash/apps', { id: id(), admin_token: id() });
+    assert.equal(body.type, 'param-missing');
+    assert.deepEqual(body.hint.in, ['body', 'title']);
+  });
+  await check('dash.createApp.badAdminToken', async () => {
+    const { body } = await dash('POST', '/dash/apps', { id: id(), title: 'x', admin_token: 'nope' });
+    assert.equal(body.type, 'param-malformed');
+    assert.deepEqual(body.hint.in, ['body', 'admin_token']);
+  });
+
+  // dash/routes.clj lines 720-855 and model/app_auth_data.clj `get-dash-auth-data`.
+  const authPath = () => `/dash/apps/${del.app.id}`;
+  await check('dash.auth.emptyAnswer', async () => {
+    const { status, body } = await dash('GET', `${authPath()}/auth`);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(body.oauth_service_providers, []);
+    assert.deepEqual(body.oauth_clients, []);
+    // `json_agg` over no rows is SQL NULL.
+    assert.equal(body.authorized_redirect_origins, null);
+  });
+  await check('dash.auth.origin.addGeneric', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'generic', params: ['example.com'] });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(Object.keys(body.origin).sort(), ['created_at', 'id', 'params', 'service']);
+    assert.deepEqual(body.origin.params, ['example.com']);
+    del.origin = body.origin.id;
+  });
+  await check('dash.auth.origin.listedNewestFirst', async () => {
+    await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'vercel', params: ['vercel.app', 'my-site'] });
+    const { body } = await dash('GET', `${authPath()}/auth`);
+    assert.deepEqual(body.authorized_redirect_origins.map((o) => o.service), ['vercel', 'generic']);
+  });
+  // model/app_authorized_redirect_origin.clj `validation-error`, message for message.
+  for (const [name, service, params, message] of [
+    ['genericCount', 'generic', [], 'Host should be the only parameter.'],
+    ['genericType', 'generic', [1], 'Host should be a string.'],
+    ['netlifyCount', 'netlify', ['a', 'b'], 'Netlify should have only the site name param.'],
+    ['vercelCount', 'vercel', ['vercel.app'], 'Vercel should have deployment suffix and project name params.'],
+    ['schemeCount', 'custom-scheme', [], 'Custom scheme should have only one parameter.'],
+    ['schemeReserved', 'custom-scheme', ['https'], 'The scheme `https` is not allowed.'],
+    ['unknownService', 'ftp-site', ['x'], 'Unrecognized service ftp-site'],
+  ]) {
+    await check(`dash.auth.origin.invalid.${name}`, async () => {
+      const { status, body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service, params });
+      assert.equal(status, 400);
+      assert.equal(body.type, 'validation-failed');
+      assert.equal(body.hint['data-type'], 'origin-request');
+      assert.deepEqual(body.hint.errors, [message]);
+    });
+  }
+  await check('dash.auth.origin.customSchemeAllowed', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'custom-scheme', params: ['myapp'] });
+    assert.equal(status, 200, JSON.stringify(body));
+    await dash('DELETE', `${authPath()}/authorized_redirect_origins/${body.origin.id}`);
+  });
+  await check('dash.auth.origin.paramsMissing', async () => {
+    const { body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'generic' });
+    assert.equal(body.type, 'param-missing');
+    assert.deepEqual(body.hint.in, ['body', 'params']);
+  });
+  await check('dash.auth.origin.delete', async () => {
+    const { status, body } = await dash('DELETE', `${authPath()}/authorized_redirect_origins/${del.origin}`);
+    assert.equal(status, 200);
+    assert.equal(body.origin.id, del.origin);
+    const again = await dash('DELETE', `${authPath()}/authorized_redirect_origins/${del.origin}`);
+    assert.equal(again.body.type, 'record-not-found');
+    assert.equal(again.body.hint['record-type'], 'app-authorized-redirect-origin');
+  });
+  await check('dash.auth.provider.add', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/oauth_service_providers`, { provider_name: 'google' });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(Object.keys(body.provider).sort(), ['created_at', 'id', 'provider_name']);
+    del.provider = body.provider.id;
+  });
+  await check('dash.auth.provider.uniqueName', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_service_providers`, { provider_name: 'google' });
+    assert.equal(body.type, 'record-not-unique');
+  });
+  await check('dash.auth.client.needsDiscoveryEndpoint', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_clients`, { provider_id: del.provider, client_name: 'google-web', client_id: 'cid' });
+    assert.equal(body.type, 'param-missing');
+    assert.deepEqual(body.hint.in, ['body', 'discovery_endpoint']);
+  });
+  await check('dash.auth.client.unknownProvider', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_clients`, { provider_id: id(), client_name: 'x' });
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'oauth-service-provider');
+  });
+  await check('dash.auth.client.badRedirect', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_clients`, {
+      provider_id: del.provider, client_name: 'x', redirect_to: 'http://example.com/cb',
+    });
+    assert.equal(body.type, 'validation-failed');
+    assert.deepEqual(body.hint.errors, ['redirect uri must use the HTTPS scheme']);
+  });
+  await check('dash.auth.client.add', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/oauth_clients`, {
+      provider_id: del.provider, client_name: 'google-web', client_id: 'cid', client_secret: 'shh',
+      discovery_endpoint: 'https://accounts.google.com/.well-known/openid-configuration', meta: { appType: 'web' },
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(Object.keys(body.client).sort(), [
+      'client_id', 'client_name', 'created_at', 'discovery_endpoint', 'id', 'meta', 'provider_id', 'use_shared_credentials',
+    ]);
+    assert.equal(body.client.use_shared_credentials, false);
+    assert.ok(!JSON.stringify(body).includes('shh'), 'the secret is never served');
+    del.client = body.client.id;
+  });
+  await check('dash.auth.client.listed', async () => {
+    const { body } = await dash('GET', `${authPath()}/auth`);
+    assert.deepEqual(body.oauth_clients.map((c) => [c.client_name, c.provider_id, c.meta.appType]), [['google-web', del.provider, 'web']]);
+    assert.equal(body.oauth_clients[0].redirect_to, null);
+  });
+  await check('dash.auth.client.update', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/oauth_clients/${del.client}`, { client_id: 'cid2', meta: { extra: 1 } });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.client.client_id, 'cid2');
+    assert.deepEqual(body.client.meta, { appType: 'web', extra: 1 }, 'meta is deep-merged');
+    assert.ok('redirect_to' in body.client);
+  });
+  await check('dash.auth.client.delete', async () => {
+    const { body } = await dash('DELETE', `${authPath()}/oauth_clients/${del.client}`);
+    assert.deepEqual(Object.keys(body.client).sort(), ['client_id', 'client_name', 'created_at', 'id', 'provider_id']);
+    const again = await dash('DELETE', `${authPath()}/oauth_clients/${del.client}`);
+    assert.equal(again.body.hint['record-type'], 'app-oauth-client');
+  });
+  await check('dash.auth.adminTokenOfOtherAppRefused', async () => {
+    // `req->app-accepting-superadmin-or-ref-token!` rethrows `admin-token-mismatch`.
+    const { status, body } = await dash('GET', `${authPath()}/auth`, undefined, adminToken);
+    assert.equal(status, 400);
+    assert.equal(body.hint.reason, 'admin-token-mismatch');
+  });
+  await check('dash.auth.ownAdminTokenAccepted', async () => {
+    const { status } = await dash('GET', `${authPath()}/auth`, undefined, del.app.adminToken);
+    assert.equal(status, 200);
+  });
+  await check('dash.auth.readOnlyScopeCannotWrite', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_service_providers`, { provider_name: 'github' }, readOnlyToken);
+    assert.equal(body.type, 'permission-denied');
+    assert.equal(body.hint['required-scope'], 'apps-write');
+  });
+
+  await check('dash.cliLogin.ticket', async () => {
+    // dash/routes.clj `cli-auth-register-post` / `cli-auth-check-post`; the emulator approves
+    // tickets at once when started with `auto_approve_cli_login`.
+    const { body: reg } = await dash('POST', '/dash/cli/auth/register', {});
+    const { status, body } = await dash('POST', '/dash/cli/auth/check', { secret: reg.secret });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.match(body.token, /^[0-9a-f-]{36}$/);
+    del.dashUserToken = body.token;
+  });
+  await check('dash.deleteApp.personalTokenRefused', async () => {
+    // `apps-delete` uses `req->app-and-user!` -> `req->auth-user!` (util/http.clj line 65):
+    // only a dashboard refresh token; anything else is the API's one 401.
+    const { status, body } = await dash('DELETE', `/dash/apps/${del.dashApp}`);
+    assert.equal(status, 401);
+    assert.deepEqual(body.hint.args, [{ 'auth?': true }]);
+  });
+  await check('dash.deleteApp.withDashRoute', async () => {
+    // The CLI's `app delete` (client/packages/cli/src/commands/app/delete.ts) uses
+    // DELETE /dash/apps/:id; the SDK's deleteApp uses the superadmin route.
+    await api.deleteApp(del.app.id);
+    const { status, body } = await dash('DELETE', `/dash/apps/${del.dashApp}`, undefined, del.dashUserToken);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.app.id, del.dashApp);
+  });
+
   // ---- Deleting the app ----------------------------------------------------------------------
   await check('platform.deleteApp', async () => {
     const { app } = await api.deleteApp(appId);

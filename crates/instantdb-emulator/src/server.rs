@@ -420,6 +420,25 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("POST", ["platform", "oauth", "token"]) => platform::oauth::token(shared, req),
         ("POST", ["platform", "oauth", "revoke"]) => platform::oauth::revoke(shared, req),
         ("GET", ["platform", "oauth", "token-info"]) => platform::routes::token_info(shared, req),
+        ("GET", ["dash", "apps", app_id, "auth"]) => platform::app_auth::get(shared, req, app_id),
+        ("POST", ["dash", "apps", app_id, "authorized_redirect_origins"]) => {
+            platform::app_auth::add_origin(shared, req, app_id)
+        }
+        ("DELETE", ["dash", "apps", app_id, "authorized_redirect_origins", id]) => {
+            platform::app_auth::delete_origin(shared, req, app_id, id)
+        }
+        ("POST", ["dash", "apps", app_id, "oauth_service_providers"]) => {
+            platform::app_auth::add_provider(shared, req, app_id)
+        }
+        ("POST", ["dash", "apps", app_id, "oauth_clients"]) => {
+            platform::app_auth::add_client(shared, req, app_id)
+        }
+        ("POST", ["dash", "apps", app_id, "oauth_clients", id]) => {
+            platform::app_auth::update_client(shared, req, app_id, id)
+        }
+        ("DELETE", ["dash", "apps", app_id, "oauth_clients", id]) => {
+            platform::app_auth::delete_client(shared, req, app_id, id)
+        }
         ("GET", ["dash", "apps", app_id, "webhooks"]) => {
             platform::webhooks::list(shared, req, app_id)
         }

@@ -32,6 +32,9 @@ pub(crate) fn run() -> Result<Tally> {
         .block_on(
             instantdb_emulator::Emulator::builder()
                 .job_stage_delay(Duration::from_millis(60))
+                // The driver and the scripted `instant-cli` log in with the CLI's ticket flow,
+                // which a person approves in the dashboard upstream.
+                .auto_approve_cli_login(true)
                 .start(),
         )
         .context("starting the emulator")?;
