@@ -562,8 +562,19 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
       type: 'permission-denied',
     });
   });
-  await check('admin.asUser.unsupportedRule', async () => {
-    await expectApiError(db.asUser({ token: state.token }).query({ tags: {} }), { type: 'permission-evaluation-failed' });
+  await check('admin.asUser.sizeOfRef', async () => {
+    // `size(data.ref('todos.id')) > 0` is plain CEL on the list `data.ref` returns (db/cel.clj).
+    const [untagged, tagged, todo] = [id(), id(), id()];
+    await raw.transact([
+      tx.tags[untagged].update({ name: 'lonely' }),
+      tx.tags[tagged].update({ name: 'linked' }),
+      tx.todos[todo].update({ text: 'tagged todo' }).link({ tags: tagged }),
+    ]);
+    const { tags } = await db.asUser({ token: state.token }).query({ tags: {} });
+    const { tags: all } = await raw.query({ tags: {} });
+    assert.ok(all.some((x) => x.id === untagged));
+    assert.ok(tags.some((x) => x.id === tagged));
+    assert.ok(!tags.some((x) => x.id === untagged));
   });
   await check('admin.asUser.ruleParams', async () => {
     await api.pushPerms(appId, { perms: { ...perms, todos: { allow: { view: "ruleParams.key == 'open'" } } } });
@@ -960,6 +971,252 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     } finally {
       receiver.close();
     }
+  });
+
+  // ---- Permission rules are full CEL (issue 13) ----------------------------------------------
+  // The server compiles rules with CEL (server/src/instant/db/cel.clj: standard library, strings
+  // and math extensions, cel.bind, data.ref/auth.ref, request) and validates them on push
+  // (server/src/instant/model/rule.clj `validation-errors`, tests in
+  // server/test/instant/model/rule_test.clj).
+  const rulesSchema = i.schema({
+    entities: {
+      docs: i.entity({ title: i.string(), n: i.number(), owner: i.string(), tags: i.json(), createdAt: i.string() }),
+      labels: i.entity({ name: i.string() }),
+      roles: i.entity({ name: i.string() }),
+      $users: i.entity({ email: i.string().unique().indexed().optional() }),
+      $files: i.entity({ path: i.string().unique().indexed(), url: i.string() }),
+    },
+    links: {
+      docLabels: { forward: { on: 'docs', has: 'many', label: 'labels' }, reverse: { on: 'labels', has: 'many', label: 'docs' } },
+      userRoles: { forward: { on: 'roles', has: 'many', label: 'users' }, reverse: { on: '$users', has: 'many', label: 'roles' } },
+    },
+  });
+  const cel = {};
+  await check('cel.setup', async () => {
+    const { app } = await api.createApp({ title: 'Rules', schema: rulesSchema });
+    cel.app = app;
+    cel.db = init({ appId: app.id, adminToken: app.adminToken, apiURI, schema: rulesSchema });
+    cel.token = await cel.db.auth.createToken({ email: 'ada@example.com' });
+    cel.user = (await cel.db.auth.getUser({ email: 'ada@example.com' })).id;
+    [cel.d1, cel.d2, cel.red, cel.admin] = [id(), id(), id(), id()];
+    await cel.db.transact([
+      tx.docs[cel.d1].update({ title: 'public/a', n: 4, owner: cel.user, tags: ['x', 'y'], createdAt: '2024-01-02T00:00:00Z' }),
+      tx.docs[cel.d2].update({ title: 'private/b', n: 1, owner: 'someone', tags: [], createdAt: '2024-01-02T00:00:00Z' }),
+      tx.labels[cel.red].update({ name: 'red' }).link({ docs: cel.d1 }),
+      tx.roles[cel.admin].update({ name: 'admin' }).link({ users: cel.user }),
+    ]);
+  });
+  const visibleDocs = async (rules, opts = {}) => {
+    const { result } = await cel.db.asUser({ token: cel.token }).debugQuery({ docs: {} }, { rules, ...opts });
+    return result.docs.map((d) => (d.id === cel.d1 ? 'd1' : 'd2')).sort();
+  };
+  for (const [name, rule, expected] of [
+    ['startsWith', "data.title.startsWith('public/')", ['d1']],
+    ['endsWithOnAuth', "auth.email.endsWith('@example.com')", ['d1', 'd2']],
+    ['sizeFunction', 'size(data.tags) > 0', ['d1']],
+    ['sizeMethod', 'data.tags.size() == 0', ['d2']],
+    ['matches', "data.title.matches('^private/')", ['d2']],
+    ['inList', "'x' in data.tags", ['d1']],
+    ['inListLiteral', "data.title in ['public/a', 'nope']", ['d1']],
+    ['inMapLiteral', "data.title in {'private/b': true}", ['d2']],
+    ['hasMacro', 'has(data.title)', ['d1', 'd2']],
+    ['ternary', '(data.n > 2 ? "big" : "small") == "big"', ['d1']],
+    ['arithmetic', 'data.n * 2 + 1 == 9', ['d1']],
+    ['modulo', 'int(data.n) % 2 == 0', ['d1']],
+    ['concat', "data.title + '!' == 'private/b!'", ['d2']],
+    ['timestampCompare', 'timestamp(data.createdAt) < request.time', ['d1', 'd2']],
+    ['getTime', 'timestamp(data.createdAt).getTime() == 1704153600', ['d1', 'd2']],
+    ['authId', 'data.owner == auth.id', ['d1']],
+    ['existsMacro', "data.tags.exists(t, t == 'y')", ['d1']],
+    ['allMacroEmptyList', 'data.tags.all(t, size(t) == 1)', ['d1', 'd2']],
+    ['filterMacro', "data.tags.filter(t, t != 'x') == ['y']", ['d1']],
+    ['mapMacro', "data.tags.map(t, t + t) == ['xx', 'yy']", ['d1']],
+    ['missingKeyIsNull', 'data.nothing == null', ['d1', 'd2']],
+    ['stringsExtension', "data.title.upperAscii().split('/')[0] == 'PUBLIC'", ['d1']],
+    ['mathExtension', 'math.greatest(data.n, 2) == 4', ['d1']],
+    ['dataRef', "'red' in data.ref('labels.name')", ['d1']],
+    ['authRef', "'admin' in auth.ref('$user.roles.name')", ['d1', 'd2']],
+    ['typeConversion', "string(data.n) == '4' && double(data.n) == 4.0", ['d1']],
+    ['logicShortCircuit', 'has(data.title) || data.nothing.deeper == 1', ['d1', 'd2']],
+  ]) {
+    await check(`cel.eval.${name}`, async () => {
+      assert.deepEqual(await visibleDocs({ docs: { allow: { view: rule } } }), expected);
+    });
+  }
+  await check('cel.eval.bind', async () => {
+    const rules = { docs: { bind: ['isMine', 'data.owner == auth.id'], allow: { view: 'isMine' } } };
+    assert.deepEqual(await visibleDocs(rules), ['d1']);
+  });
+  await check('cel.eval.bindObjectFormAndChains', async () => {
+    const rules = { docs: { bind: { big: 'data.n > 2', bigAndMine: 'big && data.owner == auth.id' }, allow: { view: 'bigAndMine' } } };
+    assert.deepEqual(await visibleDocs(rules), ['d1']);
+  });
+  await check('cel.eval.defaultBindAndRule', async () => {
+    const rules = { $default: { bind: ['isPublic', "data.title.startsWith('public')"], allow: { $default: 'isPublic' } } };
+    assert.deepEqual(await visibleDocs(rules), ['d1']);
+  });
+  await check('cel.eval.ruleParams', async () => {
+    const rules = { docs: { allow: { view: 'ruleParams.tag in data.tags' } } };
+    assert.deepEqual(await visibleDocs(rules, { ruleParams: { tag: 'y' } }), ['d1']);
+  });
+  await check('cel.eval.guestAuthIdIsNull', async () => {
+    const { result } = await cel.db.asUser({ guest: true }).debugQuery({ docs: {} }, { rules: { docs: { allow: { view: 'auth.id == null' } } } });
+    assert.equal(result.docs.length, 2);
+  });
+  await check('cel.eval.divideByZero', async () => {
+    // util/exception.clj `throw-permission-evaluation-failed!`: hint.error.type is the CEL error code.
+    const err = await expectApiError(
+      cel.db.asUser({ token: cel.token }).debugQuery({ docs: {} }, { rules: { docs: { allow: { view: 'data.n / 0 == 1' } } } }),
+      { type: 'permission-evaluation-failed' },
+    );
+    assert.deepEqual(err.hint.rule, ['docs', 'view']);
+    assert.equal(err.hint.error.type, 'DIVIDE_BY_ZERO');
+    assert.match(err.message, /^Could not evaluate permission rule for `docs.view`\./);
+  });
+  await check('cel.eval.nonBooleanResult', async () => {
+    await expectApiError(
+      cel.db.asUser({ token: cel.token }).debugQuery({ docs: {} }, { rules: { docs: { allow: { view: 'data.title' } } } }),
+      { type: 'permission-evaluation-failed' },
+    );
+  });
+  // Writes: newData in create/update rules, request.modifiedFields.
+  const pushRules = (rules) => api.pushPerms(cel.app.id, { perms: rules });
+  const asAda = () => cel.db.asUser({ token: cel.token });
+  await check('cel.write.newDataAllowed', async () => {
+    await pushRules({ docs: { allow: { view: 'true', update: 'newData.n > data.n', create: 'newData.title.size() < 20' } } });
+    await asAda().transact(tx.docs[cel.d2].update({ n: 2 }));
+    const { docs } = await cel.db.query({ docs: { $: { where: { id: cel.d2 } } } });
+    assert.equal(docs[0].n, 2);
+  });
+  await check('cel.write.newDataDenied', async () => {
+    await expectApiError(asAda().transact(tx.docs[cel.d2].update({ n: 0 })), { type: 'permission-denied' });
+  });
+  await check('cel.write.createRule', async () => {
+    await asAda().transact(tx.docs[id()].update({ title: 'short', n: 1, owner: 'x', tags: [], createdAt: '2024-01-01' }));
+    await expectApiError(
+      asAda().transact(tx.docs[id()].update({ title: 'a title that is far too long', n: 1, owner: 'x', tags: [], createdAt: '2024-01-01' })),
+      { type: 'permission-denied' },
+    );
+  });
+  await check('cel.write.modifiedFields', async () => {
+    await pushRules({ docs: { allow: { view: 'true', update: "!('owner' in request.modifiedFields)" } } });
+    await asAda().transact(tx.docs[cel.d1].update({ title: 'public/renamed' }));
+    await expectApiError(asAda().transact(tx.docs[cel.d1].update({ owner: 'me' })), { type: 'permission-denied' });
+  });
+  await check('cel.files.dataPath', async () => {
+    // `$files` rules see `data.path` (storage/coordinator.clj evaluates them on {"path" path}).
+    await pushRules({ $files: { allow: { view: "data.path.startsWith('public/')", create: "data.path.startsWith(auth.id + '/')" } } });
+    await cel.db.storage.uploadFile('public/p.txt', Buffer.from('p'));
+    await cel.db.storage.uploadFile('secret/s.txt', Buffer.from('s'));
+    const { $files } = await asAda().query({ $files: {} });
+    assert.deepEqual($files.map((f) => f.path), ['public/p.txt']);
+  });
+  await check('cel.files.createOwnPrefix', async () => {
+    const { data } = await asAda().storage.uploadFile(`${cel.user}/mine.txt`, Buffer.from('m'));
+    assert.ok(data.id);
+    await expectApiError(asAda().storage.uploadFile('someone/else.txt', Buffer.from('x')), { type: 'permission-denied' });
+  });
+  // Validation on push: 400 validation-failed, every error with its `in` path (rule_test.clj).
+  const refused = async (rules) => {
+    const err = await expectApiError(pushRules(rules), { type: 'validation-failed' });
+    assert.equal(err.hint['data-type'], 'rule');
+    return err.hint.errors;
+  };
+  await check('cel.validate.syntaxError', async () => {
+    const errors = await refused({ docs: { allow: { view: 'data.title ==' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['docs', 'allow', 'view']]);
+    assert.match(errors[0].message, /Syntax error/);
+  });
+  await check('cel.validate.undeclaredReference', async () => {
+    const errors = await refused({ docs: { allow: { view: 'unknownThing == 1' } } });
+    assert.deepEqual(errors, [{ message: "undeclared reference to 'unknownThing' (in container '')", in: ['docs', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.newDataOnlyForWrites', async () => {
+    const errors = await refused({ docs: { allow: { view: 'newData.n > 1', update: 'newData.n > 1' } } });
+    assert.deepEqual(errors, [{ message: "undeclared reference to 'newData' (in container '')", in: ['docs', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.typeCheck', async () => {
+    // rule_test.clj `invalid-syntax-fails`.
+    const errors = await refused({ myetype: { allow: { view: '!10' } } });
+    assert.deepEqual(errors, [{ message: "found no matching overload for '!_' applied to '(int)' (candidates: (bool))", in: ['myetype', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.authRefPrefix', async () => {
+    // rule_test.clj `invalid-auth-ref-fails`.
+    const errors = await refused({ myetype: { allow: { view: "1 in auth.ref('$users.id')" } } });
+    assert.deepEqual(errors, [{ message: 'auth.ref arg must start with `$user.`', in: ['myetype', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.cyclicBinds', async () => {
+    // rule_test.clj `does-not-allow-cyclic-dependencies`.
+    const errors = await refused({ myetype: { bind: ['a', 'b', 'b', 'a'], allow: { view: 'a' } } });
+    assert.deepEqual(errors, [{ message: 'The binds have a cyclic dependency a -> b -> a', in: ['myetype', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.duplicateBind', async () => {
+    const errors = await refused({ myetype: { bind: ['duplicate', 'true', 'duplicate', 'false'], allow: { view: 'duplicate' } } });
+    assert.deepEqual(errors, [{ message: 'bind should only contain a given variable name once', in: ['myetype', 'bind', 'duplicate'] }]);
+  });
+  await check('cel.validate.unevenBinds', async () => {
+    const errors = await refused({ myetype: { bind: ['duplicate'], allow: { view: 'true' } }, 'new-etype': { allow: { view: 'true' } } });
+    assert.deepEqual(errors, [
+      { message: 'bind should have an even number of elements', in: ['myetype', 'bind'] },
+      { message: 'bind should have an even number of elements', in: ['myetype', 'allow', 'view'] },
+    ]);
+  });
+  await check('cel.validate.reservedNamespace', async () => {
+    const errors = await refused({ $codes: { allow: { update: 'true' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['$codes', 'allow', 'view'], ['$codes', 'allow', 'create'], ['$codes', 'allow', 'update'], ['$codes', 'allow', 'delete']]);
+    assert.equal(errors[0].message, 'The $codes namespace is a reserved internal namespace that does not yet support rules.');
+  });
+  await check('cel.validate.usersDelete', async () => {
+    const errors = await refused({ $users: { allow: { delete: 'true' } } });
+    assert.deepEqual(errors[0].in, ['$users', 'allow', 'delete']);
+  });
+  await check('cel.validate.fieldRuleOnId', async () => {
+    const errors = await refused({ myetype: { fields: { id: '1 + 1' } } });
+    assert.deepEqual(errors, [{ in: ['myetype', 'fields'], message: 'You cannot set field rules for `id`. Use myetype -> allow -> view instead' }]);
+  });
+  await check('cel.validate.fieldRuleCompiled', async () => {
+    const errors = await refused({ myetype: { fields: { email: '!10' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['myetype', 'fields', 'email']]);
+  });
+  await check('cel.validate.rateLimitsShape', async () => {
+    const errors = await refused({ $rateLimits: 'bad' });
+    assert.deepEqual(errors, [{ message: '$rateLimits must be an object', in: ['$rateLimits'] }]);
+  });
+  await check('cel.validate.everyErrorReported', async () => {
+    const errors = await refused({ docs: { allow: { view: 'a ==', create: 'nope', delete: 'true' } }, labels: { allow: { update: '!1' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['docs', 'allow', 'view'], ['docs', 'allow', 'create'], ['labels', 'allow', 'update']]);
+  });
+  await check('cel.validate.messageListsErrors', async () => {
+    const err = await expectApiError(pushRules({ docs: { allow: { view: 'nope' } } }), { type: 'validation-failed' });
+    assert.equal(err.message, "Validation failed for rule: undeclared reference to 'nope' (in container '')");
+  });
+  await check('cel.validate.dashRulesRoute', async () => {
+    // The CLI pushes with POST /dash/apps/:id/rules (dash/routes.clj `rules-post`).
+    const res = await fetch(`${apiURI}/dash/apps/${cel.app.id}/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platformToken}` },
+      body: JSON.stringify({ code: { docs: { allow: { view: 'data.x ==' } } } }),
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.deepEqual(body.hint.errors[0].in, ['docs', 'allow', 'view']);
+  });
+  await check('cel.validate.createAppRefusesBadRules', async () => {
+    await expectApiError(api.createApp({ title: 'bad rules', perms: { docs: { allow: { view: 'nope' } } } }), { type: 'validation-failed' });
+  });
+  await check('cel.validate.validRulesStored', async () => {
+    const good = {
+      $default: { bind: ['signedIn', 'auth.id != null'] },
+      docs: { bind: ['isOwner', 'data.owner == auth.id'], allow: { view: 'signedIn && (isOwner || size(data.tags) > 0)', update: "isOwner && !('owner' in request.modifiedFields)", create: 'newData.n >= 0' } },
+      $files: { allow: { view: "data.path.startsWith('public/')" } },
+      $users: { allow: { view: 'auth.id == data.id', delete: 'false' } },
+    };
+    const { perms: stored } = await pushRules(good);
+    assert.deepEqual(stored, good);
+    assert.deepEqual((await api.getPerms(cel.app.id)).perms, good);
+  });
+  await check('cel.cleanup', async () => {
+    await api.deleteApp(cel.app.id);
   });
 
   // ---- Deletes destroy data (issue 13) --------------------------------------------------------

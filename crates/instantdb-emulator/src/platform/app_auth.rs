@@ -167,7 +167,13 @@ pub(crate) fn get(shared: &Arc<Shared>, req: &Request, app_id: &str) -> ApiResul
     let state = shared.read();
     let app_id = authed(&state, req, app_id, Scope::AppsRead)?;
     let app = state.require_app(&app_id)?;
-    let origins: Vec<Value> = app.meta.redirect_origins.iter().rev().map(origin_json).collect();
+    let origins: Vec<Value> = app
+        .meta
+        .redirect_origins
+        .iter()
+        .rev()
+        .map(origin_json)
+        .collect();
     Ok(Reply::Json(json!({
         "oauth_service_providers": app.meta.oauth_providers.iter().map(provider_json).collect::<Vec<_>>(),
         "oauth_clients": app.meta.oauth_clients.iter().map(|c| Value::Object(client_json(c))).collect::<Vec<_>>(),

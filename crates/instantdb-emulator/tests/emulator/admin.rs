@@ -673,7 +673,7 @@ impl AdminApp {
 }
 
 #[tokio::test]
-async fn impersonation_follows_rules_and_reports_unsupported_ones() {
+async fn impersonation_follows_rules_and_reports_failing_ones() {
     let emu = emulator().await;
     let creds = emu.create_app("rules").unwrap();
     let mut platform = Platform::new(emu.base_url(), emu.platform_token());
@@ -682,7 +682,7 @@ async fn impersonation_follows_rules_and_reports_unsupported_ones() {
             "bind": { "isOwner": "auth.id == data.owner" },
             "allow": { "view": "isOwner || data.public == true", "create": "auth.id != null", "update": "isOwner", "delete": "isOwner" },
         },
-        "weird": { "allow": { "view": "data.ref('owner.id').size() > 0" } },
+        "weird": { "allow": { "view": "data.x / 0 > 1" } },
         "teams": { "allow": { "view": "auth.id in data.ref('members.id')" } },
         "$files": { "allow": { "create": "auth.id != null && data.path != 'secret.txt'", "view": "true" } },
     });
@@ -771,6 +771,8 @@ async fn impersonation_follows_rules_and_reports_unsupported_ones() {
         body["message"].as_str().unwrap().contains("`weird.view`"),
         "{body}"
     );
+    // The CEL error's kind, as `throw-permission-evaluation-failed!` reports it.
+    assert_eq!(body["hint"]["error"]["type"], "DIVIDE_BY_ZERO", "{body}");
     // as-email needs the admin token; admins bypass rules entirely.
     let app_id = creds.app_id.to_string();
     Client::new(emu.base_url())

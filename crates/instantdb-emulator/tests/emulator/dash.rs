@@ -363,7 +363,10 @@ async fn app_auth_origins_providers_and_clients() {
     assert!(!client.to_string().contains("secret-value"));
     let listed = user.call("GET", &format!("{base}/auth"), None).await.ok();
     assert_eq!(listed["oauth_clients"][0]["provider_id"], provider_id);
-    assert_eq!(listed["authorized_redirect_origins"][0]["id"], json!(origin_id));
+    assert_eq!(
+        listed["authorized_redirect_origins"][0]["id"],
+        json!(origin_id)
+    );
 
     // Another app's admin token is refused with the mismatch, its own is accepted.
     let other = emu.create_app("other").unwrap();

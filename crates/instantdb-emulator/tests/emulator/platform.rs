@@ -460,7 +460,11 @@ async fn deleting_a_namespace_attribute_or_link_deletes_its_data() {
         json!({ "notes": [] })
     );
     let goals = admin.query(json!({ "goals": { "notes": {} } })).await;
-    assert_eq!(goals["goals"][0]["notes"], json!([]), "links to deleted entities go");
+    assert_eq!(
+        goals["goals"][0]["notes"],
+        json!([]),
+        "links to deleted entities go"
+    );
 
     // Re-created with a required attribute: starts empty, so the job finds nothing missing.
     let attr = uuid();
