@@ -1483,6 +1483,61 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     assert.match(body.token, /^[0-9a-f-]{36}$/);
     del.dashUserToken = body.token;
   });
+  // Token kinds per route: `req->auth-user!` (util/http.clj line 65: dashboard refresh tokens
+  // only), `req->app-id-authed!` (admin/routes.clj line 59: the app's admin token, or a platform
+  // token of the app's creator with the route's scope), `req->superadmin-user!` (platform tokens).
+  const adminQuery = (token, app = del.app.id) => fetch(`${apiURI}/admin/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'app-id': app, authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: { notes: {} } }),
+  }).then(async (res) => ({ status: res.status, body: await res.json() }));
+  await check('tokens.admin.personalTokenOfCreator', async () => {
+    const { status, body } = await adminQuery(platformToken);
+    assert.equal(status, 200, JSON.stringify(body));
+  });
+  await check('tokens.admin.oauthNeedsDataRead', async () => {
+    const { body } = await adminQuery(readOnlyToken);
+    assert.equal(body.type, 'permission-denied');
+    assert.equal(body.message, 'You are missing the data-read scope');
+  });
+  await check('tokens.admin.oauthWithDataRead', async () => {
+    const { status } = await adminQuery(oauthToken);
+    assert.equal(status, 200);
+  });
+  await check('tokens.admin.otherAppsAdminToken', async () => {
+    const { body } = await adminQuery(adminToken);
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'app-admin-token');
+  });
+  await check('tokens.admin.dashboardTokenIsNotAnAdminToken', async () => {
+    const { body } = await adminQuery(del.dashUserToken);
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'app-admin-token');
+  });
+  await check('tokens.dash.meNeedsDashboardToken', async () => {
+    const ok = await dash('GET', '/dash/me', undefined, del.dashUserToken);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.user.email, 'dev@localhost');
+    const refused = await dash('GET', '/dash/me', undefined, del.app.adminToken);
+    assert.equal(refused.status, 401);
+  });
+  await check('tokens.superadmin.dashboardTokenRefused', async () => {
+    // `req->superadmin-user!` looks a UUID up as a personal access token.
+    const { body } = await dash('GET', '/superadmin/apps', undefined, del.dashUserToken);
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'instant-user');
+  });
+  await check('tokens.dash.createAppAcceptsSuperadminToken', async () => {
+    // `req->auth-user-accepting-superadmin-token!`: a platform token needs apps-write.
+    const { body } = await dash('POST', '/dash/apps', { id: id(), title: 'ro', admin_token: id() }, readOnlyToken);
+    assert.equal(body.type, 'permission-denied');
+    assert.equal(body.hint['required-scope'], 'apps-write');
+  });
+  await check('tokens.dash.appRoutesAcceptDashboardToken', async () => {
+    const { status, body } = await dash('GET', `/dash/apps/${del.app.id}/schema/pull`, undefined, del.dashUserToken);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(body.schema);
+  });
   await check('dash.deleteApp.personalTokenRefused', async () => {
     // `apps-delete` uses `req->app-and-user!` -> `req->auth-user!` (util/http.clj line 65):
     // only a dashboard refresh token; anything else is the API's one 401.

@@ -125,6 +125,35 @@ async fn tokens_scopes_and_roles() {
         .ok();
     assert_eq!(listed["apps"][0]["title"], "org app");
     assert_eq!(listed["apps"][0]["perms"], Value::Null);
+    // On admin routes a platform token reaches only the apps its user created
+    // (`req->app-id-authed!` → `app-model/get-by-id-and-creator!`), not org apps.
+    let org_app = in_org["app"]["id"].as_str().unwrap().to_owned();
+    let refused = Client::new(emu.base_url())
+        .json(
+            "POST",
+            "/admin/query",
+            &[
+                ("app-id", &org_app),
+                ("authorization", &format!("Bearer {}", emu.platform_token())),
+            ],
+            &json!({ "query": { "goals": {} } }),
+        )
+        .await
+        .err(400, "record-not-found");
+    assert_eq!(refused["hint"]["record-type"], "app");
+    assert_eq!(refused["hint"]["args"][0]["app-id"], json!(org_app));
+    Client::new(emu.base_url())
+        .json(
+            "POST",
+            "/admin/query",
+            &[
+                ("app-id", &app_id),
+                ("authorization", &format!("Bearer {}", emu.platform_token())),
+            ],
+            &json!({ "query": { "goals": {} } }),
+        )
+        .await
+        .ok();
 
     // Rename, then delete: the app is gone for every route.
     let renamed = owner
