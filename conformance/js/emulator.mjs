@@ -332,6 +332,143 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     const { goals } = await raw.query({ goals: { $: { where: { nope: 1 } } } });
     assert.deepEqual(goals, []);
   });
+  // ---- Query validation as upstream (issue 13) ------------------------------------------------
+  // server/src/instant/db/model/attr_pat.clj (`coerce-value-data-value!`,
+  // `assert-checked-attr-data-type!`, `->value-attr-pat`) and server/src/instant/db/instaql.clj
+  // (order errors, `assert-map!`); date parsing in db/model/triple.clj `parse-date-value`.
+  const invalidQuery = async (query) => {
+    const err = await expectApiError(raw.query(query), { type: 'validation-failed' });
+    assert.equal(err.hint['data-type'], 'query');
+    return err.hint.errors;
+  };
+  await check('query.validate.comparisonWrongType', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: { $gt: 'abc' } } } } });
+    assert.deepEqual(errors, [{
+      'expected?': 'number?',
+      in: ['goals', '$', 'where', 'priority', '$gt'],
+      message: 'The data type of `goals.priority` is `number`, but the query got the value `"abc"` of type `string`.',
+    }]);
+  });
+  await check('query.validate.comparisonNeedsIndex', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { ownerId: { $lt: 'x' } } } } });
+    assert.deepEqual(errors.map((e) => [e.in, e.message]), [[['goals', '$', 'where', 'ownerId'], 'The `goals.ownerId` attribute must be indexed to use comparison operators.']]);
+  });
+  await check('query.validate.comparisonNeedsType', async () => {
+    const errors = await invalidQuery({ tags: { $: { where: { name: { $gt: 'a' } } } } });
+    assert.match(errors[0].message, /^The `tags.name` attribute must be indexed to use comparison operators\.$/);
+  });
+  await check('query.validate.likeValueNotString', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { title: { $like: 3 } } } } });
+    assert.deepEqual(errors[0].in, ['goals', '$', 'where', 'title', '$like']);
+    assert.equal(errors[0].message, 'The $like value for `goals.title` must be a string, but the query got the value `3` of type `number`.');
+  });
+  await check('query.validate.likeOnNumber', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: { $ilike: '%1' } } } } });
+    assert.equal(errors[0].message, 'The data type of `goals.priority` is `number`, but the query got the value `"%1"` of type `string`.');
+  });
+  await check('query.validate.equalityWrongType', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: 'high' } } } });
+    assert.deepEqual(errors, [{
+      'expected?': 'number?',
+      in: ['goals', '$', 'where', 'priority'],
+      message: 'The data type of `goals.priority` is `number`, but the query got the value `"high"` of type `string`.',
+    }]);
+  });
+  await check('query.validate.equalityBooleanOnString', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { title: true } } } });
+    assert.equal(errors[0].message, 'The data type of `goals.title` is `string`, but the query got the value `true` of type `boolean`.');
+  });
+  await check('query.validate.inListItemWrongType', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: { $in: [1, 'two'] } } } } });
+    assert.equal(errors[0].message, 'The data type of `goals.priority` is `number`, but the query got the value `"two"` of type `string`.');
+  });
+  await check('query.validate.orderNotIndexed', async () => {
+    const errors = await invalidQuery({ goals: { $: { order: { ownerId: 'asc' } } } });
+    assert.deepEqual(errors, [{
+      expected: 'supported-order?',
+      in: ['goals', '$', 'order'],
+      message: 'The `goals.ownerId` attribute is not indexed. Only indexed and typed attributes can be used to order by.',
+    }]);
+  });
+  await check('query.validate.orderEveryProblem', async () => {
+    const errors = await invalidQuery({ goals: { $: { order: { meta: 'desc' } } } });
+    assert.deepEqual(errors.map((e) => e.message), [
+      'The `goals.meta` attribute is not indexed. Only indexed and typed attributes can be used to order by.',
+      'The `goals.meta` attribute is not typed. Only typed and indexed attributes can be used to order by.',
+    ]);
+  });
+  await check('query.validate.orderMissingAttr', async () => {
+    const errors = await invalidQuery({ goals: { $: { order: { nope: 'asc' } } } });
+    assert.deepEqual(errors.map((e) => [e.in, e.message]), [[['goals', '$', 'order'], 'There is no `nope` attribute for goals.']]);
+  });
+  await check('query.validate.nullInInNeedsIndex', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { ownerId: { $in: ['a', null] } } } } });
+    assert.deepEqual(errors, [{
+      'expected?': 'indexed?',
+      in: ['goals', '$', 'where', '$in', ['a', null]],
+      message: 'Only indexed attrs can check for `nil` in `$in`. goals.ownerId is not indexed.',
+    }]);
+  });
+  await check('query.validate.nullInInIndexed', async () => {
+    const { goals } = await raw.query({ goals: { $: { where: { title: { $in: ['Alpha', null] } } } } });
+    assert.ok(goals.some((g) => g.title === 'Alpha'));
+  });
+  await check('query.validate.uuidWhere', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { id: 'nope' } } } });
+    assert.deepEqual(errors.map((e) => [e.in, e.message]), [[['goals', '$', 'where', 'id'], 'Expected id to be a uuid, got "nope"']]);
+  });
+  await check('query.validate.namespaceNotObject', async () => {
+    // The SDK refuses this itself (core/queryValidation.js); the server's `assert-map!` answer:
+    const res = await fetch(`${apiURI}/admin/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'app-id': appId, authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query: { goals: 1 } }),
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.type, 'validation-failed');
+    assert.deepEqual(body.hint.errors, [{ expected: 'map?', in: ['goals'] }]);
+  });
+  const withDue = async () => (await raw.query({ goals: { $: { where: { dueAt: { $isNull: false } } } } })).goals.length;
+  for (const [name, op, special, all] of [
+    ['ltNow', '$lt', 'now', true],
+    ['ltTomorrow', '$lt', 'tomorrow', true],
+    ['gtYesterday', '$gt', 'yesterday', false],
+    ['ltInfinity', '$lt', 'infinity', true],
+    ['gtMinusInfinity', '$gt', '-infinity', true],
+    ['ltEpoch', '$lt', 'epoch', false],
+    ['gteToday', '$gte', 'today', false],
+  ]) {
+    await check(`query.dates.special.${name}`, async () => {
+      // triple.clj `special-str->instant`: Postgres' special values, accepted in comparisons.
+      const { goals } = await raw.query({ goals: { $: { where: { dueAt: { [op]: special } } } } });
+      assert.equal(goals.length, all ? await withDue() : 0);
+      assert.ok((await withDue()) > 0);
+    });
+  }
+  for (const special of ['now', 'today', 'tomorrow', 'yesterday']) {
+    await check(`query.dates.equalityRefused.${special}`, async () => {
+      // attr_pat.clj: "we need a way to agree with the client on what these values mean".
+      const errors = await invalidQuery({ goals: { $: { where: { dueAt: special } } } });
+      assert.deepEqual(errors, [{
+        'expected?': 'date-string?',
+        in: ['goals', '$', 'where', 'dueAt'],
+        message: `The data type of \`goals.dueAt\` is \`date\`, but the query got value \`"${special}"\` of type \`string\`.`,
+      }]);
+    });
+  }
+  await check('query.dates.equalityEpochAccepted', async () => {
+    const { goals } = await raw.query({ goals: { $: { where: { dueAt: 'epoch' } } } });
+    assert.deepEqual(goals, []);
+  });
+  await check('query.dates.unparsableComparison', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { dueAt: { $gt: 'not a date' } } } } });
+    assert.deepEqual(errors.map((e) => e.in), [['goals', '$', 'where', 'dueAt', '$gt']]);
+  });
+  await check('query.dates.jsonQuotedDate', async () => {
+    const { goals } = await raw.query({ goals: { $: { where: { dueAt: { $gte: '"2025-01-02T00:00:00Z"' } } } } });
+    assert.deepEqual(goals.map((x) => x.title).sort(), ['Alpha', 'Gamma']);
+  });
   await check('admin.subscribeQuery.liveUpdates', async () => {
     const liveId = id();
     const payloads = [];

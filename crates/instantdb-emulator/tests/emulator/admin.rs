@@ -1077,3 +1077,111 @@ async fn long_cascade_chains_are_deleted_without_recursion() {
         json!({ "nodes": [] })
     );
 }
+
+/// Query validation as `instaql.clj` and `model/attr_pat.clj`: the `in` path of the clause, the
+/// qualified attribute name and the quoted value with its JSON type, every order problem at
+/// once, `null` in `$in` only on indexed attributes, and Postgres' special date values.
+#[tokio::test]
+async fn query_validation_points_at_the_clause() {
+    let emu = emulator().await;
+    let mut app = typed_app(&emu).await;
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "n": { "$gt": "abc" } } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors,
+        json!([{
+            "expected?": "number?",
+            "in": ["items", "$", "where", "n", "$gt"],
+            "message": "The data type of `items.n` is `number`, but the query got the value `\"abc\"` of type `string`.",
+        }])
+    );
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "tag": { "$gt": "a" } } } } }),
+    )
+    .await;
+    assert_eq!(errors[0]["in"], json!(["items", "$", "where", "tag"]));
+    assert_eq!(
+        errors[0]["message"],
+        "The `items.tag` attribute must be indexed to use comparison operators."
+    );
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "name": { "$like": 3 } } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors[0]["message"],
+        "The $like value for `items.name` must be a string, but the query got the value `3` of type `number`."
+    );
+    // Every reason an order is refused, at `$.order`.
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "order": { "blob": "asc" } } } }),
+    )
+    .await;
+    assert_eq!(errors.as_array().unwrap().len(), 2, "{errors}");
+    assert_eq!(errors[0]["in"], json!(["items", "$", "order"]));
+    assert_eq!(
+        errors[1]["message"],
+        "The `items.blob` attribute is not typed. Only typed and indexed attributes can be used to order by."
+    );
+    // `null` in `$in` needs an index.
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "tag": { "$in": ["even", null] } } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors[0]["message"],
+        "Only indexed attrs can check for `nil` in `$in`. items.tag is not indexed."
+    );
+    assert_eq!(
+        errors[0]["in"],
+        json!(["items", "$", "where", "$in", ["even", null]])
+    );
+    let found = app
+        .query(json!({ "items": { "$": { "where": { "name": { "$in": ["apple", null] } } } } }))
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    // Dates: special values compare, but `now`/`today`/... are refused in equality.
+    let all = app
+        .query(json!({ "items": { "$": { "where": { "at": { "$lt": "now" } } } } }))
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    let none = app
+        .query(json!({ "items": { "$": { "where": { "at": { "$lt": "epoch" } } } } }))
+        .await;
+    assert_eq!(none["items"], json!([]));
+    let all = app
+        .query(json!({ "items": { "$": { "where": { "at": { "$lt": "infinity" } } } } }))
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "at": "today" } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors[0]["message"],
+        "The data type of `items.at` is `date`, but the query got value `\"today\"` of type `string`."
+    );
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "at": { "$gt": "not a date" } } } } }),
+    )
+    .await;
+    assert_eq!(errors[0]["in"], json!(["items", "$", "where", "at", "$gt"]));
+    // A namespace that is not an object.
+    let errors = refused(&mut app, json!({ "items": 1 })).await;
+    assert_eq!(errors, json!([{ "expected": "map?", "in": ["items"] }]));
+}
+
+/// The `hint.errors` of a query refused with `validation-failed`.
+async fn refused(app: &mut AdminApp, query: Value) -> Value {
+    let reply = app.post("/admin/query", json!({ "query": query })).await;
+    reply.err(400, "validation-failed")["hint"]["errors"].clone()
+}
