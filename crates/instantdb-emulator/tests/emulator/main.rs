@@ -9,6 +9,7 @@
 mod admin;
 mod backups;
 mod dash;
+mod hardening;
 mod load;
 mod oauth;
 mod persistence;
