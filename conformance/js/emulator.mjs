@@ -7,6 +7,10 @@
 // user's session would.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { load, serve } from './lib/driver.mjs';
 
 const platform = await load('@instantdb/platform');
@@ -1701,6 +1705,205 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     const { apps } = await api.getApps();
     assert.deepEqual(apps, []);
   });
+
+  // ---- The official instant-cli 1.0.67, scripted (issue 13) ----------------------------------
+  // Every command a user runs against `instant dev`, through the published CLI
+  // (client/packages/cli/src), in a project directory inside the conformance npm install so
+  // the schema file's `@instantdb/admin` import resolves.
+  const npmDir = process.env.INSTANTDB_NPM_DIR;
+  const cliBin = join(npmDir, 'node_modules', 'instant-cli', 'bin', 'index.js');
+  const home = await mkdtemp(join(tmpdir(), 'instant-cli-home-'));
+  const project = await mkdtemp(join(npmDir, 'cli-project-'));
+  const cliEnv = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), INSTANT_CLI_API_URI: apiURI, INSTANT_CLI_NO_BROWSER: '1', NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' };
+  const cli = (args, extraEnv = {}) => new Promise((resolve) => {
+    execFile(process.execPath, [cliBin, ...args], { cwd: project, env: { ...cliEnv, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr, out: stdout + stderr });
+    });
+  });
+  const ok = async (args, extraEnv) => {
+    const res = await cli(args, extraEnv);
+    assert.equal(res.code, 0, `instant-cli ${args.join(' ')} failed:\n${res.out.slice(-1500)}`);
+    assert.doesNotMatch(res.out, /\[error\]/, res.out.slice(-1500));
+    return res;
+  };
+  const lastJson = (text) => JSON.parse(text.slice(text.search(/^[[{]/m)));
+  const c = {};
+  try {
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'cli-project', version: '1.0.0', dependencies: { '@instantdb/admin': '1.0.67' } }));
+    await check('cli.login.ticket', async () => {
+      // lib/login.ts: register a ticket, poll check until approved (the emulator approves at once).
+      const { out } = await ok(['login', '--headless']);
+      assert.match(out, /Successfully logged in as dev@localhost!/);
+    });
+    await check('cli.info', async () => {
+      const { out } = await ok(['info']);
+      assert.match(out, /Logged in as dev@localhost/);
+      assert.match(out, /CLI Version: v1\.0\.67/);
+    });
+    await check('cli.initWithoutFiles', async () => {
+      const { stdout, stderr } = await ok(['init-without-files', '--title', 'CLI app']);
+      assert.match(stderr + stdout, /Successfully created new app!/);
+      const { app, error } = lastJson(stdout);
+      assert.equal(error, null);
+      assert.match(app.appId, /^[0-9a-f-]{36}$/);
+      assert.match(app.adminToken, /^[0-9a-f-]{36}$/, 'POST /dash/apps answers the admin token');
+      Object.assign(c, app);
+      c.admin = init({ appId: app.appId, adminToken: app.adminToken, apiURI });
+    });
+    await check('cli.appList.json', async () => {
+      const { stdout } = await ok(['app', 'list', '--json']);
+      assert.ok(lastJson(stdout).some((a) => a.id === c.appId && a.title === 'CLI app'));
+    });
+    await check('cli.pull', async () => {
+      const { out } = await ok(['pull', '--app', c.appId, '--yes']);
+      assert.match(out, /Wrote schema to instant\.schema\.ts/);
+      const schemaFile = await readFile(join(project, 'instant.schema.ts'), 'utf8');
+      assert.match(schemaFile, /import \{ i \} from "@instantdb\/admin";/);
+      assert.match(schemaFile, /\$users: i\.entity\(/);
+      await readFile(join(project, 'instant.perms.ts'), 'utf8');
+    });
+    const writeSchema = (entities) => writeFile(join(project, 'instant.schema.ts'), `import { i } from "@instantdb/admin";
+
+const _schema = i.schema({
+  entities: {
+    $users: i.entity({ email: i.string().unique().indexed().optional() }),
+${entities}
+  },
+  links: {},
+  rooms: {},
+});
+
+type _AppSchema = typeof _schema;
+interface AppSchema extends _AppSchema {}
+const schema: AppSchema = _schema;
+
+export type { AppSchema };
+export default schema;
+`);
+    const writePerms = (rules) => writeFile(join(project, 'instant.perms.ts'), `import type { InstantRules } from "@instantdb/admin";
+
+const rules = ${JSON.stringify(rules, null, 2)} satisfies InstantRules;
+
+export default rules;
+`);
+    await check('cli.push.schemaAndPerms', async () => {
+      await writeSchema('    notes: i.entity({ body: i.string(), rank: i.number().indexed().optional() }),');
+      await writePerms({ notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+      const { out } = await ok(['push', '--app', c.appId, '--yes']);
+      assert.match(out, /Permissions updated!/);
+      const { schema: s } = await api.getSchema(c.appId);
+      assert.equal(s.entities.notes.attrs.body.valueType, 'string');
+      assert.equal(s.entities.notes.attrs.rank.isIndexed, true);
+      assert.deepEqual((await api.getPerms(c.appId)).perms, { notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+      c.note = id();
+      await c.admin.transact(tx.notes[c.note].update({ body: 'hello', rank: 1 }));
+    });
+    await check('cli.push.invalidPermsRefused', async () => {
+      // model/rule.clj validates every rule on push: the CLI shows the server's refusal.
+      await writePerms({ notes: { allow: { view: 'auth.id !=' } } });
+      const res = await cli(['push', 'perms', '--app', c.appId, '--yes']);
+      assert.match(res.out, /Validation failed for rule|Syntax error|notes/, res.out.slice(-1500));
+      assert.deepEqual((await api.getPerms(c.appId)).perms, { notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+      await writePerms({ notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+    });
+    await check('cli.push.rename', async () => {
+      await writeSchema('    notes: i.entity({ text: i.string(), rank: i.number().indexed().optional() }),');
+      await ok(['push', 'schema', '--app', c.appId, '--rename', 'notes.body:notes.text', '--yes']);
+      const { notes } = await c.admin.query({ notes: {} });
+      assert.deepEqual(notes.map((n) => n.text), ['hello'], 'renamed with its data');
+    });
+    await check('cli.query.loginTokenIsNotAnAdminToken', async () => {
+      // admin/routes.clj `req->app-id-authed!`: a dashboard token is looked up as an admin token.
+      const res = await cli(['query', '{notes: {}}', '--admin', '--app', c.appId]);
+      assert.match(res.out, /This admin token may be expired or invalid/);
+    });
+    const withAdmin = () => ({ INSTANT_APP_ADMIN_TOKEN: c.adminToken });
+    await check('cli.query.admin', async () => {
+      const { stdout } = await ok(['query', '{notes: {}}', '--admin', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout).notes.map((n) => n.id), [c.note]);
+    });
+    await check('cli.query.asEmail', async () => {
+      await c.admin.auth.createToken({ email: 'cli@example.com' });
+      const { stdout } = await ok(['query', '{notes: {}}', '--as-email', 'cli@example.com', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout).notes.map((n) => n.id), [c.note]);
+    });
+    await check('cli.query.asGuest', async () => {
+      const { stdout } = await ok(['query', '{notes: {}}', '--as-guest', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout).notes, [], 'view: auth.id != null hides notes from guests');
+    });
+    await check('cli.query.asToken', async () => {
+      const token = await c.admin.auth.createToken({ email: 'cli@example.com' });
+      const { stdout } = await ok(['query', '{notes: {}}', '--as-token', token, '--app', c.appId], withAdmin());
+      assert.equal(lastJson(stdout).notes.length, 1);
+    });
+    await check('cli.backup.list', async () => {
+      const { stdout } = await ok(['backup', 'list', '--json', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout), []);
+    });
+    await check('cli.webhook.addListDisableDelete', async () => {
+      const { out } = await ok(['webhook', 'add', '--url', 'https://hooks.example.com/cli', '--namespaces', 'notes', '--actions', 'create,update', '--app', c.appId], withAdmin());
+      assert.match(out, /Status: active/);
+      const [hook] = lastJson((await ok(['webhook', 'list', '--json', '--app', c.appId], withAdmin())).stdout);
+      assert.deepEqual([hook.sink.url, hook.namespaces, hook.actions], ['https://hooks.example.com/cli', ['notes'], ['create', 'update']]);
+      const disabled = await ok(['webhook', 'disable', '--id', hook.id, '--reason', 'maintenance', '--app', c.appId], withAdmin());
+      assert.match(disabled.out, /Disabled reason: maintenance/);
+      const events = await ok(['webhook', 'event', 'list', '--webhook-id', hook.id, '--json', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(events.stdout), []);
+      await ok(['webhook', 'delete', '--id', hook.id, '--app', c.appId, '--yes'], withAdmin());
+      assert.deepEqual(lastJson((await ok(['webhook', 'list', '--json', '--app', c.appId], withAdmin())).stdout), []);
+    });
+    await check('cli.auth.origin', async () => {
+      const added = await ok(['auth', 'origin', 'add', '--type', 'website', '--url', 'example.com', '--app', c.appId], withAdmin());
+      assert.match(added.out, /Type: Website/);
+      const [origin] = lastJson((await ok(['auth', 'origin', 'list', '--json', '--app', c.appId], withAdmin())).stdout);
+      assert.deepEqual([origin.service, origin.params], ['generic', ['example.com']]);
+      const deleted = await ok(['auth', 'origin', 'delete', '--id', origin.id, '--app', c.appId, '--yes'], withAdmin());
+      assert.match(deleted.out, /Origin deleted!/);
+    });
+    await check('cli.auth.client', async () => {
+      await ok(['auth', 'client', 'add', '--type', 'github', '--name', 'gh', '--client-id', 'abc', '--client-secret', 'shh', '--custom-redirect-uri', 'https://example.com/oauth/callback', '--app', c.appId, '--yes'], withAdmin());
+      const [client] = lastJson((await ok(['auth', 'client', 'list', '--json', '--app', c.appId], withAdmin())).stdout);
+      assert.deepEqual([client.client_name, client.client_id, client.redirect_to], ['gh', 'abc', 'https://example.com/oauth/callback']);
+      const deleted = await ok(['auth', 'client', 'delete', '--name', 'gh', '--app', c.appId, '--yes'], withAdmin());
+      assert.match(deleted.out, /Client Deleted!/);
+    });
+    await check('cli.explorer', async () => {
+      const { out } = await ok(['explorer', '--app', c.appId], withAdmin());
+      assert.match(out, /Opening Explorer/);
+    });
+    await check('cli.push.deleteNamespace', async () => {
+      await writeSchema('    tasks: i.entity({ title: i.string() }),');
+      await writePerms({});
+      await ok(['push', '--app', c.appId, '--yes'], withAdmin());
+      const { notes } = await c.admin.query({ notes: {} });
+      assert.deepEqual(notes, [], 'a deleted namespace takes its data');
+    });
+    await check('cli.initTemp.claim', async () => {
+      const { stdout } = await ok(['init-without-files', '--temp', '--title', 'CLI temp']);
+      const { app } = lastJson(stdout);
+      const claimed = await ok(['claim'], { INSTANT_APP_ID: app.appId, INSTANT_APP_ADMIN_TOKEN: app.adminToken });
+      assert.match(claimed.out, /App claimed!/);
+      const { apps } = await api.getApps();
+      assert.ok(apps.some((a) => a.id === app.appId), 'the claimed app is now the user\'s');
+      c.temp = app.appId;
+    });
+    await check('cli.appDelete', async () => {
+      for (const appId of [c.appId, c.temp]) {
+        const { out } = await ok(['app', 'delete', '--app', appId, '--yes']);
+        assert.match(out, /Deleted app/);
+      }
+      const { stdout } = await ok(['app', 'list', '--json']);
+      assert.deepEqual(lastJson(stdout), []);
+    });
+    await check('cli.logout', async () => {
+      await ok(['logout']);
+      const res = await cli(['info']);
+      assert.doesNotMatch(res.out, /Logged in as/, res.out);
+    });
+  } finally {
+    await rm(project, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  }
 
   return { results, calls };
 });

@@ -4,7 +4,12 @@
 //! writes obeying rules, schema pushes with failing and succeeding background jobs, overwrite
 //! pushes with renames and deletes, backups listed and downloaded, the OAuth provider through
 //! `OAuthHandler`, `exchangeCodeForToken`, `exchangeRefreshToken` and a refreshing `PlatformApi`,
-//! and webhook deliveries received with `processNodeRequest`) and assert the results.
+//! and webhook deliveries received with `processNodeRequest`) and assert the results. The same
+//! driver then checks what issue 13 fixed (deletes that destroy data, full CEL rules and their
+//! validation, query validation, the dashboard routes and token kinds of `instant-cli`) and runs
+//! the official `instant-cli` 1.0.67 command by command (ticket login, info, app list,
+//! init-without-files, pull, push with renames and deletes, query as admin/email/guest/token,
+//! backup, webhook, auth origin/client, explorer, claim, app delete, logout).
 //!
 //! The emulator runs in this process on its own tokio runtime; the Node driver
 //! (`conformance/js/emulator.mjs`) gets its base URL and platform token and reports one result
