@@ -108,7 +108,7 @@ async function eventually(probe, what) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, hooks }) => {
+serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, hooks, presence }) => {
   const results = [];
   async function check(name, fn) {
     try {
@@ -633,6 +633,22 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
   });
   await check('admin.rooms.getPresence', async () => {
     assert.deepEqual(await db.rooms.getPresence('chat', 'room-1'), {});
+  });
+  await check('admin.rooms.getPresence.sessions', async () => {
+    // admin/routes.clj `presence-get`: `{sessions: {session-id: {peer-id, user, data}}}`.
+    const room = init({ appId: presence.appId, adminToken: presence.adminToken, apiURI: hooks.apiURI });
+    assert.deepEqual(await room.rooms.getPresence('chat', 'room-1'), {
+      'peer-a': { 'peer-id': 'peer-a', data: { name: 'Ada', cursor: { x: 1, y: 2 } } },
+      'peer-b': { 'peer-id': 'peer-b', data: { name: 'Bob' } },
+    });
+  });
+  await check('admin.rooms.getPresence.otherRoomEmpty', async () => {
+    const room = init({ appId: presence.appId, adminToken: presence.adminToken, apiURI: hooks.apiURI });
+    assert.deepEqual(await room.rooms.getPresence('chat', 'room-2'), {});
+  });
+  await check('admin.rooms.getPresence.otherAppsTokenRefused', async () => {
+    const wrong = init({ appId: presence.appId, adminToken: adminToken, apiURI: hooks.apiURI });
+    await expectApiError(wrong.rooms.getPresence('chat', 'room-1'), { type: 'record-not-found' });
   });
 
   // ---- Impersonation -------------------------------------------------------------------------

@@ -597,6 +597,46 @@ impl Emulator {
             .map_err(|err| Error::database(err.message()))
     }
 
+    /// Puts a session in a presence room, as a client joining the room with `data` would
+    /// (`user` is the `$users` id of a signed-in peer); replaces the session's earlier data.
+    /// `GET /admin/rooms/presence` (`db.rooms.getPresence`) then answers it. The emulator has no
+    /// realtime connections, so this is how tests give a room its peers. Presence is in memory
+    /// only, as upstream's.
+    pub fn set_presence(
+        &self,
+        app_id: Uuid,
+        room_id: &str,
+        session_id: &str,
+        user: Option<Uuid>,
+        data: serde_json::Value,
+    ) -> Result<(), Error> {
+        self.shared
+            .write(|state| {
+                state.require_app(&app_id)?;
+                state
+                    .presence
+                    .entry((app_id, room_id.to_owned()))
+                    .or_default()
+                    .insert(
+                        session_id.to_owned(),
+                        crate::store::PresenceSession { user, data },
+                    );
+                Ok(())
+            })
+            .map_err(|err| Error::invalid(err.message()))
+    }
+
+    /// Removes a session from a presence room (the peer left); a room with no sessions is
+    /// `null` again.
+    pub fn remove_presence(&self, app_id: Uuid, room_id: &str, session_id: &str) {
+        let _ = self.shared.write(|state| {
+            if let Some(sessions) = state.presence.get_mut(&(app_id, room_id.to_owned())) {
+                sessions.shift_remove(session_id);
+            }
+            Ok(())
+        });
+    }
+
     /// Creates an organisation with the platform user as its owner; returns its id.
     pub fn create_org(&self, title: &str) -> Result<Uuid, Error> {
         let user_id = self.user_id;

@@ -52,6 +52,18 @@ pub(crate) fn run() -> Result<Tally> {
                 .start(),
         )
         .context("starting the webhook emulator")?;
+    // Presence comes from realtime sessions, which the emulator does not have: the driver reads
+    // a room given its peers with `set_presence` (on the second emulator, whose app list no
+    // check asserts).
+    let presence_app = hooks.create_app("Presence")?;
+    hooks.set_presence(
+        presence_app.app_id,
+        "room-1",
+        "peer-a",
+        None,
+        json!({ "name": "Ada", "cursor": { "x": 1, "y": 2 } }),
+    )?;
+    hooks.set_presence(presence_app.app_id, "room-1", "peer-b", None, json!({ "name": "Bob" }))?;
     let hour = Duration::from_secs(3600);
     let read_only = emulator.create_oauth_token(&["apps-read"], hour)?;
     let oauth = emulator.create_oauth_token(&["apps-read", "apps-write", "data-read"], hour)?;
@@ -71,6 +83,10 @@ pub(crate) fn run() -> Result<Tally> {
         "hooks": {
             "apiURI": hooks.base_url(),
             "platformToken": hooks.platform_token(),
+        },
+        "presence": {
+            "appId": presence_app.app_id,
+            "adminToken": presence_app.admin_token(),
         },
     });
     let answers = run_batch("emulator.mjs", &[input])?;

@@ -393,7 +393,17 @@ pub(crate) struct State {
     pub(crate) tx_seq: i64,
     /// Signed upload URLs not used yet, by upload id.
     pub(crate) pending_uploads: HashMap<Uuid, PendingUpload>,
+    /// Room presence by `(app, room id)`: session id → session. Ephemeral, as upstream's
+    /// (`reactive/ephemeral.clj` keeps it in memory): never persisted.
+    pub(crate) presence: HashMap<(Uuid, String), IndexMap<String, PresenceSession>>,
     pub(crate) dirty: Dirty,
+}
+
+/// One session in a room (`ephemeral.clj`: `{:peer-id, :user {:id}, :data}`).
+#[derive(Debug, Clone)]
+pub(crate) struct PresenceSession {
+    pub(crate) user: Option<Uuid>,
+    pub(crate) data: Value,
 }
 
 impl State {

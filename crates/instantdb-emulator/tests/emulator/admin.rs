@@ -1185,3 +1185,44 @@ async fn refused(app: &mut AdminApp, query: Value) -> Value {
     let reply = app.post("/admin/query", json!({ "query": query })).await;
     reply.err(400, "validation-failed")["hint"]["errors"].clone()
 }
+
+/// `GET /admin/rooms/presence` answers the sessions set with `Emulator::set_presence`, each
+/// user enriched with its `$users` row (`admin/routes.clj` `presence-get`).
+#[tokio::test]
+async fn presence_returns_what_was_set() {
+    let emu = emulator().await;
+    let creds = emu.create_app("rooms").unwrap();
+    let mut app = AdminApp::new(emu.base_url(), &creds);
+    let path = "/admin/rooms/presence?room-type=chat&room-id=lobby";
+    assert_eq!(app.get(path).await.ok(), json!({ "sessions": null }));
+    let user = app
+        .post("/admin/refresh_tokens", json!({ "email": "p@example.com" }))
+        .await
+        .ok();
+    let user_id = uuid::Uuid::parse_str(user["user"]["id"].as_str().unwrap()).unwrap();
+    emu.set_presence(
+        creds.app_id,
+        "lobby",
+        "s1",
+        Some(user_id),
+        json!({ "typing": true }),
+    )
+    .unwrap();
+    emu.set_presence(creds.app_id, "lobby", "s2", None, json!({ "x": 1 }))
+        .unwrap();
+    let sessions = app.get(path).await.ok()["sessions"].clone();
+    assert_eq!(sessions["s1"]["peer-id"], "s1");
+    assert_eq!(sessions["s1"]["user"]["email"], "p@example.com");
+    assert_eq!(sessions["s1"]["data"], json!({ "typing": true }));
+    assert_eq!(
+        sessions["s2"],
+        json!({ "peer-id": "s2", "data": { "x": 1 } })
+    );
+    emu.remove_presence(creds.app_id, "lobby", "s1");
+    emu.remove_presence(creds.app_id, "lobby", "s2");
+    assert_eq!(app.get(path).await.ok(), json!({ "sessions": null }));
+    assert!(
+        emu.set_presence(uuid::Uuid::new_v4(), "lobby", "s", None, json!({}))
+            .is_err()
+    );
+}
