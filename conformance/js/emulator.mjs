@@ -1731,13 +1731,13 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
   const home = await mkdtemp(join(tmpdir(), 'instant-cli-home-'));
   const project = await mkdtemp(join(npmDir, 'cli-project-'));
   const cliEnv = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), INSTANT_CLI_API_URI: apiURI, INSTANT_CLI_NO_BROWSER: '1', NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' };
-  const cli = (args, extraEnv = {}) => new Promise((resolve) => {
-    execFile(process.execPath, [cliBin, ...args], { cwd: project, env: { ...cliEnv, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
+  const cli = (args, extraEnv = {}, cwd = project) => new Promise((resolve) => {
+    execFile(process.execPath, [cliBin, ...args], { cwd, env: { ...cliEnv, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr, out: stdout + stderr });
     });
   });
-  const ok = async (args, extraEnv) => {
-    const res = await cli(args, extraEnv);
+  const ok = async (args, extraEnv, cwd) => {
+    const res = await cli(args, extraEnv, cwd);
     assert.equal(res.code, 0, `instant-cli ${args.join(' ')} failed:\n${res.out.slice(-1500)}`);
     assert.doesNotMatch(res.out, /\[error\]/, res.out.slice(-1500));
     return res;
@@ -1755,6 +1755,24 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
       const { out } = await ok(['info']);
       assert.match(out, /Logged in as dev@localhost/);
       assert.match(out, /CLI Version: v1\.0\.67/);
+    });
+    await check('cli.init', async () => {
+      // `init` creates the app (POST /dash/apps), writes .env with its id and admin token, and
+      // pulls the schema and perms files; later commands read the app from .env.
+      const dir = await mkdtemp(join(npmDir, 'cli-init-'));
+      try {
+        await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'cli-init', version: '1.0.0', dependencies: { '@instantdb/admin': '1.0.67' } }));
+        const { out } = await ok(['init', '--title', 'Init app', '-p', 'admin', '--yes'], {}, dir);
+        assert.match(out, /Created \.env file!/);
+        const env = Object.fromEntries((await readFile(join(dir, '.env'), 'utf8')).trim().split('\n').map((l) => l.split('=')));
+        assert.match(env.INSTANT_APP_ADMIN_TOKEN, /^[0-9a-f-]{36}$/);
+        await readFile(join(dir, 'instant.schema.ts'), 'utf8');
+        const { stdout } = await ok(['query', '{$users: {}}', '--admin'], {}, dir);
+        assert.deepEqual(lastJson(stdout), { $users: [] }, 'query reads the app and its admin token from .env');
+        await ok(['app', 'delete', '--app', env.INSTANT_APP_ID, '--yes'], {}, dir);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
     await check('cli.initWithoutFiles', async () => {
       const { stdout, stderr } = await ok(['init-without-files', '--title', 'CLI app']);
