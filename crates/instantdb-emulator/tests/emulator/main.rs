@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod architecture;
 mod backups;
 mod dash;
 mod hardening;
