@@ -63,7 +63,13 @@ pub(crate) fn run() -> Result<Tally> {
         None,
         json!({ "name": "Ada", "cursor": { "x": 1, "y": 2 } }),
     )?;
-    hooks.set_presence(presence_app.app_id, "room-1", "peer-b", None, json!({ "name": "Bob" }))?;
+    hooks.set_presence(
+        presence_app.app_id,
+        "room-1",
+        "peer-b",
+        None,
+        json!({ "name": "Bob" }),
+    )?;
     let hour = Duration::from_secs(3600);
     let read_only = emulator.create_oauth_token(&["apps-read"], hour)?;
     let oauth = emulator.create_oauth_token(&["apps-read", "apps-write", "data-read"], hour)?;
