@@ -7,6 +7,10 @@
 // user's session would.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { load, serve } from './lib/driver.mjs';
 
 const platform = await load('@instantdb/platform');
@@ -104,7 +108,7 @@ async function eventually(probe, what) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, hooks }) => {
+serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, hooks, presence }) => {
   const results = [];
   async function check(name, fn) {
     try {
@@ -332,6 +336,143 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     const { goals } = await raw.query({ goals: { $: { where: { nope: 1 } } } });
     assert.deepEqual(goals, []);
   });
+  // ---- Query validation as upstream (issue 13) ------------------------------------------------
+  // server/src/instant/db/model/attr_pat.clj (`coerce-value-data-value!`,
+  // `assert-checked-attr-data-type!`, `->value-attr-pat`) and server/src/instant/db/instaql.clj
+  // (order errors, `assert-map!`); date parsing in db/model/triple.clj `parse-date-value`.
+  const invalidQuery = async (query) => {
+    const err = await expectApiError(raw.query(query), { type: 'validation-failed' });
+    assert.equal(err.hint['data-type'], 'query');
+    return err.hint.errors;
+  };
+  await check('query.validate.comparisonWrongType', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: { $gt: 'abc' } } } } });
+    assert.deepEqual(errors, [{
+      'expected?': 'number?',
+      in: ['goals', '$', 'where', 'priority', '$gt'],
+      message: 'The data type of `goals.priority` is `number`, but the query got the value `"abc"` of type `string`.',
+    }]);
+  });
+  await check('query.validate.comparisonNeedsIndex', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { ownerId: { $lt: 'x' } } } } });
+    assert.deepEqual(errors.map((e) => [e.in, e.message]), [[['goals', '$', 'where', 'ownerId'], 'The `goals.ownerId` attribute must be indexed to use comparison operators.']]);
+  });
+  await check('query.validate.comparisonNeedsType', async () => {
+    const errors = await invalidQuery({ tags: { $: { where: { name: { $gt: 'a' } } } } });
+    assert.match(errors[0].message, /^The `tags.name` attribute must be indexed to use comparison operators\.$/);
+  });
+  await check('query.validate.likeValueNotString', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { title: { $like: 3 } } } } });
+    assert.deepEqual(errors[0].in, ['goals', '$', 'where', 'title', '$like']);
+    assert.equal(errors[0].message, 'The $like value for `goals.title` must be a string, but the query got the value `3` of type `number`.');
+  });
+  await check('query.validate.likeOnNumber', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: { $ilike: '%1' } } } } });
+    assert.equal(errors[0].message, 'The data type of `goals.priority` is `number`, but the query got the value `"%1"` of type `string`.');
+  });
+  await check('query.validate.equalityWrongType', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: 'high' } } } });
+    assert.deepEqual(errors, [{
+      'expected?': 'number?',
+      in: ['goals', '$', 'where', 'priority'],
+      message: 'The data type of `goals.priority` is `number`, but the query got the value `"high"` of type `string`.',
+    }]);
+  });
+  await check('query.validate.equalityBooleanOnString', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { title: true } } } });
+    assert.equal(errors[0].message, 'The data type of `goals.title` is `string`, but the query got the value `true` of type `boolean`.');
+  });
+  await check('query.validate.inListItemWrongType', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { priority: { $in: [1, 'two'] } } } } });
+    assert.equal(errors[0].message, 'The data type of `goals.priority` is `number`, but the query got the value `"two"` of type `string`.');
+  });
+  await check('query.validate.orderNotIndexed', async () => {
+    const errors = await invalidQuery({ goals: { $: { order: { ownerId: 'asc' } } } });
+    assert.deepEqual(errors, [{
+      expected: 'supported-order?',
+      in: ['goals', '$', 'order'],
+      message: 'The `goals.ownerId` attribute is not indexed. Only indexed and typed attributes can be used to order by.',
+    }]);
+  });
+  await check('query.validate.orderEveryProblem', async () => {
+    const errors = await invalidQuery({ goals: { $: { order: { meta: 'desc' } } } });
+    assert.deepEqual(errors.map((e) => e.message), [
+      'The `goals.meta` attribute is not indexed. Only indexed and typed attributes can be used to order by.',
+      'The `goals.meta` attribute is not typed. Only typed and indexed attributes can be used to order by.',
+    ]);
+  });
+  await check('query.validate.orderMissingAttr', async () => {
+    const errors = await invalidQuery({ goals: { $: { order: { nope: 'asc' } } } });
+    assert.deepEqual(errors.map((e) => [e.in, e.message]), [[['goals', '$', 'order'], 'There is no `nope` attribute for goals.']]);
+  });
+  await check('query.validate.nullInInNeedsIndex', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { ownerId: { $in: ['a', null] } } } } });
+    assert.deepEqual(errors, [{
+      'expected?': 'indexed?',
+      in: ['goals', '$', 'where', '$in', ['a', null]],
+      message: 'Only indexed attrs can check for `nil` in `$in`. goals.ownerId is not indexed.',
+    }]);
+  });
+  await check('query.validate.nullInInIndexed', async () => {
+    const { goals } = await raw.query({ goals: { $: { where: { title: { $in: ['Alpha', null] } } } } });
+    assert.ok(goals.some((g) => g.title === 'Alpha'));
+  });
+  await check('query.validate.uuidWhere', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { id: 'nope' } } } });
+    assert.deepEqual(errors.map((e) => [e.in, e.message]), [[['goals', '$', 'where', 'id'], 'Expected id to be a uuid, got "nope"']]);
+  });
+  await check('query.validate.namespaceNotObject', async () => {
+    // The SDK refuses this itself (core/queryValidation.js); the server's `assert-map!` answer:
+    const res = await fetch(`${apiURI}/admin/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'app-id': appId, authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query: { goals: 1 } }),
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.type, 'validation-failed');
+    assert.deepEqual(body.hint.errors, [{ expected: 'map?', in: ['goals'] }]);
+  });
+  const withDue = async () => (await raw.query({ goals: { $: { where: { dueAt: { $isNull: false } } } } })).goals.length;
+  for (const [name, op, special, all] of [
+    ['ltNow', '$lt', 'now', true],
+    ['ltTomorrow', '$lt', 'tomorrow', true],
+    ['gtYesterday', '$gt', 'yesterday', false],
+    ['ltInfinity', '$lt', 'infinity', true],
+    ['gtMinusInfinity', '$gt', '-infinity', true],
+    ['ltEpoch', '$lt', 'epoch', false],
+    ['gteToday', '$gte', 'today', false],
+  ]) {
+    await check(`query.dates.special.${name}`, async () => {
+      // triple.clj `special-str->instant`: Postgres' special values, accepted in comparisons.
+      const { goals } = await raw.query({ goals: { $: { where: { dueAt: { [op]: special } } } } });
+      assert.equal(goals.length, all ? await withDue() : 0);
+      assert.ok((await withDue()) > 0);
+    });
+  }
+  for (const special of ['now', 'today', 'tomorrow', 'yesterday']) {
+    await check(`query.dates.equalityRefused.${special}`, async () => {
+      // attr_pat.clj: "we need a way to agree with the client on what these values mean".
+      const errors = await invalidQuery({ goals: { $: { where: { dueAt: special } } } });
+      assert.deepEqual(errors, [{
+        'expected?': 'date-string?',
+        in: ['goals', '$', 'where', 'dueAt'],
+        message: `The data type of \`goals.dueAt\` is \`date\`, but the query got value \`"${special}"\` of type \`string\`.`,
+      }]);
+    });
+  }
+  await check('query.dates.equalityEpochAccepted', async () => {
+    const { goals } = await raw.query({ goals: { $: { where: { dueAt: 'epoch' } } } });
+    assert.deepEqual(goals, []);
+  });
+  await check('query.dates.unparsableComparison', async () => {
+    const errors = await invalidQuery({ goals: { $: { where: { dueAt: { $gt: 'not a date' } } } } });
+    assert.deepEqual(errors.map((e) => e.in), [['goals', '$', 'where', 'dueAt', '$gt']]);
+  });
+  await check('query.dates.jsonQuotedDate', async () => {
+    const { goals } = await raw.query({ goals: { $: { where: { dueAt: { $gte: '"2025-01-02T00:00:00Z"' } } } } });
+    assert.deepEqual(goals.map((x) => x.title).sort(), ['Alpha', 'Gamma']);
+  });
   await check('admin.subscribeQuery.liveUpdates', async () => {
     const liveId = id();
     const payloads = [];
@@ -493,6 +634,22 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
   await check('admin.rooms.getPresence', async () => {
     assert.deepEqual(await db.rooms.getPresence('chat', 'room-1'), {});
   });
+  await check('admin.rooms.getPresence.sessions', async () => {
+    // admin/routes.clj `presence-get`: `{sessions: {session-id: {peer-id, user, data}}}`.
+    const room = init({ appId: presence.appId, adminToken: presence.adminToken, apiURI: hooks.apiURI });
+    assert.deepEqual(await room.rooms.getPresence('chat', 'room-1'), {
+      'peer-a': { 'peer-id': 'peer-a', data: { name: 'Ada', cursor: { x: 1, y: 2 } } },
+      'peer-b': { 'peer-id': 'peer-b', data: { name: 'Bob' } },
+    });
+  });
+  await check('admin.rooms.getPresence.otherRoomEmpty', async () => {
+    const room = init({ appId: presence.appId, adminToken: presence.adminToken, apiURI: hooks.apiURI });
+    assert.deepEqual(await room.rooms.getPresence('chat', 'room-2'), {});
+  });
+  await check('admin.rooms.getPresence.otherAppsTokenRefused', async () => {
+    const wrong = init({ appId: presence.appId, adminToken: adminToken, apiURI: hooks.apiURI });
+    await expectApiError(wrong.rooms.getPresence('chat', 'room-1'), { type: 'record-not-found' });
+  });
 
   // ---- Impersonation -------------------------------------------------------------------------
   await check('admin.asUser.guest.viewDenied', async () => {
@@ -562,8 +719,19 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
       type: 'permission-denied',
     });
   });
-  await check('admin.asUser.unsupportedRule', async () => {
-    await expectApiError(db.asUser({ token: state.token }).query({ tags: {} }), { type: 'permission-evaluation-failed' });
+  await check('admin.asUser.sizeOfRef', async () => {
+    // `size(data.ref('todos.id')) > 0` is plain CEL on the list `data.ref` returns (db/cel.clj).
+    const [untagged, tagged, todo] = [id(), id(), id()];
+    await raw.transact([
+      tx.tags[untagged].update({ name: 'lonely' }),
+      tx.tags[tagged].update({ name: 'linked' }),
+      tx.todos[todo].update({ text: 'tagged todo' }).link({ tags: tagged }),
+    ]);
+    const { tags } = await db.asUser({ token: state.token }).query({ tags: {} });
+    const { tags: all } = await raw.query({ tags: {} });
+    assert.ok(all.some((x) => x.id === untagged));
+    assert.ok(tags.some((x) => x.id === tagged));
+    assert.ok(!tags.some((x) => x.id === untagged));
   });
   await check('admin.asUser.ruleParams', async () => {
     await api.pushPerms(appId, { perms: { ...perms, todos: { allow: { view: "ruleParams.key == 'open'" } } } });
@@ -962,6 +1130,587 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     }
   });
 
+  // ---- Permission rules are full CEL (issue 13) ----------------------------------------------
+  // The server compiles rules with CEL (server/src/instant/db/cel.clj: standard library, strings
+  // and math extensions, cel.bind, data.ref/auth.ref, request) and validates them on push
+  // (server/src/instant/model/rule.clj `validation-errors`, tests in
+  // server/test/instant/model/rule_test.clj).
+  const rulesSchema = i.schema({
+    entities: {
+      docs: i.entity({ title: i.string(), n: i.number(), owner: i.string(), tags: i.json(), createdAt: i.string() }),
+      labels: i.entity({ name: i.string() }),
+      roles: i.entity({ name: i.string() }),
+      $users: i.entity({ email: i.string().unique().indexed().optional() }),
+      $files: i.entity({ path: i.string().unique().indexed(), url: i.string() }),
+    },
+    links: {
+      docLabels: { forward: { on: 'docs', has: 'many', label: 'labels' }, reverse: { on: 'labels', has: 'many', label: 'docs' } },
+      userRoles: { forward: { on: 'roles', has: 'many', label: 'users' }, reverse: { on: '$users', has: 'many', label: 'roles' } },
+    },
+  });
+  const cel = {};
+  await check('cel.setup', async () => {
+    const { app } = await api.createApp({ title: 'Rules', schema: rulesSchema });
+    cel.app = app;
+    cel.db = init({ appId: app.id, adminToken: app.adminToken, apiURI, schema: rulesSchema });
+    cel.token = await cel.db.auth.createToken({ email: 'ada@example.com' });
+    cel.user = (await cel.db.auth.getUser({ email: 'ada@example.com' })).id;
+    [cel.d1, cel.d2, cel.red, cel.admin] = [id(), id(), id(), id()];
+    await cel.db.transact([
+      tx.docs[cel.d1].update({ title: 'public/a', n: 4, owner: cel.user, tags: ['x', 'y'], createdAt: '2024-01-02T00:00:00Z' }),
+      tx.docs[cel.d2].update({ title: 'private/b', n: 1, owner: 'someone', tags: [], createdAt: '2024-01-02T00:00:00Z' }),
+      tx.labels[cel.red].update({ name: 'red' }).link({ docs: cel.d1 }),
+      tx.roles[cel.admin].update({ name: 'admin' }).link({ users: cel.user }),
+    ]);
+  });
+  const visibleDocs = async (rules, opts = {}) => {
+    const { result } = await cel.db.asUser({ token: cel.token }).debugQuery({ docs: {} }, { rules, ...opts });
+    return result.docs.map((d) => (d.id === cel.d1 ? 'd1' : 'd2')).sort();
+  };
+  for (const [name, rule, expected] of [
+    ['startsWith', "data.title.startsWith('public/')", ['d1']],
+    ['endsWithOnAuth', "auth.email.endsWith('@example.com')", ['d1', 'd2']],
+    ['sizeFunction', 'size(data.tags) > 0', ['d1']],
+    ['sizeMethod', 'data.tags.size() == 0', ['d2']],
+    ['matches', "data.title.matches('^private/')", ['d2']],
+    ['inList', "'x' in data.tags", ['d1']],
+    ['inListLiteral', "data.title in ['public/a', 'nope']", ['d1']],
+    ['inMapLiteral', "data.title in {'private/b': true}", ['d2']],
+    ['hasMacro', 'has(data.title)', ['d1', 'd2']],
+    ['ternary', '(data.n > 2 ? "big" : "small") == "big"', ['d1']],
+    ['arithmetic', 'data.n * 2 + 1 == 9', ['d1']],
+    ['modulo', 'int(data.n) % 2 == 0', ['d1']],
+    ['concat', "data.title + '!' == 'private/b!'", ['d2']],
+    ['timestampCompare', 'timestamp(data.createdAt) < request.time', ['d1', 'd2']],
+    ['getTime', 'timestamp(data.createdAt).getTime() == 1704153600', ['d1', 'd2']],
+    ['authId', 'data.owner == auth.id', ['d1']],
+    ['existsMacro', "data.tags.exists(t, t == 'y')", ['d1']],
+    ['allMacroEmptyList', 'data.tags.all(t, size(t) == 1)', ['d1', 'd2']],
+    ['filterMacro', "data.tags.filter(t, t != 'x') == ['y']", ['d1']],
+    ['mapMacro', "data.tags.map(t, t + t) == ['xx', 'yy']", ['d1']],
+    ['missingKeyIsNull', 'data.nothing == null', ['d1', 'd2']],
+    ['stringsExtension', "data.title.upperAscii().split('/')[0] == 'PUBLIC'", ['d1']],
+    ['mathExtension', 'math.greatest(data.n, 2) == 4', ['d1']],
+    ['dataRef', "'red' in data.ref('labels.name')", ['d1']],
+    ['authRef', "'admin' in auth.ref('$user.roles.name')", ['d1', 'd2']],
+    ['typeConversion', "string(data.n) == '4' && double(data.n) == 4.0", ['d1']],
+    ['logicShortCircuit', 'has(data.title) || data.nothing.deeper == 1', ['d1', 'd2']],
+  ]) {
+    await check(`cel.eval.${name}`, async () => {
+      assert.deepEqual(await visibleDocs({ docs: { allow: { view: rule } } }), expected);
+    });
+  }
+  await check('cel.eval.bind', async () => {
+    const rules = { docs: { bind: ['isMine', 'data.owner == auth.id'], allow: { view: 'isMine' } } };
+    assert.deepEqual(await visibleDocs(rules), ['d1']);
+  });
+  await check('cel.eval.bindObjectFormAndChains', async () => {
+    const rules = { docs: { bind: { big: 'data.n > 2', bigAndMine: 'big && data.owner == auth.id' }, allow: { view: 'bigAndMine' } } };
+    assert.deepEqual(await visibleDocs(rules), ['d1']);
+  });
+  await check('cel.eval.defaultBindAndRule', async () => {
+    const rules = { $default: { bind: ['isPublic', "data.title.startsWith('public')"], allow: { $default: 'isPublic' } } };
+    assert.deepEqual(await visibleDocs(rules), ['d1']);
+  });
+  await check('cel.eval.ruleParams', async () => {
+    const rules = { docs: { allow: { view: 'ruleParams.tag in data.tags' } } };
+    assert.deepEqual(await visibleDocs(rules, { ruleParams: { tag: 'y' } }), ['d1']);
+  });
+  await check('cel.eval.guestAuthIdIsNull', async () => {
+    const { result } = await cel.db.asUser({ guest: true }).debugQuery({ docs: {} }, { rules: { docs: { allow: { view: 'auth.id == null' } } } });
+    assert.equal(result.docs.length, 2);
+  });
+  await check('cel.eval.divideByZero', async () => {
+    // util/exception.clj `throw-permission-evaluation-failed!`: hint.error.type is the CEL error code.
+    const err = await expectApiError(
+      cel.db.asUser({ token: cel.token }).debugQuery({ docs: {} }, { rules: { docs: { allow: { view: 'data.n / 0 == 1' } } } }),
+      { type: 'permission-evaluation-failed' },
+    );
+    assert.deepEqual(err.hint.rule, ['docs', 'view']);
+    assert.equal(err.hint.error.type, 'DIVIDE_BY_ZERO');
+    assert.match(err.message, /^Could not evaluate permission rule for `docs.view`\./);
+  });
+  await check('cel.eval.nonBooleanResult', async () => {
+    await expectApiError(
+      cel.db.asUser({ token: cel.token }).debugQuery({ docs: {} }, { rules: { docs: { allow: { view: 'data.title' } } } }),
+      { type: 'permission-evaluation-failed' },
+    );
+  });
+  // Writes: newData in create/update rules, request.modifiedFields.
+  const pushRules = (rules) => api.pushPerms(cel.app.id, { perms: rules });
+  const asAda = () => cel.db.asUser({ token: cel.token });
+  await check('cel.write.newDataAllowed', async () => {
+    await pushRules({ docs: { allow: { view: 'true', update: 'newData.n > data.n', create: 'newData.title.size() < 20' } } });
+    await asAda().transact(tx.docs[cel.d2].update({ n: 2 }));
+    const { docs } = await cel.db.query({ docs: { $: { where: { id: cel.d2 } } } });
+    assert.equal(docs[0].n, 2);
+  });
+  await check('cel.write.newDataDenied', async () => {
+    await expectApiError(asAda().transact(tx.docs[cel.d2].update({ n: 0 })), { type: 'permission-denied' });
+  });
+  await check('cel.write.createRule', async () => {
+    await asAda().transact(tx.docs[id()].update({ title: 'short', n: 1, owner: 'x', tags: [], createdAt: '2024-01-01' }));
+    await expectApiError(
+      asAda().transact(tx.docs[id()].update({ title: 'a title that is far too long', n: 1, owner: 'x', tags: [], createdAt: '2024-01-01' })),
+      { type: 'permission-denied' },
+    );
+  });
+  await check('cel.write.modifiedFields', async () => {
+    await pushRules({ docs: { allow: { view: 'true', update: "!('owner' in request.modifiedFields)" } } });
+    await asAda().transact(tx.docs[cel.d1].update({ title: 'public/renamed' }));
+    await expectApiError(asAda().transact(tx.docs[cel.d1].update({ owner: 'me' })), { type: 'permission-denied' });
+  });
+  await check('cel.files.dataPath', async () => {
+    // `$files` rules see `data.path` (storage/coordinator.clj evaluates them on {"path" path}).
+    await pushRules({ $files: { allow: { view: "data.path.startsWith('public/')", create: "data.path.startsWith(auth.id + '/')" } } });
+    await cel.db.storage.uploadFile('public/p.txt', Buffer.from('p'));
+    await cel.db.storage.uploadFile('secret/s.txt', Buffer.from('s'));
+    const { $files } = await asAda().query({ $files: {} });
+    assert.deepEqual($files.map((f) => f.path), ['public/p.txt']);
+  });
+  await check('cel.files.createOwnPrefix', async () => {
+    const { data } = await asAda().storage.uploadFile(`${cel.user}/mine.txt`, Buffer.from('m'));
+    assert.ok(data.id);
+    await expectApiError(asAda().storage.uploadFile('someone/else.txt', Buffer.from('x')), { type: 'permission-denied' });
+  });
+  // Validation on push: 400 validation-failed, every error with its `in` path (rule_test.clj).
+  const refused = async (rules) => {
+    const err = await expectApiError(pushRules(rules), { type: 'validation-failed' });
+    assert.equal(err.hint['data-type'], 'rule');
+    return err.hint.errors;
+  };
+  await check('cel.validate.syntaxError', async () => {
+    const errors = await refused({ docs: { allow: { view: 'data.title ==' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['docs', 'allow', 'view']]);
+    assert.match(errors[0].message, /Syntax error/);
+  });
+  await check('cel.validate.undeclaredReference', async () => {
+    const errors = await refused({ docs: { allow: { view: 'unknownThing == 1' } } });
+    assert.deepEqual(errors, [{ message: "undeclared reference to 'unknownThing' (in container '')", in: ['docs', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.newDataOnlyForWrites', async () => {
+    const errors = await refused({ docs: { allow: { view: 'newData.n > 1', update: 'newData.n > 1' } } });
+    assert.deepEqual(errors, [{ message: "undeclared reference to 'newData' (in container '')", in: ['docs', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.typeCheck', async () => {
+    // rule_test.clj `invalid-syntax-fails`.
+    const errors = await refused({ myetype: { allow: { view: '!10' } } });
+    assert.deepEqual(errors, [{ message: "found no matching overload for '!_' applied to '(int)' (candidates: (bool))", in: ['myetype', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.authRefPrefix', async () => {
+    // rule_test.clj `invalid-auth-ref-fails`.
+    const errors = await refused({ myetype: { allow: { view: "1 in auth.ref('$users.id')" } } });
+    assert.deepEqual(errors, [{ message: 'auth.ref arg must start with `$user.`', in: ['myetype', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.cyclicBinds', async () => {
+    // rule_test.clj `does-not-allow-cyclic-dependencies`.
+    const errors = await refused({ myetype: { bind: ['a', 'b', 'b', 'a'], allow: { view: 'a' } } });
+    assert.deepEqual(errors, [{ message: 'The binds have a cyclic dependency a -> b -> a', in: ['myetype', 'allow', 'view'] }]);
+  });
+  await check('cel.validate.duplicateBind', async () => {
+    const errors = await refused({ myetype: { bind: ['duplicate', 'true', 'duplicate', 'false'], allow: { view: 'duplicate' } } });
+    assert.deepEqual(errors, [{ message: 'bind should only contain a given variable name once', in: ['myetype', 'bind', 'duplicate'] }]);
+  });
+  await check('cel.validate.unevenBinds', async () => {
+    const errors = await refused({ myetype: { bind: ['duplicate'], allow: { view: 'true' } }, 'new-etype': { allow: { view: 'true' } } });
+    assert.deepEqual(errors, [
+      { message: 'bind should have an even number of elements', in: ['myetype', 'bind'] },
+      { message: 'bind should have an even number of elements', in: ['myetype', 'allow', 'view'] },
+    ]);
+  });
+  await check('cel.validate.reservedNamespace', async () => {
+    const errors = await refused({ $codes: { allow: { update: 'true' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['$codes', 'allow', 'view'], ['$codes', 'allow', 'create'], ['$codes', 'allow', 'update'], ['$codes', 'allow', 'delete']]);
+    assert.equal(errors[0].message, 'The $codes namespace is a reserved internal namespace that does not yet support rules.');
+  });
+  await check('cel.validate.usersDelete', async () => {
+    const errors = await refused({ $users: { allow: { delete: 'true' } } });
+    assert.deepEqual(errors[0].in, ['$users', 'allow', 'delete']);
+  });
+  await check('cel.validate.fieldRuleOnId', async () => {
+    const errors = await refused({ myetype: { fields: { id: '1 + 1' } } });
+    assert.deepEqual(errors, [{ in: ['myetype', 'fields'], message: 'You cannot set field rules for `id`. Use myetype -> allow -> view instead' }]);
+  });
+  await check('cel.validate.fieldRuleCompiled', async () => {
+    const errors = await refused({ myetype: { fields: { email: '!10' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['myetype', 'fields', 'email']]);
+  });
+  await check('cel.validate.rateLimitsShape', async () => {
+    const errors = await refused({ $rateLimits: 'bad' });
+    assert.deepEqual(errors, [{ message: '$rateLimits must be an object', in: ['$rateLimits'] }]);
+  });
+  await check('cel.validate.everyErrorReported', async () => {
+    const errors = await refused({ docs: { allow: { view: 'a ==', create: 'nope', delete: 'true' } }, labels: { allow: { update: '!1' } } });
+    assert.deepEqual(errors.map((e) => e.in), [['docs', 'allow', 'view'], ['docs', 'allow', 'create'], ['labels', 'allow', 'update']]);
+  });
+  await check('cel.validate.messageListsErrors', async () => {
+    const err = await expectApiError(pushRules({ docs: { allow: { view: 'nope' } } }), { type: 'validation-failed' });
+    assert.equal(err.message, "Validation failed for rule: undeclared reference to 'nope' (in container '')");
+  });
+  await check('cel.validate.dashRulesRoute', async () => {
+    // The CLI pushes with POST /dash/apps/:id/rules (dash/routes.clj `rules-post`).
+    const res = await fetch(`${apiURI}/dash/apps/${cel.app.id}/rules`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platformToken}` },
+      body: JSON.stringify({ code: { docs: { allow: { view: 'data.x ==' } } } }),
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.deepEqual(body.hint.errors[0].in, ['docs', 'allow', 'view']);
+  });
+  await check('cel.validate.createAppRefusesBadRules', async () => {
+    await expectApiError(api.createApp({ title: 'bad rules', perms: { docs: { allow: { view: 'nope' } } } }), { type: 'validation-failed' });
+  });
+  await check('cel.validate.validRulesStored', async () => {
+    const good = {
+      $default: { bind: ['signedIn', 'auth.id != null'] },
+      docs: { bind: ['isOwner', 'data.owner == auth.id'], allow: { view: 'signedIn && (isOwner || size(data.tags) > 0)', update: "isOwner && !('owner' in request.modifiedFields)", create: 'newData.n >= 0' } },
+      $files: { allow: { view: "data.path.startsWith('public/')" } },
+      $users: { allow: { view: 'auth.id == data.id', delete: 'false' } },
+    };
+    const { perms: stored } = await pushRules(good);
+    assert.deepEqual(stored, good);
+    assert.deepEqual((await api.getPerms(cel.app.id)).perms, good);
+  });
+  await check('cel.cleanup', async () => {
+    await api.deleteApp(cel.app.id);
+  });
+
+  // ---- Deletes destroy data (issue 13) --------------------------------------------------------
+  // Upstream's `delete-attr` deletes the attr's triples (server/src/instant/db/model/attr.clj,
+  // `delete-multi!`), so a deleted namespace, attribute or link leaves nothing behind.
+  const notesSchema = i.schema({
+    entities: {
+      notes: i.entity({ body: i.string(), pinned: i.boolean().optional() }),
+      boards: i.entity({ name: i.string(), color: i.string().optional() }),
+    },
+    links: { boardNotes: { forward: { on: 'boards', has: 'many', label: 'notes' }, reverse: { on: 'notes', has: 'one', label: 'board' } } },
+  });
+  const del = {};
+  await check('deletes.setup', async () => {
+    const { app } = await api.createApp({ title: 'Deletes', schema: notesSchema });
+    del.app = app;
+    del.db = init({ appId: app.id, adminToken: app.adminToken, apiURI });
+    del.note = id();
+    del.board = id();
+    await del.db.transact([
+      tx.notes[del.note].update({ body: 'old', pinned: true }),
+      tx.boards[del.board].update({ name: 'b', color: 'red' }).link({ notes: del.note }),
+    ]);
+    const { boards } = await del.db.query({ boards: { notes: {} } });
+    assert.equal(boards[0].notes[0].body, 'old');
+  });
+  const pushOverwrite = (next) => awaitProgress(api.schemaPush(del.app.id, { schema: next, overwrite: true }));
+  await check('deletes.attribute.valuesGone', async () => {
+    await pushOverwrite(i.schema({
+      entities: { notes: notesSchema.entities.notes, boards: i.entity({ name: i.string() }) },
+      links: notesSchema.links,
+    }));
+    const { boards } = await del.db.query({ boards: {} });
+    assert.equal(boards[0].color, undefined);
+    assert.equal(boards[0].name, 'b');
+  });
+  await check('deletes.attribute.recreatedEmpty', async () => {
+    await pushOverwrite(notesSchema);
+    const { boards } = await del.db.query({ boards: {} });
+    assert.equal(boards[0].color, undefined, 're-created attribute has no old values');
+  });
+  await check('deletes.link.linksGone', async () => {
+    await pushOverwrite(i.schema({ entities: notesSchema.entities }));
+    await pushOverwrite(notesSchema);
+    const { boards } = await del.db.query({ boards: { notes: {} } });
+    assert.deepEqual(boards[0].notes, [], 're-created link has no old links');
+  });
+  await check('deletes.namespace.entitiesGone', async () => {
+    await del.db.transact(tx.boards[del.board].link({ notes: del.note }));
+    await pushOverwrite(i.schema({ entities: { boards: notesSchema.entities.boards } }));
+    const { notes } = await del.db.query({ notes: {} });
+    assert.deepEqual(notes, []);
+  });
+  await check('deletes.namespace.schemaGone', async () => {
+    const { schema: s } = await api.getSchema(del.app.id);
+    assert.equal(s.entities.notes, undefined);
+  });
+  await check('deletes.namespace.recreateWithRequired', async () => {
+    const { result } = await pushOverwrite(i.schema({
+      entities: { boards: notesSchema.entities.boards, notes: i.entity({ text: i.string() }) },
+    }));
+    for (const step of result.steps.filter((st) => st.backgroundJob)) {
+      assert.equal(step.backgroundJob.status, 'completed', JSON.stringify(step));
+    }
+    const fresh = id();
+    await del.db.transact(tx.notes[fresh].update({ text: 'new' }));
+    const { notes } = await del.db.query({ notes: {} });
+    assert.deepEqual(notes.map((n) => n.id), [fresh]);
+    assert.equal(notes[0].body, undefined);
+  });
+  await check('deletes.namespace.oldIdIsNew', async () => {
+    await del.db.transact(tx.notes[del.note].update({ text: 'again' }));
+    const { notes } = await del.db.query({ notes: { $: { where: { id: del.note } } } });
+    assert.deepEqual(Object.keys(notes[0]).sort(), ['id', 'text']);
+  });
+
+  // ---- Dashboard routes the CLI uses (issue 13) ----------------------------------------------
+  // Raw HTTP: the SDK has no client for them; `instant-cli` calls them (client/packages/cli).
+  async function dash(method, path, body, token = platformToken) {
+    const res = await fetch(`${apiURI}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { json = text; }
+    return { status: res.status, body: json };
+  }
+  await check('dash.createApp.returnsAdminToken', async () => {
+    // dash/routes.clj `apps-post` answers `app-model/create!`, which selects the token
+    // (model/app.clj line 83: `[:token_insert.token :admin-token]`).
+    const appIdNew = id();
+    const token = id();
+    const { status, body } = await dash('POST', '/dash/apps', { id: appIdNew, title: 'From CLI', admin_token: token });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.app.id, appIdNew);
+    assert.equal(body.app['admin-token'], token);
+    assert.equal(body.app.title, 'From CLI');
+    del.dashApp = appIdNew;
+    del.dashToken = token;
+  });
+  await check('dash.createApp.tokenWorks', async () => {
+    const fresh = init({ appId: del.dashApp, adminToken: del.dashToken, apiURI });
+    const id1 = id();
+    await fresh.transact(tx.items[id1].update({ n: 1 }));
+    const { items } = await fresh.query({ items: {} });
+    assert.deepEqual(items.map((x) => x.id), [id1]);
+  });
+  await check('dash.createApp.duplicateIdRefused', async () => {
+    const { status, body } = await dash('POST', '/dash/apps', { id: del.dashApp, title: 'Again', admin_token: id() });
+    assert.equal(status, 400);
+    assert.equal(body.type, 'record-not-unique');
+  });
+  await check('dash.createApp.missingTitle', async () => {
+    const { body } = await dash('POST', '/dash/apps', { id: id(), admin_token: id() });
+    assert.equal(body.type, 'param-missing');
+    assert.deepEqual(body.hint.in, ['body', 'title']);
+  });
+  await check('dash.createApp.badAdminToken', async () => {
+    const { body } = await dash('POST', '/dash/apps', { id: id(), title: 'x', admin_token: 'nope' });
+    assert.equal(body.type, 'param-malformed');
+    assert.deepEqual(body.hint.in, ['body', 'admin_token']);
+  });
+
+  // dash/routes.clj lines 720-855 and model/app_auth_data.clj `get-dash-auth-data`.
+  const authPath = () => `/dash/apps/${del.app.id}`;
+  await check('dash.auth.emptyAnswer', async () => {
+    const { status, body } = await dash('GET', `${authPath()}/auth`);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(body.oauth_service_providers, []);
+    assert.deepEqual(body.oauth_clients, []);
+    // `json_agg` over no rows is SQL NULL.
+    assert.equal(body.authorized_redirect_origins, null);
+  });
+  await check('dash.auth.origin.addGeneric', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'generic', params: ['example.com'] });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(Object.keys(body.origin).sort(), ['created_at', 'id', 'params', 'service']);
+    assert.deepEqual(body.origin.params, ['example.com']);
+    del.origin = body.origin.id;
+  });
+  await check('dash.auth.origin.listedNewestFirst', async () => {
+    await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'vercel', params: ['vercel.app', 'my-site'] });
+    const { body } = await dash('GET', `${authPath()}/auth`);
+    assert.deepEqual(body.authorized_redirect_origins.map((o) => o.service), ['vercel', 'generic']);
+  });
+  // model/app_authorized_redirect_origin.clj `validation-error`, message for message.
+  for (const [name, service, params, message] of [
+    ['genericCount', 'generic', [], 'Host should be the only parameter.'],
+    ['genericType', 'generic', [1], 'Host should be a string.'],
+    ['netlifyCount', 'netlify', ['a', 'b'], 'Netlify should have only the site name param.'],
+    ['vercelCount', 'vercel', ['vercel.app'], 'Vercel should have deployment suffix and project name params.'],
+    ['schemeCount', 'custom-scheme', [], 'Custom scheme should have only one parameter.'],
+    ['schemeReserved', 'custom-scheme', ['https'], 'The scheme `https` is not allowed.'],
+    ['unknownService', 'ftp-site', ['x'], 'Unrecognized service ftp-site'],
+  ]) {
+    await check(`dash.auth.origin.invalid.${name}`, async () => {
+      const { status, body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service, params });
+      assert.equal(status, 400);
+      assert.equal(body.type, 'validation-failed');
+      assert.equal(body.hint['data-type'], 'origin-request');
+      assert.deepEqual(body.hint.errors, [message]);
+    });
+  }
+  await check('dash.auth.origin.customSchemeAllowed', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'custom-scheme', params: ['myapp'] });
+    assert.equal(status, 200, JSON.stringify(body));
+    await dash('DELETE', `${authPath()}/authorized_redirect_origins/${body.origin.id}`);
+  });
+  await check('dash.auth.origin.paramsMissing', async () => {
+    const { body } = await dash('POST', `${authPath()}/authorized_redirect_origins`, { service: 'generic' });
+    assert.equal(body.type, 'param-missing');
+    assert.deepEqual(body.hint.in, ['body', 'params']);
+  });
+  await check('dash.auth.origin.delete', async () => {
+    const { status, body } = await dash('DELETE', `${authPath()}/authorized_redirect_origins/${del.origin}`);
+    assert.equal(status, 200);
+    assert.equal(body.origin.id, del.origin);
+    const again = await dash('DELETE', `${authPath()}/authorized_redirect_origins/${del.origin}`);
+    assert.equal(again.body.type, 'record-not-found');
+    assert.equal(again.body.hint['record-type'], 'app-authorized-redirect-origin');
+  });
+  await check('dash.auth.provider.add', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/oauth_service_providers`, { provider_name: 'google' });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(Object.keys(body.provider).sort(), ['created_at', 'id', 'provider_name']);
+    del.provider = body.provider.id;
+  });
+  await check('dash.auth.provider.uniqueName', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_service_providers`, { provider_name: 'google' });
+    assert.equal(body.type, 'record-not-unique');
+  });
+  await check('dash.auth.client.needsDiscoveryEndpoint', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_clients`, { provider_id: del.provider, client_name: 'google-web', client_id: 'cid' });
+    assert.equal(body.type, 'param-missing');
+    assert.deepEqual(body.hint.in, ['body', 'discovery_endpoint']);
+  });
+  await check('dash.auth.client.unknownProvider', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_clients`, { provider_id: id(), client_name: 'x' });
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'oauth-service-provider');
+  });
+  await check('dash.auth.client.badRedirect', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_clients`, {
+      provider_id: del.provider, client_name: 'x', redirect_to: 'http://example.com/cb',
+    });
+    assert.equal(body.type, 'validation-failed');
+    assert.deepEqual(body.hint.errors, ['redirect uri must use the HTTPS scheme']);
+  });
+  await check('dash.auth.client.add', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/oauth_clients`, {
+      provider_id: del.provider, client_name: 'google-web', client_id: 'cid', client_secret: 'shh',
+      discovery_endpoint: 'https://accounts.google.com/.well-known/openid-configuration', meta: { appType: 'web' },
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(Object.keys(body.client).sort(), [
+      'client_id', 'client_name', 'created_at', 'discovery_endpoint', 'id', 'meta', 'provider_id', 'use_shared_credentials',
+    ]);
+    assert.equal(body.client.use_shared_credentials, false);
+    assert.ok(!JSON.stringify(body).includes('shh'), 'the secret is never served');
+    del.client = body.client.id;
+  });
+  await check('dash.auth.client.listed', async () => {
+    const { body } = await dash('GET', `${authPath()}/auth`);
+    assert.deepEqual(body.oauth_clients.map((c) => [c.client_name, c.provider_id, c.meta.appType]), [['google-web', del.provider, 'web']]);
+    assert.equal(body.oauth_clients[0].redirect_to, null);
+  });
+  await check('dash.auth.client.update', async () => {
+    const { status, body } = await dash('POST', `${authPath()}/oauth_clients/${del.client}`, { client_id: 'cid2', meta: { extra: 1 } });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.client.client_id, 'cid2');
+    assert.deepEqual(body.client.meta, { appType: 'web', extra: 1 }, 'meta is deep-merged');
+    assert.ok('redirect_to' in body.client);
+  });
+  await check('dash.auth.client.delete', async () => {
+    const { body } = await dash('DELETE', `${authPath()}/oauth_clients/${del.client}`);
+    assert.deepEqual(Object.keys(body.client).sort(), ['client_id', 'client_name', 'created_at', 'id', 'provider_id']);
+    const again = await dash('DELETE', `${authPath()}/oauth_clients/${del.client}`);
+    assert.equal(again.body.hint['record-type'], 'app-oauth-client');
+  });
+  await check('dash.auth.adminTokenOfOtherAppRefused', async () => {
+    // `req->app-accepting-superadmin-or-ref-token!` rethrows `admin-token-mismatch`.
+    const { status, body } = await dash('GET', `${authPath()}/auth`, undefined, adminToken);
+    assert.equal(status, 400);
+    assert.equal(body.hint.reason, 'admin-token-mismatch');
+  });
+  await check('dash.auth.ownAdminTokenAccepted', async () => {
+    const { status } = await dash('GET', `${authPath()}/auth`, undefined, del.app.adminToken);
+    assert.equal(status, 200);
+  });
+  await check('dash.auth.readOnlyScopeCannotWrite', async () => {
+    const { body } = await dash('POST', `${authPath()}/oauth_service_providers`, { provider_name: 'github' }, readOnlyToken);
+    assert.equal(body.type, 'permission-denied');
+    assert.equal(body.hint['required-scope'], 'apps-write');
+  });
+
+  await check('dash.cliLogin.ticket', async () => {
+    // dash/routes.clj `cli-auth-register-post` / `cli-auth-check-post`; the emulator approves
+    // tickets at once when started with `auto_approve_cli_login`.
+    const { body: reg } = await dash('POST', '/dash/cli/auth/register', {});
+    const { status, body } = await dash('POST', '/dash/cli/auth/check', { secret: reg.secret });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.match(body.token, /^[0-9a-f-]{36}$/);
+    del.dashUserToken = body.token;
+  });
+  // Token kinds per route: `req->auth-user!` (util/http.clj line 65: dashboard refresh tokens
+  // only), `req->app-id-authed!` (admin/routes.clj line 59: the app's admin token, or a platform
+  // token of the app's creator with the route's scope), `req->superadmin-user!` (platform tokens).
+  const adminQuery = (token, app = del.app.id) => fetch(`${apiURI}/admin/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'app-id': app, authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: { notes: {} } }),
+  }).then(async (res) => ({ status: res.status, body: await res.json() }));
+  await check('tokens.admin.personalTokenOfCreator', async () => {
+    const { status, body } = await adminQuery(platformToken);
+    assert.equal(status, 200, JSON.stringify(body));
+  });
+  await check('tokens.admin.oauthNeedsDataRead', async () => {
+    const { body } = await adminQuery(readOnlyToken);
+    assert.equal(body.type, 'permission-denied');
+    assert.equal(body.message, 'You are missing the data-read scope');
+  });
+  await check('tokens.admin.oauthWithDataRead', async () => {
+    const { status } = await adminQuery(oauthToken);
+    assert.equal(status, 200);
+  });
+  await check('tokens.admin.otherAppsAdminToken', async () => {
+    const { body } = await adminQuery(adminToken);
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'app-admin-token');
+  });
+  await check('tokens.admin.dashboardTokenIsNotAnAdminToken', async () => {
+    const { body } = await adminQuery(del.dashUserToken);
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'app-admin-token');
+  });
+  await check('tokens.dash.meNeedsDashboardToken', async () => {
+    const ok = await dash('GET', '/dash/me', undefined, del.dashUserToken);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.user.email, 'dev@localhost');
+    const refused = await dash('GET', '/dash/me', undefined, del.app.adminToken);
+    assert.equal(refused.status, 401);
+  });
+  await check('tokens.superadmin.dashboardTokenRefused', async () => {
+    // `req->superadmin-user!` looks a UUID up as a personal access token.
+    const { body } = await dash('GET', '/superadmin/apps', undefined, del.dashUserToken);
+    assert.equal(body.type, 'record-not-found');
+    assert.equal(body.hint['record-type'], 'instant-user');
+  });
+  await check('tokens.dash.createAppAcceptsSuperadminToken', async () => {
+    // `req->auth-user-accepting-superadmin-token!`: a platform token needs apps-write.
+    const { body } = await dash('POST', '/dash/apps', { id: id(), title: 'ro', admin_token: id() }, readOnlyToken);
+    assert.equal(body.type, 'permission-denied');
+    assert.equal(body.hint['required-scope'], 'apps-write');
+  });
+  await check('tokens.dash.appRoutesAcceptDashboardToken', async () => {
+    const { status, body } = await dash('GET', `/dash/apps/${del.app.id}/schema/pull`, undefined, del.dashUserToken);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(body.schema);
+  });
+  await check('dash.deleteApp.personalTokenRefused', async () => {
+    // `apps-delete` uses `req->app-and-user!` -> `req->auth-user!` (util/http.clj line 65):
+    // only a dashboard refresh token; anything else is the API's one 401.
+    const { status, body } = await dash('DELETE', `/dash/apps/${del.dashApp}`);
+    assert.equal(status, 401);
+    assert.deepEqual(body.hint.args, [{ 'auth?': true }]);
+  });
+  await check('dash.deleteApp.withDashRoute', async () => {
+    // The CLI's `app delete` (client/packages/cli/src/commands/app/delete.ts) uses
+    // DELETE /dash/apps/:id; the SDK's deleteApp uses the superadmin route.
+    await api.deleteApp(del.app.id);
+    const { status, body } = await dash('DELETE', `/dash/apps/${del.dashApp}`, undefined, del.dashUserToken);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.app.id, del.dashApp);
+  });
+
   // ---- Deleting the app ----------------------------------------------------------------------
   await check('platform.deleteApp', async () => {
     const { app } = await api.deleteApp(appId);
@@ -972,6 +1721,223 @@ serve(async ({ apiURI, platformToken, readOnlyToken, oauthToken, oauthClient, ho
     const { apps } = await api.getApps();
     assert.deepEqual(apps, []);
   });
+
+  // ---- The official instant-cli 1.0.67, scripted (issue 13) ----------------------------------
+  // Every command a user runs against `instant dev`, through the published CLI
+  // (client/packages/cli/src), in a project directory inside the conformance npm install so
+  // the schema file's `@instantdb/admin` import resolves.
+  const npmDir = process.env.INSTANTDB_NPM_DIR;
+  const cliBin = join(npmDir, 'node_modules', 'instant-cli', 'bin', 'index.js');
+  const home = await mkdtemp(join(tmpdir(), 'instant-cli-home-'));
+  const project = await mkdtemp(join(npmDir, 'cli-project-'));
+  const cliEnv = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), INSTANT_CLI_API_URI: apiURI, INSTANT_CLI_NO_BROWSER: '1', NO_COLOR: '1', FORCE_COLOR: '0', CI: '1' };
+  const cli = (args, extraEnv = {}, cwd = project) => new Promise((resolve) => {
+    execFile(process.execPath, [cliBin, ...args], { cwd, env: { ...cliEnv, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr, out: stdout + stderr });
+    });
+  });
+  const ok = async (args, extraEnv, cwd) => {
+    const res = await cli(args, extraEnv, cwd);
+    assert.equal(res.code, 0, `instant-cli ${args.join(' ')} failed:\n${res.out.slice(-1500)}`);
+    assert.doesNotMatch(res.out, /\[error\]/, res.out.slice(-1500));
+    return res;
+  };
+  const lastJson = (text) => JSON.parse(text.slice(text.search(/^[[{]/m)));
+  const c = {};
+  try {
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'cli-project', version: '1.0.0', dependencies: { '@instantdb/admin': '1.0.67' } }));
+    await check('cli.login.ticket', async () => {
+      // lib/login.ts: register a ticket, poll check until approved (the emulator approves at once).
+      const { out } = await ok(['login', '--headless']);
+      assert.match(out, /Successfully logged in as dev@localhost!/);
+    });
+    await check('cli.info', async () => {
+      const { out } = await ok(['info']);
+      assert.match(out, /Logged in as dev@localhost/);
+      assert.match(out, /CLI Version: v1\.0\.67/);
+    });
+    await check('cli.init', async () => {
+      // `init` creates the app (POST /dash/apps), writes .env with its id and admin token, and
+      // pulls the schema and perms files; later commands read the app from .env.
+      const dir = await mkdtemp(join(npmDir, 'cli-init-'));
+      try {
+        await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'cli-init', version: '1.0.0', dependencies: { '@instantdb/admin': '1.0.67' } }));
+        const { out } = await ok(['init', '--title', 'Init app', '-p', 'admin', '--yes'], {}, dir);
+        assert.match(out, /Created \.env file!/);
+        const env = Object.fromEntries((await readFile(join(dir, '.env'), 'utf8')).trim().split('\n').map((l) => l.split('=')));
+        assert.match(env.INSTANT_APP_ADMIN_TOKEN, /^[0-9a-f-]{36}$/);
+        await readFile(join(dir, 'instant.schema.ts'), 'utf8');
+        const { stdout } = await ok(['query', '{$users: {}}', '--admin'], {}, dir);
+        assert.deepEqual(lastJson(stdout), { $users: [] }, 'query reads the app and its admin token from .env');
+        await ok(['app', 'delete', '--app', env.INSTANT_APP_ID, '--yes'], {}, dir);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+    await check('cli.initWithoutFiles', async () => {
+      const { stdout, stderr } = await ok(['init-without-files', '--title', 'CLI app']);
+      assert.match(stderr + stdout, /Successfully created new app!/);
+      const { app, error } = lastJson(stdout);
+      assert.equal(error, null);
+      assert.match(app.appId, /^[0-9a-f-]{36}$/);
+      assert.match(app.adminToken, /^[0-9a-f-]{36}$/, 'POST /dash/apps answers the admin token');
+      Object.assign(c, app);
+      c.admin = init({ appId: app.appId, adminToken: app.adminToken, apiURI });
+    });
+    await check('cli.appList.json', async () => {
+      const { stdout } = await ok(['app', 'list', '--json']);
+      assert.ok(lastJson(stdout).some((a) => a.id === c.appId && a.title === 'CLI app'));
+    });
+    await check('cli.pull', async () => {
+      const { out } = await ok(['pull', '--app', c.appId, '--yes']);
+      assert.match(out, /Wrote schema to instant\.schema\.ts/);
+      const schemaFile = await readFile(join(project, 'instant.schema.ts'), 'utf8');
+      assert.match(schemaFile, /import \{ i \} from "@instantdb\/admin";/);
+      assert.match(schemaFile, /\$users: i\.entity\(/);
+      await readFile(join(project, 'instant.perms.ts'), 'utf8');
+    });
+    const writeSchema = (entities) => writeFile(join(project, 'instant.schema.ts'), `import { i } from "@instantdb/admin";
+
+const _schema = i.schema({
+  entities: {
+    $users: i.entity({ email: i.string().unique().indexed().optional() }),
+${entities}
+  },
+  links: {},
+  rooms: {},
+});
+
+type _AppSchema = typeof _schema;
+interface AppSchema extends _AppSchema {}
+const schema: AppSchema = _schema;
+
+export type { AppSchema };
+export default schema;
+`);
+    const writePerms = (rules) => writeFile(join(project, 'instant.perms.ts'), `import type { InstantRules } from "@instantdb/admin";
+
+const rules = ${JSON.stringify(rules, null, 2)} satisfies InstantRules;
+
+export default rules;
+`);
+    await check('cli.push.schemaAndPerms', async () => {
+      await writeSchema('    notes: i.entity({ body: i.string(), rank: i.number().indexed().optional() }),');
+      await writePerms({ notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+      const { out } = await ok(['push', '--app', c.appId, '--yes']);
+      assert.match(out, /Permissions updated!/);
+      const { schema: s } = await api.getSchema(c.appId);
+      assert.equal(s.entities.notes.attrs.body.valueType, 'string');
+      assert.equal(s.entities.notes.attrs.rank.isIndexed, true);
+      assert.deepEqual((await api.getPerms(c.appId)).perms, { notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+      c.note = id();
+      await c.admin.transact(tx.notes[c.note].update({ body: 'hello', rank: 1 }));
+    });
+    await check('cli.push.invalidPermsRefused', async () => {
+      // model/rule.clj validates every rule on push: the CLI shows the server's refusal.
+      await writePerms({ notes: { allow: { view: 'auth.id !=' } } });
+      const res = await cli(['push', 'perms', '--app', c.appId, '--yes']);
+      assert.match(res.out, /Validation failed for rule|Syntax error|notes/, res.out.slice(-1500));
+      assert.deepEqual((await api.getPerms(c.appId)).perms, { notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+      await writePerms({ notes: { allow: { view: 'auth.id != null', create: 'true' } } });
+    });
+    await check('cli.push.rename', async () => {
+      await writeSchema('    notes: i.entity({ text: i.string(), rank: i.number().indexed().optional() }),');
+      await ok(['push', 'schema', '--app', c.appId, '--rename', 'notes.body:notes.text', '--yes']);
+      const { notes } = await c.admin.query({ notes: {} });
+      assert.deepEqual(notes.map((n) => n.text), ['hello'], 'renamed with its data');
+    });
+    await check('cli.query.loginTokenIsNotAnAdminToken', async () => {
+      // admin/routes.clj `req->app-id-authed!`: a dashboard token is looked up as an admin token.
+      const res = await cli(['query', '{notes: {}}', '--admin', '--app', c.appId]);
+      assert.match(res.out, /This admin token may be expired or invalid/);
+    });
+    const withAdmin = () => ({ INSTANT_APP_ADMIN_TOKEN: c.adminToken });
+    await check('cli.query.admin', async () => {
+      const { stdout } = await ok(['query', '{notes: {}}', '--admin', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout).notes.map((n) => n.id), [c.note]);
+    });
+    await check('cli.query.asEmail', async () => {
+      await c.admin.auth.createToken({ email: 'cli@example.com' });
+      const { stdout } = await ok(['query', '{notes: {}}', '--as-email', 'cli@example.com', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout).notes.map((n) => n.id), [c.note]);
+    });
+    await check('cli.query.asGuest', async () => {
+      const { stdout } = await ok(['query', '{notes: {}}', '--as-guest', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout).notes, [], 'view: auth.id != null hides notes from guests');
+    });
+    await check('cli.query.asToken', async () => {
+      const token = await c.admin.auth.createToken({ email: 'cli@example.com' });
+      const { stdout } = await ok(['query', '{notes: {}}', '--as-token', token, '--app', c.appId], withAdmin());
+      assert.equal(lastJson(stdout).notes.length, 1);
+    });
+    await check('cli.backup.list', async () => {
+      const { stdout } = await ok(['backup', 'list', '--json', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(stdout), []);
+    });
+    await check('cli.webhook.addListDisableDelete', async () => {
+      const { out } = await ok(['webhook', 'add', '--url', 'https://hooks.example.com/cli', '--namespaces', 'notes', '--actions', 'create,update', '--app', c.appId], withAdmin());
+      assert.match(out, /Status: active/);
+      const [hook] = lastJson((await ok(['webhook', 'list', '--json', '--app', c.appId], withAdmin())).stdout);
+      assert.deepEqual([hook.sink.url, hook.namespaces, hook.actions], ['https://hooks.example.com/cli', ['notes'], ['create', 'update']]);
+      const disabled = await ok(['webhook', 'disable', '--id', hook.id, '--reason', 'maintenance', '--app', c.appId], withAdmin());
+      assert.match(disabled.out, /Disabled reason: maintenance/);
+      const events = await ok(['webhook', 'event', 'list', '--webhook-id', hook.id, '--json', '--app', c.appId], withAdmin());
+      assert.deepEqual(lastJson(events.stdout), []);
+      await ok(['webhook', 'delete', '--id', hook.id, '--app', c.appId, '--yes'], withAdmin());
+      assert.deepEqual(lastJson((await ok(['webhook', 'list', '--json', '--app', c.appId], withAdmin())).stdout), []);
+    });
+    await check('cli.auth.origin', async () => {
+      const added = await ok(['auth', 'origin', 'add', '--type', 'website', '--url', 'example.com', '--app', c.appId], withAdmin());
+      assert.match(added.out, /Type: Website/);
+      const [origin] = lastJson((await ok(['auth', 'origin', 'list', '--json', '--app', c.appId], withAdmin())).stdout);
+      assert.deepEqual([origin.service, origin.params], ['generic', ['example.com']]);
+      const deleted = await ok(['auth', 'origin', 'delete', '--id', origin.id, '--app', c.appId, '--yes'], withAdmin());
+      assert.match(deleted.out, /Origin deleted!/);
+    });
+    await check('cli.auth.client', async () => {
+      await ok(['auth', 'client', 'add', '--type', 'github', '--name', 'gh', '--client-id', 'abc', '--client-secret', 'shh', '--custom-redirect-uri', 'https://example.com/oauth/callback', '--app', c.appId, '--yes'], withAdmin());
+      const [client] = lastJson((await ok(['auth', 'client', 'list', '--json', '--app', c.appId], withAdmin())).stdout);
+      assert.deepEqual([client.client_name, client.client_id, client.redirect_to], ['gh', 'abc', 'https://example.com/oauth/callback']);
+      const deleted = await ok(['auth', 'client', 'delete', '--name', 'gh', '--app', c.appId, '--yes'], withAdmin());
+      assert.match(deleted.out, /Client Deleted!/);
+    });
+    await check('cli.explorer', async () => {
+      const { out } = await ok(['explorer', '--app', c.appId], withAdmin());
+      assert.match(out, /Opening Explorer/);
+    });
+    await check('cli.push.deleteNamespace', async () => {
+      await writeSchema('    tasks: i.entity({ title: i.string() }),');
+      await writePerms({});
+      await ok(['push', '--app', c.appId, '--yes'], withAdmin());
+      const { notes } = await c.admin.query({ notes: {} });
+      assert.deepEqual(notes, [], 'a deleted namespace takes its data');
+    });
+    await check('cli.initTemp.claim', async () => {
+      const { stdout } = await ok(['init-without-files', '--temp', '--title', 'CLI temp']);
+      const { app } = lastJson(stdout);
+      const claimed = await ok(['claim'], { INSTANT_APP_ID: app.appId, INSTANT_APP_ADMIN_TOKEN: app.adminToken });
+      assert.match(claimed.out, /App claimed!/);
+      const { apps } = await api.getApps();
+      assert.ok(apps.some((a) => a.id === app.appId), 'the claimed app is now the user\'s');
+      c.temp = app.appId;
+    });
+    await check('cli.appDelete', async () => {
+      for (const appId of [c.appId, c.temp]) {
+        const { out } = await ok(['app', 'delete', '--app', appId, '--yes']);
+        assert.match(out, /Deleted app/);
+      }
+      const { stdout } = await ok(['app', 'list', '--json']);
+      assert.deepEqual(lastJson(stdout), []);
+    });
+    await check('cli.logout', async () => {
+      await ok(['logout']);
+      const res = await cli(['info']);
+      assert.doesNotMatch(res.out, /Logged in as/, res.out);
+    });
+  } finally {
+    await rm(project, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  }
 
   return { results, calls };
 });

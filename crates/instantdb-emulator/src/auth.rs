@@ -272,20 +272,19 @@ pub(crate) fn auth_user_or_superadmin(
     }
 }
 
-/// `req->app-id-authed!`: the app of an admin route, checked against its admin token or a
-/// platform token of its creator.
+/// `req->app-id-authed!` (`admin/routes.clj` line 59): the app of an admin route, checked
+/// against its admin token, or for a platform token, the app must have been created by the
+/// token's user (`app-model/get-by-id-and-creator!`: an org role is not enough).
 pub(crate) fn app_id_authed(state: &State, req: &Request, scope: Scope) -> ApiResult<Uuid> {
     let app_id = app_id_untrusted(req)?;
     if is_platform_token(req) {
         let user = superadmin_user(state, req, scope)?;
         return match state.app(&app_id) {
-            Some(app)
-                if app.meta.creator_id == Some(user)
-                    || role_on_app(state, user, &app_id).is_some() =>
-            {
-                Ok(app_id)
-            }
-            _ => Err(ApiError::record_not_found("app", None)),
+            Some(app) if app.meta.creator_id == Some(user) && app.is_live() => Ok(app_id),
+            _ => Err(ApiError::record_not_found(
+                "app",
+                Some(json!({ "args": [{ "user-id": user, "app-id": app_id }] })),
+            )),
         };
     }
     let Token::Uuid(token) = bearer(req)? else {

@@ -46,7 +46,13 @@ pub struct EmulatorBuilder {
     backup_ttl: Duration,
     webhook_loopback: bool,
     webhook_retry_delay: Duration,
+    max_body_bytes: usize,
+    header_timeout: Duration,
 }
+
+/// The default request body limit: 1 GiB, room for any storage upload a test makes while
+/// bounding what one request can make the emulator hold in memory.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 30;
 
 impl fmt::Debug for EmulatorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -65,6 +71,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("backup_ttl", &self.backup_ttl)
             .field("webhook_loopback", &self.webhook_loopback)
             .field("webhook_retry_delay", &self.webhook_retry_delay)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("header_timeout", &self.header_timeout)
             .finish()
     }
 }
@@ -83,6 +91,9 @@ impl Default for EmulatorBuilder {
             backup_ttl: DEFAULT_BACKUP_TTL,
             webhook_loopback: false,
             webhook_retry_delay: Duration::from_secs(60),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            // hyper's default header read timeout.
+            header_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -172,6 +183,22 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The largest request body accepted (default [`DEFAULT_MAX_BODY_BYTES`]). A larger
+    /// declared `content-length` is answered 413 before any of the body is read; a chunked body
+    /// is read up to the limit, then answered 413.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// How long a connection may take to send a request's headers, counted from when the
+    /// server starts waiting for them: it also closes idle keep-alive connections and
+    /// connections that never send anything (default 30 seconds).
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
     /// Binds the port, loads the data directory if any, and starts serving on the current tokio
     /// runtime. Background jobs left unfinished by a previous run resume.
     pub async fn start(self) -> Result<Emulator, Error> {
@@ -228,6 +255,8 @@ impl EmulatorBuilder {
                 backup_ttl: self.backup_ttl,
                 webhook_loopback: self.webhook_loopback,
                 webhook_retry_delay: self.webhook_retry_delay,
+                max_body_bytes: self.max_body_bytes,
+                header_timeout: self.header_timeout,
             },
             tokio::runtime::Handle::current(),
             shutdown_rx.clone(),
@@ -566,6 +595,46 @@ impl Emulator {
         self.shared
             .write(|state| Ok(state.create_platform_user(email, None).1))
             .map_err(|err| Error::database(err.message()))
+    }
+
+    /// Puts a session in a presence room, as a client joining the room with `data` would
+    /// (`user` is the `$users` id of a signed-in peer); replaces the session's earlier data.
+    /// `GET /admin/rooms/presence` (`db.rooms.getPresence`) then answers it. The emulator has no
+    /// realtime connections, so this is how tests give a room its peers. Presence is in memory
+    /// only, as upstream's.
+    pub fn set_presence(
+        &self,
+        app_id: Uuid,
+        room_id: &str,
+        session_id: &str,
+        user: Option<Uuid>,
+        data: serde_json::Value,
+    ) -> Result<(), Error> {
+        self.shared
+            .write(|state| {
+                state.require_app(&app_id)?;
+                state
+                    .presence
+                    .entry((app_id, room_id.to_owned()))
+                    .or_default()
+                    .insert(
+                        session_id.to_owned(),
+                        crate::store::PresenceSession { user, data },
+                    );
+                Ok(())
+            })
+            .map_err(|err| Error::invalid(err.message()))
+    }
+
+    /// Removes a session from a presence room (the peer left); a room with no sessions is
+    /// `null` again.
+    pub fn remove_presence(&self, app_id: Uuid, room_id: &str, session_id: &str) {
+        let _ = self.shared.write(|state| {
+            if let Some(sessions) = state.presence.get_mut(&(app_id, room_id.to_owned())) {
+                sessions.shift_remove(session_id);
+            }
+            Ok(())
+        });
     }
 
     /// Creates an organisation with the platform user as its owner; returns its id.

@@ -260,13 +260,20 @@ impl ApiError {
     }
 
     /// A rule the emulator cannot evaluate (outside the supported subset) or that failed.
-    pub(crate) fn permission_evaluation_failed(etype: &str, action: &str, cause: &str) -> Self {
+    /// `throw-permission-evaluation-failed!` with the CEL error's kind (`CelErrorCode` name) and
+    /// message; admin routes show the message (`:show-cel-errors? true`).
+    pub(crate) fn permission_evaluation_failed_kind(
+        etype: &str,
+        action: &str,
+        kind: &str,
+        cause: &str,
+    ) -> Self {
         let message = format!(
             "Could not evaluate permission rule for `{etype}.{action}`. {cause}. Debug this in the sandbox and then update your permission rules."
         );
         let hint = json!({
             "rule": [etype, action],
-            "error": { "type": "unsupported", "message": message, "hint": cause },
+            "error": { "type": kind, "message": message, "hint": cause },
         });
         Self::bad_request("permission-evaluation-failed", message, Some(hint))
     }

@@ -29,7 +29,8 @@ mod storage;
 mod store;
 
 pub use emulator::{
-    AppCredentials, Emulator, EmulatorBuilder, OAuthClientCredentials, OAuthConsent,
+    AppCredentials, DEFAULT_MAX_BODY_BYTES, Emulator, EmulatorBuilder, OAuthClientCredentials,
+    OAuthConsent,
 };
 pub use error::Error;
 pub use server::SentMagicCode;

@@ -38,6 +38,19 @@ fn entity_key(app: &Uuid, eid: &Uuid, etype: &str) -> String {
     format!("ent/{app}/{eid}/{etype}")
 }
 
+/// Makes `dir` 0700 and `file` 0600 (Unix; elsewhere the platform's defaults stay).
+#[cfg(unix)]
+fn restrict_permissions(dir: &Path, file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_dir: &Path, _file: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 impl Persist {
     /// Opens (or creates) the database in `dir` and loads the state it holds.
     pub(crate) fn open(dir: &Path) -> Result<(Persist, State), Error> {
@@ -47,7 +60,15 @@ impl Persist {
                 source,
             })
         })?;
-        let db = Database::create(dir.join("emulator.redb")).map_err(Error::database)?;
+        let path = dir.join("emulator.redb");
+        let db = Database::create(&path).map_err(Error::database)?;
+        // The file holds admin tokens, refresh tokens and user data: owner-only, as a key file.
+        restrict_permissions(dir, &path).map_err(|source| {
+            Error::from(ErrorKind::DataDir {
+                path: path.display().to_string(),
+                source,
+            })
+        })?;
         let txn = db.begin_write().map_err(Error::database)?;
         txn.open_table(RECORDS).map_err(Error::database)?;
         txn.open_table(FILES).map_err(Error::database)?;

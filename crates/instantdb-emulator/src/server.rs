@@ -30,9 +30,6 @@ use crate::platform::deliveries::Delivery;
 use crate::store::State;
 use crate::{admin, platform, storage};
 
-/// Bodies above this size are refused (413), so a stray client cannot exhaust memory.
-const MAX_BODY_BYTES: usize = 1 << 30;
-
 /// A magic code the emulator "sent": it has no mail server, so codes go to the log and to
 /// subscribers of [`crate::Emulator::subscribe_mail`].
 #[derive(Clone, PartialEq, Eq)]
@@ -78,6 +75,10 @@ pub(crate) struct Config {
     pub(crate) webhook_loopback: bool,
     /// The first retry delay of a failed webhook delivery (upstream: 1 minute).
     pub(crate) webhook_retry_delay: Duration,
+    /// Bodies above this size are refused (413), so a stray client cannot exhaust memory.
+    pub(crate) max_body_bytes: usize,
+    /// How long a connection may wait before a request's headers are complete.
+    pub(crate) header_timeout: Duration,
 }
 
 impl Config {
@@ -420,6 +421,25 @@ fn route(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
         ("POST", ["platform", "oauth", "token"]) => platform::oauth::token(shared, req),
         ("POST", ["platform", "oauth", "revoke"]) => platform::oauth::revoke(shared, req),
         ("GET", ["platform", "oauth", "token-info"]) => platform::routes::token_info(shared, req),
+        ("GET", ["dash", "apps", app_id, "auth"]) => platform::app_auth::get(shared, req, app_id),
+        ("POST", ["dash", "apps", app_id, "authorized_redirect_origins"]) => {
+            platform::app_auth::add_origin(shared, req, app_id)
+        }
+        ("DELETE", ["dash", "apps", app_id, "authorized_redirect_origins", id]) => {
+            platform::app_auth::delete_origin(shared, req, app_id, id)
+        }
+        ("POST", ["dash", "apps", app_id, "oauth_service_providers"]) => {
+            platform::app_auth::add_provider(shared, req, app_id)
+        }
+        ("POST", ["dash", "apps", app_id, "oauth_clients"]) => {
+            platform::app_auth::add_client(shared, req, app_id)
+        }
+        ("POST", ["dash", "apps", app_id, "oauth_clients", id]) => {
+            platform::app_auth::update_client(shared, req, app_id, id)
+        }
+        ("DELETE", ["dash", "apps", app_id, "oauth_clients", id]) => {
+            platform::app_auth::delete_client(shared, req, app_id, id)
+        }
         ("GET", ["dash", "apps", app_id, "webhooks"]) => {
             platform::webhooks::list(shared, req, app_id)
         }
@@ -518,24 +538,27 @@ async fn serve_request(
     request: http::Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = request.into_parts();
-    let too_big = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok())
-        .is_some_and(|length| length > MAX_BODY_BYTES);
-    if too_big {
-        return Ok(build_response(
+    let limit = shared.config.max_body_bytes;
+    let too_large = || {
+        build_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "text/plain",
             None,
             Bytes::from_static(b"Request body too large."),
-        ));
+        )
+    };
+    // Refused before a byte of the body is read.
+    let declared_too_big = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|length| length > limit as u64);
+    if declared_too_big {
+        return Ok(too_large());
     }
-    let body = match http_body_util::Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    let body = match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Ok(too_large()),
         Err(_) => {
             return Ok(build_response(
                 StatusCode::BAD_REQUEST,
@@ -632,13 +655,18 @@ pub(crate) async fn run(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
+                let header_timeout = shared.config.header_timeout;
                 let shared = Arc::clone(&shared);
                 let mut conn_shutdown = shutdown.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
                         serve_request(Arc::clone(&shared), request)
                     });
+                    // The header timeout starts whenever hyper waits for a request head, so it
+                    // also closes idle keep-alive connections and silent clients.
                     let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(conn);
                     tokio::select! {

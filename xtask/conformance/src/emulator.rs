@@ -4,7 +4,12 @@
 //! writes obeying rules, schema pushes with failing and succeeding background jobs, overwrite
 //! pushes with renames and deletes, backups listed and downloaded, the OAuth provider through
 //! `OAuthHandler`, `exchangeCodeForToken`, `exchangeRefreshToken` and a refreshing `PlatformApi`,
-//! and webhook deliveries received with `processNodeRequest`) and assert the results.
+//! and webhook deliveries received with `processNodeRequest`) and assert the results. The same
+//! driver then checks what issue 13 fixed (deletes that destroy data, full CEL rules and their
+//! validation, query validation, the dashboard routes and token kinds of `instant-cli`) and runs
+//! the official `instant-cli` 1.0.67 command by command (ticket login, info, app list,
+//! init-without-files, pull, push with renames and deletes, query as admin/email/guest/token,
+//! backup, webhook, auth origin/client, explorer, claim, app delete, logout).
 //!
 //! The emulator runs in this process on its own tokio runtime; the Node driver
 //! (`conformance/js/emulator.mjs`) gets its base URL and platform token and reports one result
@@ -32,6 +37,9 @@ pub(crate) fn run() -> Result<Tally> {
         .block_on(
             instantdb_emulator::Emulator::builder()
                 .job_stage_delay(Duration::from_millis(60))
+                // The driver and the scripted `instant-cli` log in with the CLI's ticket flow,
+                // which a person approves in the dashboard upstream.
+                .auto_approve_cli_login(true)
                 .start(),
         )
         .context("starting the emulator")?;
@@ -44,6 +52,24 @@ pub(crate) fn run() -> Result<Tally> {
                 .start(),
         )
         .context("starting the webhook emulator")?;
+    // Presence comes from realtime sessions, which the emulator does not have: the driver reads
+    // a room given its peers with `set_presence` (on the second emulator, whose app list no
+    // check asserts).
+    let presence_app = hooks.create_app("Presence")?;
+    hooks.set_presence(
+        presence_app.app_id,
+        "room-1",
+        "peer-a",
+        None,
+        json!({ "name": "Ada", "cursor": { "x": 1, "y": 2 } }),
+    )?;
+    hooks.set_presence(
+        presence_app.app_id,
+        "room-1",
+        "peer-b",
+        None,
+        json!({ "name": "Bob" }),
+    )?;
     let hour = Duration::from_secs(3600);
     let read_only = emulator.create_oauth_token(&["apps-read"], hour)?;
     let oauth = emulator.create_oauth_token(&["apps-read", "apps-write", "data-read"], hour)?;
@@ -63,6 +89,10 @@ pub(crate) fn run() -> Result<Tally> {
         "hooks": {
             "apiURI": hooks.base_url(),
             "platformToken": hooks.platform_token(),
+        },
+        "presence": {
+            "appId": presence_app.app_id,
+            "adminToken": presence_app.admin_token(),
         },
     });
     let answers = run_batch("emulator.mjs", &[input])?;

@@ -399,15 +399,32 @@ impl Ctx<'_> {
         if key == "serverCreatedAt" {
             return Ok((OrderKey::CreatedAt, desc));
         }
+        // instaql.clj: order errors point at `[...form, "$", "order"]`, all of them at once.
+        let mut order_path = path.to_vec();
+        order_path.extend(["$", "order"]);
         let attrs = &self.app.meta.attrs;
         let attr = attrs
             .by_fwd(etype, key)
             .filter(|attr| !attr.is_ref())
             .ok_or_else(|| {
-                self.invalid(path, format!("There is no `{key}` attribute for {etype}."))
+                self.invalid_expected(
+                    &order_path,
+                    "supported-order?",
+                    format!("There is no `{key}` attribute for {etype}."),
+                )
             })?;
-        if let Some(problem) = attr_unusable(attr, Purpose::Order) {
-            return Err(self.invalid(path, problem));
+        let problems = order_problems(attr);
+        if !problems.is_empty() {
+            return Err(ApiError::validation(
+                "query",
+                self.root.clone(),
+                problems
+                    .into_iter()
+                    .map(|message| {
+                        json!({ "expected": "supported-order?", "in": order_path, "message": message })
+                    })
+                    .collect(),
+            ));
         }
         Ok((OrderKey::Attr(attr.id, attr.checked_data_type), desc))
     }
@@ -551,17 +568,23 @@ impl Ctx<'_> {
         } else {
             return Ok(Cond::Never);
         };
-        let op = self.parse_op(key, value, &leaf, attr, path)?;
+        // `->value-attr-pat`: errors point at `[...form, "$", "where", label]` (attr_pat.clj).
+        let mut where_path: Vec<&str> = path.to_vec();
+        where_path.extend(["$", "where", last]);
+        let op = self.parse_op(key, last, value, &leaf, attr, path, &where_path)?;
         Ok(Cond::Path { links, leaf, op })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn parse_op(
         &self,
         key: &str,
+        label: &str,
         value: &Value,
         leaf: &Leaf,
         attr: Option<&Attr>,
         path: &[&str],
+        where_path: &[&str],
     ) -> ApiResult<Op> {
         let (name, operand) = match value {
             Value::Null => {
@@ -581,17 +604,38 @@ impl Ctx<'_> {
             Value::Array(_) => ("$in", value),
             _ => ("=", value),
         };
-        let data_type = match leaf {
-            Leaf::Attr(_, data_type) => *data_type,
-            _ => None,
-        };
-        let check = |v: &Value| self.check_value(key, leaf, data_type, v, path);
+        // Equality-like values are coerced only for a checked, settled type
+        // (`coerce-value-for-typed-comparison!`'s last branch).
+        let settled_type = attr
+            .filter(|attr| !attr.checking_data_type)
+            .and_then(|attr| attr.checked_data_type);
+        let check = |v: &Value| self.check_value(label, leaf, attr, settled_type, v, where_path);
         Ok(match name {
             "=" => Op::Eq(check(operand)?),
             "$in" | "in" => {
                 let items = operand.as_array().ok_or_else(|| {
                     self.invalid(path, format!("The `$in` value for `{key}` must be a list."))
                 })?;
+                if let Some(attr) = attr
+                    && items.iter().any(Value::is_null)
+                    && (!attr.index || attr.indexing)
+                {
+                    // attr_pat.clj `->value-attr-pat`: the path ends with `$in` and the values.
+                    let mut in_path: Vec<Value> = path.iter().map(|p| json!(p)).collect();
+                    in_path.extend([json!("$"), json!("where"), json!("$in"), operand.clone()]);
+                    return Err(ApiError::validation(
+                        "query",
+                        self.root.clone(),
+                        vec![json!({
+                            "expected?": "indexed?",
+                            "in": in_path,
+                            "message": format!(
+                                "Only indexed attrs can check for `nil` in `$in`. {}.{} is not indexed.",
+                                attr.forward.etype, attr.forward.label
+                            ),
+                        })],
+                    ));
+                }
                 Op::In(
                     items
                         .iter()
@@ -612,34 +656,38 @@ impl Ctx<'_> {
                     format!("The `$isNull` value for `{key}` must be a boolean."),
                 )
             })?),
-            "$gt" | "$gte" | "$lt" | "$lte" => {
-                self.require_comparable(attr, path)?;
-                let (ordering, inclusive) = match name {
-                    "$gt" => (Ordering::Greater, false),
-                    "$gte" => (Ordering::Greater, true),
-                    "$lt" => (Ordering::Less, false),
-                    _ => (Ordering::Less, true),
-                };
-                Op::Cmp(ordering, inclusive, check(operand)?)
-            }
-            "$like" | "$ilike" => {
-                let attr = self.require_comparable(attr, path)?;
-                if attr.checked_data_type != Some(DataType::String) {
-                    return Err(self.invalid(
-                        path,
+            "$gt" | "$gte" | "$lt" | "$lte" | "$like" | "$ilike" => {
+                let attr = self.require_comparable(attr, where_path)?;
+                let data_type = attr.checked_data_type.unwrap_or(DataType::String);
+                let mut op_path = where_path.to_vec();
+                op_path.push(name);
+                if matches!(name, "$like" | "$ilike") && !operand.is_string() {
+                    return Err(self.invalid_expected(
+                        &op_path,
+                        "string?",
                         format!(
-                            "The `{}` attribute must have type string to use {name}.",
-                            attr.fwd_name()
+                            "The $like value for `{}` must be a string, but the query got the value `{operand}` of type `{}`.",
+                            attr.fwd_name(),
+                            json_type(operand)
                         ),
                     ));
                 }
-                let pattern = operand.as_str().ok_or_else(|| {
-                    self.invalid(
-                        path,
-                        format!("The {name} value for `{key}` must be a string."),
-                    )
-                })?;
-                Op::Like(pattern.to_owned(), name == "$ilike")
+                let compared = self.comparison_value(attr, data_type, operand, &op_path)?;
+                match name {
+                    "$like" | "$ilike" => {
+                        let pattern = compared.as_str().unwrap_or_default().to_owned();
+                        Op::Like(pattern, name == "$ilike")
+                    }
+                    _ => {
+                        let (ordering, inclusive) = match name {
+                            "$gt" => (Ordering::Greater, false),
+                            "$gte" => (Ordering::Greater, true),
+                            "$lt" => (Ordering::Less, false),
+                            _ => (Ordering::Less, true),
+                        };
+                        Op::Cmp(ordering, inclusive, compared)
+                    }
+                }
             }
             other => {
                 return Err(self.invalid(
@@ -650,7 +698,75 @@ impl Ctx<'_> {
         })
     }
 
-    /// Comparisons and `$like` need an indexed attribute with a checked type.
+    fn invalid_expected(&self, path: &[&str], expected: &str, message: String) -> ApiError {
+        ApiError::validation(
+            "query",
+            self.root.clone(),
+            vec![json!({ "expected?": expected, "in": path, "message": message })],
+        )
+    }
+
+    /// `coerced-type-comparison-value!`: a date compares with anything `parse-date-value` reads,
+    /// Postgres' special values included; other types need a value of their own type.
+    fn comparison_value(
+        &self,
+        attr: &Attr,
+        data_type: DataType,
+        value: &Value,
+        path: &[&str],
+    ) -> ApiResult<Value> {
+        if data_type == DataType::Date {
+            return match value {
+                Value::Number(_) => Ok(value.clone()),
+                Value::String(text) => date_value(text, true)
+                    .map(|ms| json!(ms))
+                    .ok_or_else(|| self.invalid_date(attr, value, path, "date-string?")),
+                _ => Err(self.invalid_data_value(attr, data_type, value, path)),
+            };
+        }
+        if data_type.accepts(value) && !value.is_null() {
+            Ok(value.clone())
+        } else {
+            Err(self.invalid_data_value(attr, data_type, value, path))
+        }
+    }
+
+    /// `throw-invalid-data-value!`.
+    fn invalid_data_value(
+        &self,
+        attr: &Attr,
+        data_type: DataType,
+        value: &Value,
+        path: &[&str],
+    ) -> ApiError {
+        self.invalid_expected(
+            path,
+            &format!("{}?", data_type.as_str()),
+            format!(
+                "The data type of `{}` is `{}`, but the query got the value `{value}` of type `{}`.",
+                attr.fwd_name(),
+                data_type.as_str(),
+                json_type(value)
+            ),
+        )
+    }
+
+    /// `throw-invalid-date-string!` / `throw-invalid-timestamp!` ("got value", not "got the
+    /// value", as upstream).
+    fn invalid_date(&self, attr: &Attr, value: &Value, path: &[&str], expected: &str) -> ApiError {
+        self.invalid_expected(
+            path,
+            expected,
+            format!(
+                "The data type of `{}` is `date`, but the query got value `{value}` of type `{}`.",
+                attr.fwd_name(),
+                json_type(value)
+            ),
+        )
+    }
+
+    /// Comparisons and `$like` need an indexed attribute with a checked type
+    /// (`assert-checked-attr-data-type!`, at the where path without the operator).
     fn require_comparable<'b>(&self, attr: Option<&'b Attr>, path: &[&str]) -> ApiResult<&'b Attr> {
         let Some(attr) = attr else {
             return Err(self.invalid(path, "Comparison operators need a data attribute."));
@@ -661,11 +777,13 @@ impl Ctx<'_> {
         }
     }
 
-    /// Type-checks a where value against the attribute (`coerce-value-data-value!`).
+    /// Type-checks an equality value against the attribute (`coerce-value-data-value!`, and
+    /// `coerce-value-uuid` for ids and links).
     fn check_value(
         &self,
-        key: &str,
+        label: &str,
         leaf: &Leaf,
+        attr: Option<&Attr>,
         data_type: Option<DataType>,
         value: &Value,
         path: &[&str],
@@ -675,33 +793,40 @@ impl Ctx<'_> {
                 .as_str()
                 .is_some_and(|text| Uuid::parse_str(text).is_ok());
             if !ok {
-                return Err(self.invalid(path, format!("Expected {key} to be a uuid, got {value}")));
+                return Err(self.invalid_expected(
+                    path,
+                    "uuid?",
+                    format!("Expected {label} to be a uuid, got {value}"),
+                ));
             }
             return Ok(value.clone());
         }
-        let Some(data_type) = data_type else {
+        let (Some(data_type), Some(attr)) = (data_type, attr) else {
             return Ok(value.clone());
         };
-        if data_type.accepts(value) {
-            return Ok(value.clone());
+        if data_type == DataType::Date {
+            return match value {
+                Value::Null | Value::Number(_) => Ok(value.clone()),
+                // "We can parse these, but we need a way to agree with the client on what these
+                // values mean to support them in query" (attr_pat.clj).
+                Value::String(text)
+                    if matches!(text.as_str(), "tomorrow" | "now" | "yesterday" | "today") =>
+                {
+                    Err(self.invalid_date(attr, value, path, "date-string?"))
+                }
+                Value::String(text) => match date_value(text, false) {
+                    Some(ms) if attr.index => Ok(json!(ms)),
+                    Some(_) => Ok(value.clone()),
+                    None => Err(self.invalid_date(attr, value, path, "date-string?")),
+                },
+                _ => Err(self.invalid_data_value(attr, data_type, value, path)),
+            };
         }
-        let name = match leaf {
-            Leaf::Attr(id, _) => self
-                .app
-                .meta
-                .attrs
-                .get(id)
-                .map_or_else(|| key.to_owned(), Attr::fwd_name),
-            _ => key.to_owned(),
-        };
-        Err(self.invalid(
-            path,
-            format!(
-                "The data type of `{name}` is `{}`, but the query got the value `{value}` of type `{}`.",
-                data_type.as_str(),
-                json_type(value)
-            ),
-        ))
+        if data_type.accepts(value) {
+            Ok(value.clone())
+        } else {
+            Err(self.invalid_data_value(attr, data_type, value, path))
+        }
     }
 
     fn matches(&self, etype: &str, eid: &Uuid, cond: &Cond) -> bool {
@@ -1076,6 +1201,28 @@ enum Purpose {
 
 /// Why `attr` cannot be used for `purpose`, in upstream's words (`instaql.clj`,
 /// `attr_pat.clj`): it needs an index and a checked type that no job is still building.
+/// Every reason `attr` cannot order a query, in upstream's order (instaql.clj).
+fn order_problems(attr: &Attr) -> Vec<String> {
+    let name = attr.fwd_name();
+    let mut problems = Vec::new();
+    if attr.checking_data_type {
+        problems.push(format!("The `{name}` attribute is still in the process of validating its type. It must finish before ordering by the attribute."));
+    }
+    if attr.indexing {
+        problems.push(format!("The `{name}` attribute is still in the process of indexing. It must finish before ordering by the attribute."));
+    }
+    if !attr.index {
+        problems.push(format!("The `{name}` attribute is not indexed. Only indexed and typed attributes can be used to order by."));
+    }
+    if attr.checked_data_type.is_none() {
+        problems.push(format!("The `{name}` attribute is not typed. Only typed and indexed attributes can be used to order by."));
+    }
+    if attr.cardinality != Cardinality::One {
+        problems.push(format!("The `{name}` attribute has cardinality `many`. Only attributes with cardinality `one` can be used to order by."));
+    }
+    problems
+}
+
 fn attr_unusable(attr: &Attr, purpose: Purpose) -> Option<String> {
     let name = attr.fwd_name();
     let (checking, indexing, unindexed, untyped) = match purpose {
@@ -1124,6 +1271,31 @@ fn compare_values(a: &Value, b: &Value, data_type: Option<DataType>) -> Option<O
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         _ => Some(json_type(a).cmp(json_type(b))),
+    }
+}
+
+/// `parse-date-value` on a string: the formats the emulator reads, a JSON-quoted date, and (for
+/// comparisons) Postgres' special values (`triple.clj` `special-str->instant`).
+fn date_value(text: &str, special: bool) -> Option<i64> {
+    const DAY: i64 = 86_400_000;
+    if let Some(ms) = clock::parse_date(text) {
+        return Some(ms);
+    }
+    if let Ok(Value::String(inner)) = serde_json::from_str::<Value>(text)
+        && let Some(ms) = clock::parse_date(&inner)
+    {
+        return Some(ms);
+    }
+    let now = clock::now_ms();
+    match text {
+        "epoch" => Some(0),
+        "infinity" => Some(9_223_372_036_825_200_000),
+        "-infinity" => Some(-9_223_372_036_832_400_000),
+        "now" if special => Some(now),
+        "today" if special => Some(now - now.rem_euclid(DAY)),
+        "tomorrow" if special => Some(now + DAY - (now + DAY).rem_euclid(DAY)),
+        "yesterday" if special => Some(now - DAY - (now - DAY).rem_euclid(DAY)),
+        _ => None,
     }
 }
 

@@ -1159,8 +1159,9 @@ impl Tx<'_> {
             }
             Some(_) => {
                 self.journal.save_attrs(&self.app.meta.attrs);
-                self.app.meta.attrs.by_id.shift_remove(&id);
-                self.app.data.drop_attr(id, &mut self.journal);
+                if let Some(attr) = self.app.meta.attrs.by_id.shift_remove(&id) {
+                    self.app.data.drop_attr(&attr, &mut self.journal);
+                }
                 Ok(())
             }
         }

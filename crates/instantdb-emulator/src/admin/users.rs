@@ -441,20 +441,46 @@ pub(crate) fn verify_refresh_token(shared: &Arc<Shared>, req: &Request) -> ApiRe
     ))
 }
 
-/// `GET /admin/rooms/presence`: the emulator has no realtime sessions, so every room is empty.
+/// `GET /admin/rooms/presence` (`admin/routes.clj` `presence-get`): the room's sessions as
+/// `{session-id: {peer-id, user, data}}` with each user's `$users` row, or `null` for a room
+/// nobody is in. The emulator has no realtime connections: presence is set with
+/// [`crate::Emulator::set_presence`].
 pub(crate) fn presence(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply> {
     let state = shared.read();
-    auth::app_id_authed(&state, req, Scope::DataRead)?;
+    let app_id = auth::app_id_authed(&state, req, Scope::DataRead)?;
+    let mut room = String::new();
     for key in ["room-type", "room-id"] {
         match req.query_param(key) {
             None => return Err(ApiError::param_missing(&["params", key])),
             Some(value) if value.trim().is_empty() => {
                 return Err(ApiError::param_malformed(&["params", key], json!(value)));
             }
-            Some(_) => {}
+            Some(value) => room = value.trim().to_owned(),
         }
     }
-    Ok(Reply::Json(json!({ "sessions": null })))
+    let app = state.require_app(&app_id)?;
+    let sessions = state
+        .presence
+        .get(&(app_id, room))
+        .filter(|sessions| !sessions.is_empty())
+        .map(|sessions| {
+            let rows: Map<String, Value> = sessions
+                .iter()
+                .map(|(session, entry)| {
+                    let mut row = Map::new();
+                    row.insert("peer-id".into(), json!(session));
+                    if let Some(user) = entry.user {
+                        row.insert("user".into(), user_json(app, &user).unwrap_or(Value::Null));
+                    }
+                    row.insert("data".into(), entry.data.clone());
+                    (session.clone(), Value::Object(row))
+                })
+                .collect();
+            Value::Object(rows)
+        });
+    Ok(Reply::Json(
+        json!({ "sessions": sessions.unwrap_or(Value::Null) }),
+    ))
 }
 
 #[cfg(test)]

@@ -279,7 +279,10 @@ pub(crate) fn create_app(shared: &Arc<Shared>, req: &Request) -> ApiResult<Reply
             Some((id, admin_token)),
         )?;
         let app = state.require_app(&app_id)?;
-        Ok(Reply::Json(json!({ "app": app_row(app) })))
+        // `app-model/create!` selects the new token with the row (`model/app.clj` line 83).
+        let mut row = app_row(app);
+        row.insert("admin-token".into(), json!(app.meta.admin_token));
+        Ok(Reply::Json(json!({ "app": row })))
     })
 }
 

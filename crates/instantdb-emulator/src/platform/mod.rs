@@ -1,6 +1,7 @@
 //! The platform API (`/superadmin/*` and the `/dash/*` routes the SDK and CLI use): apps, orgs,
 //! temporary apps, schema, perms and schema push.
 
+pub(crate) mod app_auth;
 pub(crate) mod backups;
 pub(crate) mod dash;
 pub(crate) mod deliveries;

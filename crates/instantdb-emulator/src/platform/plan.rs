@@ -691,8 +691,8 @@ pub(crate) fn apply_steps(app: &mut App, steps: &[Step], allow_deletes: bool) ->
                             "System attributes can't be deleted.",
                         ));
                     }
-                    if app.meta.attrs.by_id.shift_remove(&id).is_some() {
-                        app.data.drop_attr(id, &mut journal);
+                    if let Some(attr) = app.meta.attrs.by_id.shift_remove(&id) {
+                        app.data.drop_attr(&attr, &mut journal);
                     }
                 }
                 kind if JOB_TYPES.contains(&kind) => {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::attrs::Attrs;
+use super::attrs::{Attr, Attrs};
 
 /// One entity of one namespace.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -183,8 +183,17 @@ impl AppData {
         self.changes.shift_remove(&(etype.to_owned(), eid));
     }
 
-    /// Removes every value and link of `attr` (a deleted attribute).
-    pub(crate) fn drop_attr(&mut self, attr: Uuid, journal: &mut Journal) {
+    /// Removes every triple of a deleted attribute, as upstream's `delete-attr` deletes the
+    /// `triples` rows of the attr (`server/src/instant/db/model/attr.clj`, `delete-multi!`):
+    /// its values, or its links on both sides. Deleting a namespace's `id` attribute removes the
+    /// namespace's entities themselves (their `id` triples are what makes them exist), and with
+    /// them the links that pointed at them, so a re-created namespace starts empty.
+    pub(crate) fn drop_attr(&mut self, attr: &Attr, journal: &mut Journal) {
+        if !attr.is_ref() && attr.forward.label == "id" {
+            self.drop_namespace(&attr.forward.etype, journal);
+            return;
+        }
+        let id = attr.id;
         let touched: Vec<(String, Uuid)> = self
             .entities
             .iter()
@@ -192,16 +201,45 @@ impl AppData {
                 table
                     .iter()
                     .filter(|(_, entity)| {
-                        entity.values.contains_key(&attr) || entity.refs.contains_key(&attr)
+                        entity.values.contains_key(&id) || entity.refs.contains_key(&id)
                     })
                     .map(move |(eid, _)| (etype.clone(), *eid))
             })
             .collect();
         for (etype, eid) in touched {
             if let Some(mut entity) = self.entity(&etype, &eid).cloned() {
-                entity.values.shift_remove(&attr);
-                entity.refs.shift_remove(&attr);
+                entity.values.shift_remove(&id);
+                entity.refs.shift_remove(&id);
                 self.put_entity(&etype, eid, Some(entity), journal);
+            }
+        }
+    }
+
+    /// Removes every entity of `etype`, and every link (of any attribute) pointing at one.
+    fn drop_namespace(&mut self, etype: &str, journal: &mut Journal) {
+        let gone: IndexSet<Uuid> = self.entities_of(etype).map(|(eid, _)| *eid).collect();
+        for eid in &gone {
+            self.put_entity(etype, *eid, None, journal);
+        }
+        let mut sources: Vec<(String, Uuid)> = Vec::new();
+        for (other, table) in &self.entities {
+            for (eid, entity) in table {
+                if entity
+                    .refs
+                    .values()
+                    .any(|targets| targets.iter().any(|target| gone.contains(target)))
+                {
+                    sources.push((other.clone(), *eid));
+                }
+            }
+        }
+        for (other, eid) in sources {
+            if let Some(mut entity) = self.entity(&other, &eid).cloned() {
+                for targets in entity.refs.values_mut() {
+                    targets.retain(|target| !gone.contains(target));
+                }
+                entity.refs.retain(|_, targets| !targets.is_empty());
+                self.put_entity(&other, eid, Some(entity), journal);
             }
         }
     }

@@ -256,6 +256,46 @@ pub(crate) struct AppMeta {
     /// Backups, oldest first (the files live in [`App::files`] under `backup/<id>/<name>`).
     #[serde(default)]
     pub(crate) backups: Vec<Backup>,
+    /// Sign-in configuration (`/dash/apps/:app_id/auth`), in creation order.
+    #[serde(default)]
+    pub(crate) redirect_origins: Vec<RedirectOrigin>,
+    #[serde(default)]
+    pub(crate) oauth_providers: Vec<OAuthProvider>,
+    #[serde(default)]
+    pub(crate) oauth_clients: Vec<AppOAuthClient>,
+}
+
+/// A row of `app_authorized_redirect_origins`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RedirectOrigin {
+    pub(crate) id: Uuid,
+    pub(crate) service: String,
+    pub(crate) params: Vec<String>,
+    pub(crate) created_at: i64,
+}
+
+/// A `$oauthProviders` entity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OAuthProvider {
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
+    pub(crate) created_at: i64,
+}
+
+/// A `$oauthClients` entity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AppOAuthClient {
+    pub(crate) id: Uuid,
+    pub(crate) provider_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) client_id: Option<String>,
+    /// SHA-256 of the client secret, hex; never served.
+    pub(crate) secret_hash: Option<String>,
+    pub(crate) discovery_endpoint: Option<String>,
+    pub(crate) meta: Option<Value>,
+    pub(crate) redirect_to: Option<String>,
+    pub(crate) use_shared_credentials: bool,
+    pub(crate) created_at: i64,
 }
 
 /// A backup (`app_backups` row) and what its listing endpoints serve.
@@ -312,6 +352,9 @@ impl App {
                 file_sizes: IndexMap::new(),
                 webhooks: Vec::new(),
                 backups: Vec::new(),
+                redirect_origins: Vec::new(),
+                oauth_providers: Vec::new(),
+                oauth_clients: Vec::new(),
             },
             data: AppData::default(),
             files: HashMap::new(),
@@ -350,7 +393,17 @@ pub(crate) struct State {
     pub(crate) tx_seq: i64,
     /// Signed upload URLs not used yet, by upload id.
     pub(crate) pending_uploads: HashMap<Uuid, PendingUpload>,
+    /// Room presence by `(app, room id)`: session id → session. Ephemeral, as upstream's
+    /// (`reactive/ephemeral.clj` keeps it in memory): never persisted.
+    pub(crate) presence: HashMap<(Uuid, String), IndexMap<String, PresenceSession>>,
     pub(crate) dirty: Dirty,
+}
+
+/// One session in a room (`ephemeral.clj`: `{:peer-id, :user {:id}, :data}`).
+#[derive(Debug, Clone)]
+pub(crate) struct PresenceSession {
+    pub(crate) user: Option<Uuid>,
+    pub(crate) data: Value,
 }
 
 impl State {

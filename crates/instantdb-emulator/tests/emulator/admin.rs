@@ -673,7 +673,7 @@ impl AdminApp {
 }
 
 #[tokio::test]
-async fn impersonation_follows_rules_and_reports_unsupported_ones() {
+async fn impersonation_follows_rules_and_reports_failing_ones() {
     let emu = emulator().await;
     let creds = emu.create_app("rules").unwrap();
     let mut platform = Platform::new(emu.base_url(), emu.platform_token());
@@ -682,7 +682,7 @@ async fn impersonation_follows_rules_and_reports_unsupported_ones() {
             "bind": { "isOwner": "auth.id == data.owner" },
             "allow": { "view": "isOwner || data.public == true", "create": "auth.id != null", "update": "isOwner", "delete": "isOwner" },
         },
-        "weird": { "allow": { "view": "data.ref('owner.id').size() > 0" } },
+        "weird": { "allow": { "view": "data.x / 0 > 1" } },
         "teams": { "allow": { "view": "auth.id in data.ref('members.id')" } },
         "$files": { "allow": { "create": "auth.id != null && data.path != 'secret.txt'", "view": "true" } },
     });
@@ -771,6 +771,8 @@ async fn impersonation_follows_rules_and_reports_unsupported_ones() {
         body["message"].as_str().unwrap().contains("`weird.view`"),
         "{body}"
     );
+    // The CEL error's kind, as `throw-permission-evaluation-failed!` reports it.
+    assert_eq!(body["hint"]["error"]["type"], "DIVIDE_BY_ZERO", "{body}");
     // as-email needs the admin token; admins bypass rules entirely.
     let app_id = creds.app_id.to_string();
     Client::new(emu.base_url())
@@ -1073,5 +1075,154 @@ async fn long_cascade_chains_are_deleted_without_recursion() {
     assert_eq!(
         app.query(json!({ "nodes": {} })).await,
         json!({ "nodes": [] })
+    );
+}
+
+/// Query validation as `instaql.clj` and `model/attr_pat.clj`: the `in` path of the clause, the
+/// qualified attribute name and the quoted value with its JSON type, every order problem at
+/// once, `null` in `$in` only on indexed attributes, and Postgres' special date values.
+#[tokio::test]
+async fn query_validation_points_at_the_clause() {
+    let emu = emulator().await;
+    let mut app = typed_app(&emu).await;
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "n": { "$gt": "abc" } } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors,
+        json!([{
+            "expected?": "number?",
+            "in": ["items", "$", "where", "n", "$gt"],
+            "message": "The data type of `items.n` is `number`, but the query got the value `\"abc\"` of type `string`.",
+        }])
+    );
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "tag": { "$gt": "a" } } } } }),
+    )
+    .await;
+    assert_eq!(errors[0]["in"], json!(["items", "$", "where", "tag"]));
+    assert_eq!(
+        errors[0]["message"],
+        "The `items.tag` attribute must be indexed to use comparison operators."
+    );
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "name": { "$like": 3 } } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors[0]["message"],
+        "The $like value for `items.name` must be a string, but the query got the value `3` of type `number`."
+    );
+    // Every reason an order is refused, at `$.order`.
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "order": { "blob": "asc" } } } }),
+    )
+    .await;
+    assert_eq!(errors.as_array().unwrap().len(), 2, "{errors}");
+    assert_eq!(errors[0]["in"], json!(["items", "$", "order"]));
+    assert_eq!(
+        errors[1]["message"],
+        "The `items.blob` attribute is not typed. Only typed and indexed attributes can be used to order by."
+    );
+    // `null` in `$in` needs an index.
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "tag": { "$in": ["even", null] } } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors[0]["message"],
+        "Only indexed attrs can check for `nil` in `$in`. items.tag is not indexed."
+    );
+    assert_eq!(
+        errors[0]["in"],
+        json!(["items", "$", "where", "$in", ["even", null]])
+    );
+    let found = app
+        .query(json!({ "items": { "$": { "where": { "name": { "$in": ["apple", null] } } } } }))
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    // Dates: special values compare, but `now`/`today`/... are refused in equality.
+    let all = app
+        .query(json!({ "items": { "$": { "where": { "at": { "$lt": "now" } } } } }))
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    let none = app
+        .query(json!({ "items": { "$": { "where": { "at": { "$lt": "epoch" } } } } }))
+        .await;
+    assert_eq!(none["items"], json!([]));
+    let all = app
+        .query(json!({ "items": { "$": { "where": { "at": { "$lt": "infinity" } } } } }))
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "at": "today" } } } }),
+    )
+    .await;
+    assert_eq!(
+        errors[0]["message"],
+        "The data type of `items.at` is `date`, but the query got value `\"today\"` of type `string`."
+    );
+    let errors = refused(
+        &mut app,
+        json!({ "items": { "$": { "where": { "at": { "$gt": "not a date" } } } } }),
+    )
+    .await;
+    assert_eq!(errors[0]["in"], json!(["items", "$", "where", "at", "$gt"]));
+    // A namespace that is not an object.
+    let errors = refused(&mut app, json!({ "items": 1 })).await;
+    assert_eq!(errors, json!([{ "expected": "map?", "in": ["items"] }]));
+}
+
+/// The `hint.errors` of a query refused with `validation-failed`.
+async fn refused(app: &mut AdminApp, query: Value) -> Value {
+    let reply = app.post("/admin/query", json!({ "query": query })).await;
+    reply.err(400, "validation-failed")["hint"]["errors"].clone()
+}
+
+/// `GET /admin/rooms/presence` answers the sessions set with `Emulator::set_presence`, each
+/// user enriched with its `$users` row (`admin/routes.clj` `presence-get`).
+#[tokio::test]
+async fn presence_returns_what_was_set() {
+    let emu = emulator().await;
+    let creds = emu.create_app("rooms").unwrap();
+    let mut app = AdminApp::new(emu.base_url(), &creds);
+    let path = "/admin/rooms/presence?room-type=chat&room-id=lobby";
+    assert_eq!(app.get(path).await.ok(), json!({ "sessions": null }));
+    let user = app
+        .post("/admin/refresh_tokens", json!({ "email": "p@example.com" }))
+        .await
+        .ok();
+    let user_id = uuid::Uuid::parse_str(user["user"]["id"].as_str().unwrap()).unwrap();
+    emu.set_presence(
+        creds.app_id,
+        "lobby",
+        "s1",
+        Some(user_id),
+        json!({ "typing": true }),
+    )
+    .unwrap();
+    emu.set_presence(creds.app_id, "lobby", "s2", None, json!({ "x": 1 }))
+        .unwrap();
+    let sessions = app.get(path).await.ok()["sessions"].clone();
+    assert_eq!(sessions["s1"]["peer-id"], "s1");
+    assert_eq!(sessions["s1"]["user"]["email"], "p@example.com");
+    assert_eq!(sessions["s1"]["data"], json!({ "typing": true }));
+    assert_eq!(
+        sessions["s2"],
+        json!({ "peer-id": "s2", "data": { "x": 1 } })
+    );
+    emu.remove_presence(creds.app_id, "lobby", "s1");
+    emu.remove_presence(creds.app_id, "lobby", "s2");
+    assert_eq!(app.get(path).await.ok(), json!({ "sessions": null }));
+    assert!(
+        emu.set_presence(uuid::Uuid::new_v4(), "lobby", "s", None, json!({}))
+            .is_err()
     );
 }

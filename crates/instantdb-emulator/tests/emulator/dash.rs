@@ -217,6 +217,9 @@ async fn auto_approval_and_the_dashboard_claim_and_void_routes() {
         .await
         .ok();
     assert_eq!(created["app"]["id"], json!(id));
+    // `app-model/create!` answers the row with the token (`model/app.clj` line 83), which
+    // `instant-cli init-without-files` prints.
+    assert_eq!(created["app"]["admin-token"], json!(admin_token));
     let mut admin = Platform::new(emu.base_url(), &admin_token);
     let perms = admin
         .call("GET", &format!("/dash/apps/{id}/perms/pull"), None)
@@ -298,4 +301,94 @@ async fn a_logged_in_user_claims_a_temporary_app_with_its_admin_token() {
     )
     .await
     .err(400, "permission-denied");
+}
+
+/// The `/dash/apps/:app_id/auth` family (`dash/routes.clj` lines 720–855) that
+/// `instant-cli auth origin|client` drive.
+#[tokio::test]
+async fn app_auth_origins_providers_and_clients() {
+    let emu = emulator().await;
+    let mut user = Platform::new(emu.base_url(), emu.platform_token());
+    let app = emu.create_app("auth").unwrap();
+    let base = format!("/dash/apps/{}", app.app_id);
+    let empty = user.call("GET", &format!("{base}/auth"), None).await.ok();
+    assert_eq!(empty["authorized_redirect_origins"], Value::Null);
+    assert_eq!(empty["oauth_clients"], json!([]));
+
+    let origin = user
+        .call(
+            "POST",
+            &format!("{base}/authorized_redirect_origins"),
+            Some(json!({ "service": "generic", "params": ["example.com"] })),
+        )
+        .await
+        .ok();
+    let origin_id = origin["origin"]["id"].as_str().unwrap().to_owned();
+    let bad = user
+        .call(
+            "POST",
+            &format!("{base}/authorized_redirect_origins"),
+            Some(json!({ "service": "netlify", "params": [] })),
+        )
+        .await
+        .err(400, "validation-failed");
+    assert_eq!(
+        bad["hint"]["errors"],
+        json!(["Netlify should have only the site name param."])
+    );
+    assert_eq!(bad["message"], "Validation failed for origin-request");
+
+    let provider = user
+        .call(
+            "POST",
+            &format!("{base}/oauth_service_providers"),
+            Some(json!({ "provider_name": "github" })),
+        )
+        .await
+        .ok();
+    let provider_id = provider["provider"]["id"].clone();
+    // GitHub needs no discovery endpoint (`oauth-clients-post`).
+    let client = user
+        .call(
+            "POST",
+            &format!("{base}/oauth_clients"),
+            Some(json!({
+                "provider_id": provider_id, "client_name": "github",
+                "client_id": "abc", "client_secret": "secret-value",
+            })),
+        )
+        .await
+        .ok();
+    assert_eq!(client["client"]["client_id"], "abc");
+    assert!(!client.to_string().contains("secret-value"));
+    let listed = user.call("GET", &format!("{base}/auth"), None).await.ok();
+    assert_eq!(listed["oauth_clients"][0]["provider_id"], provider_id);
+    assert_eq!(
+        listed["authorized_redirect_origins"][0]["id"],
+        json!(origin_id)
+    );
+
+    // Another app's admin token is refused with the mismatch, its own is accepted.
+    let other = emu.create_app("other").unwrap();
+    let mut wrong = Platform::new(emu.base_url(), other.admin_token());
+    let refused = wrong
+        .call("GET", &format!("{base}/auth"), None)
+        .await
+        .err(400, "validation-failed");
+    assert_eq!(refused["hint"]["reason"], "admin-token-mismatch");
+    let mut own = Platform::new(emu.base_url(), app.admin_token());
+    own.call(
+        "DELETE",
+        &format!("{base}/authorized_redirect_origins/{origin_id}"),
+        None,
+    )
+    .await
+    .ok();
+    own.call(
+        "DELETE",
+        &format!("{base}/authorized_redirect_origins/{origin_id}"),
+        None,
+    )
+    .await
+    .err(400, "record-not-found");
 }

@@ -14,8 +14,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod architecture;
 mod backups;
 mod dash;
+mod hardening;
 mod load;
 mod oauth;
 mod persistence;

@@ -125,6 +125,35 @@ async fn tokens_scopes_and_roles() {
         .ok();
     assert_eq!(listed["apps"][0]["title"], "org app");
     assert_eq!(listed["apps"][0]["perms"], Value::Null);
+    // On admin routes a platform token reaches only the apps its user created
+    // (`req->app-id-authed!` → `app-model/get-by-id-and-creator!`), not org apps.
+    let org_app = in_org["app"]["id"].as_str().unwrap().to_owned();
+    let refused = Client::new(emu.base_url())
+        .json(
+            "POST",
+            "/admin/query",
+            &[
+                ("app-id", &org_app),
+                ("authorization", &format!("Bearer {}", emu.platform_token())),
+            ],
+            &json!({ "query": { "goals": {} } }),
+        )
+        .await
+        .err(400, "record-not-found");
+    assert_eq!(refused["hint"]["record-type"], "app");
+    assert_eq!(refused["hint"]["args"][0]["app-id"], json!(org_app));
+    Client::new(emu.base_url())
+        .json(
+            "POST",
+            "/admin/query",
+            &[
+                ("app-id", &app_id),
+                ("authorization", &format!("Bearer {}", emu.platform_token())),
+            ],
+            &json!({ "query": { "goals": {} } }),
+        )
+        .await
+        .ok();
 
     // Rename, then delete: the app is gone for every route.
     let renamed = owner
@@ -399,4 +428,99 @@ async fn overwrite_steps_rename_delete_and_clear_cascades() {
         .steps_apply(&app_id, json!([["unique", { "attr-id": uuid() }]]))
         .await
         .err(400, "record-not-found");
+}
+
+/// Deleting attributes deletes their triples (`delete-attr` in `model/attr.clj` deletes the
+/// attr's `triples` rows): a deleted namespace's entities are gone, links to them too, and a
+/// namespace re-created with a required attribute starts empty instead of failing on old ids.
+#[tokio::test]
+async fn deleting_a_namespace_attribute_or_link_deletes_its_data() {
+    let emu = emulator().await;
+    let mut platform = Platform::new(emu.base_url(), emu.platform_token());
+    let creds = emu.create_app("deletes").unwrap();
+    let app_id = creds.app_id.to_string();
+    let mut admin = AdminApp::new(emu.base_url(), &creds);
+    let (note, goal) = (uuid(), uuid());
+    admin
+        .transact(json!([
+            ["update", "notes", note, { "body": "old", "pinned": true }],
+            ["update", "goals", goal, { "title": "g", "color": "red" }],
+            ["link", "goals", goal, { "notes": note }],
+        ]))
+        .await
+        .ok();
+    let schema = admin.get("/admin/schema").await.ok()["schema"].clone();
+    let id_of = |etype: &str, label: &str| schema["blobs"][etype][label]["id"].clone();
+    let link_id = schema["refs"]["goals-notes-notes-goals"]["id"].clone();
+
+    // A deleted attribute: its values go, the entity stays.
+    platform
+        .steps_apply(&app_id, json!([["delete-attr", id_of("goals", "color")]]))
+        .await
+        .ok();
+    let goals = admin.query(json!({ "goals": { "notes": {} } })).await;
+    assert!(goals["goals"][0].get("color").is_none(), "{goals}");
+    assert_eq!(goals["goals"][0]["notes"][0]["body"], "old");
+
+    // A deleted link: the entities stay, unlinked.
+    platform
+        .steps_apply(&app_id, json!([["delete-attr", link_id]]))
+        .await
+        .ok();
+    let goals = admin.query(json!({ "goals": {} })).await;
+    assert_eq!(goals["goals"][0]["title"], "g");
+    assert!(
+        admin
+            .transact(json!([["link", "goals", goal, { "notes": note }]]))
+            .await
+            .ok()["tx-id"]
+            .is_i64(),
+        "the link label is free again"
+    );
+
+    // `- DELETE NAMESPACE notes`: every attribute of `notes`, `id` included.
+    let steps: Vec<Value> = ["id", "body", "pinned"]
+        .iter()
+        .map(|label| json!(["delete-attr", id_of("notes", label)]))
+        .collect();
+    platform.steps_apply(&app_id, json!(steps)).await.ok();
+    assert_eq!(
+        admin.query(json!({ "notes": {} })).await,
+        json!({ "notes": [] })
+    );
+    let goals = admin.query(json!({ "goals": { "notes": {} } })).await;
+    assert_eq!(
+        goals["goals"][0]["notes"],
+        json!([]),
+        "links to deleted entities go"
+    );
+
+    // Re-created with a required attribute: starts empty, so the job finds nothing missing.
+    let attr = uuid();
+    let applied = platform
+        .steps_apply(
+            &app_id,
+            json!([
+                ["add-attr", {
+                    "id": attr, "forward-identity": [uuid(), "notes", "text"], "value-type": "blob",
+                    "cardinality": "one", "unique?": false, "index?": false, "required?": false,
+                    "inferred-types": null, "catalog": "user",
+                }],
+                ["required", { "attr-id": attr, "forward-identity": [uuid(), "notes", "text"] }],
+            ]),
+        )
+        .await
+        .ok();
+    let group = applied["indexing-jobs"]["group-id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (statuses, _) = platform.wait_for_jobs(&app_id, &group).await;
+    assert_eq!(statuses.last().unwrap(), "completed");
+    admin
+        .transact(json!([["update", "notes", uuid(), { "text": "new" }]]))
+        .await
+        .ok();
+    let notes = admin.query(json!({ "notes": {} })).await;
+    assert_eq!(notes["notes"].as_array().unwrap().len(), 1, "{notes}");
 }
