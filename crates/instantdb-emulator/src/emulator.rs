@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use instantdb_schema::AppId;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -385,8 +386,8 @@ impl fmt::Debug for OAuthClientCredentials {
 /// An app created with [`Emulator::create_app`]: its id and admin token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AppCredentials {
-    /// The app id (`App-Id` header of admin requests).
-    pub app_id: Uuid,
+    /// The app id (`App-Id` header of admin requests), the type every client takes.
+    pub app_id: AppId,
     admin_token: String,
 }
 
@@ -435,7 +436,7 @@ impl Emulator {
             .write(|state| {
                 let app = App::new(title, Some(user_id), None);
                 let credentials = AppCredentials {
-                    app_id: app.meta.id,
+                    app_id: AppId::from(app.meta.id.to_string()),
                     admin_token: app.meta.admin_token.to_string(),
                 };
                 state.insert_app(app);
@@ -458,7 +459,7 @@ impl Emulator {
                         && app.meta.title == title.trim()
                 })
                 .map(|app| AppCredentials {
-                    app_id: app.meta.id,
+                    app_id: AppId::from(app.meta.id.to_string()),
                     admin_token: app.meta.admin_token.to_string(),
                 })
         };
@@ -501,7 +502,12 @@ impl Emulator {
     /// namespace, zstd-compressed, listed by `GET /dash/apps/:id/backups` and downloadable
     /// with `PlatformClient`'s backups. `description` defaults to upstream's
     /// "Automated Daily Snapshot". Returns the backup id.
-    pub fn create_backup(&self, app_id: Uuid, description: Option<&str>) -> Result<Uuid, Error> {
+    pub fn create_backup(
+        &self,
+        app_id: impl Into<AppId>,
+        description: Option<&str>,
+    ) -> Result<Uuid, Error> {
+        let app_id = app_uuid(&app_id.into())?;
         let ttl_ms = self.shared.config.backup_ttl_ms();
         self.shared
             .write(|state| platform::backups::create(state, app_id, description, ttl_ms))
@@ -604,12 +610,13 @@ impl Emulator {
     /// only, as upstream's.
     pub fn set_presence(
         &self,
-        app_id: Uuid,
+        app_id: impl Into<AppId>,
         room_id: &str,
         session_id: &str,
         user: Option<Uuid>,
         data: serde_json::Value,
     ) -> Result<(), Error> {
+        let app_id = app_uuid(&app_id.into())?;
         self.shared
             .write(|state| {
                 state.require_app(&app_id)?;
@@ -628,7 +635,11 @@ impl Emulator {
 
     /// Removes a session from a presence room (the peer left); a room with no sessions is
     /// `null` again.
-    pub fn remove_presence(&self, app_id: Uuid, room_id: &str, session_id: &str) {
+    pub fn remove_presence(&self, app_id: impl Into<AppId>, room_id: &str, session_id: &str) {
+        let Ok(app_id) = app_uuid(&app_id.into()) else {
+            // No app can have that id: nothing to remove.
+            return;
+        };
         let _ = self.shared.write(|state| {
             if let Some(sessions) = state.presence.get_mut(&(app_id, room_id.to_owned())) {
                 sessions.shift_remove(session_id);
@@ -704,4 +715,11 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
+}
+
+/// The emulator keys apps by UUID (every app it creates has one); an id that is not one names
+/// no app.
+fn app_uuid(app_id: &AppId) -> Result<Uuid, Error> {
+    Uuid::parse_str(app_id.as_str())
+        .map_err(|_| Error::invalid(format!("{app_id} is not an app id (app ids are UUIDs)")))
 }

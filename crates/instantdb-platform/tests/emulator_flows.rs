@@ -84,10 +84,10 @@ async fn a_backup_downloads_into_a_zip_with_the_data_transacted() {
     let location = uploaded["data"]["location-id"].as_str().unwrap().to_owned();
 
     let backup_id = emulator
-        .create_backup(app.app_id, Some("end to end"))
+        .create_backup(&app.app_id, Some("end to end"))
         .unwrap()
         .to_string();
-    let backups = api.backups(app.app_id.to_string());
+    let backups = api.backups(&app.app_id);
     let listed = backups.list().send().await.unwrap();
     assert_eq!(listed.len(), 1);
     let backup = &listed[0];
@@ -192,7 +192,7 @@ async fn a_delivery_verifies_with_the_jwks_and_its_payload_is_fetched() {
     .await;
     let receiver = ScriptedServer::start().await;
     receiver.set_fallback(Some(Reply::text(200, "ok")));
-    let webhooks = api.webhooks(app.app_id.to_string());
+    let webhooks = api.webhooks(&app.app_id);
     let hook = webhooks
         .create(
             format!("{}/instant-webhook", receiver.url()),

@@ -57,14 +57,14 @@ pub(crate) fn run() -> Result<Tally> {
     // check asserts).
     let presence_app = hooks.create_app("Presence")?;
     hooks.set_presence(
-        presence_app.app_id,
+        &presence_app.app_id,
         "room-1",
         "peer-a",
         None,
         json!({ "name": "Ada", "cursor": { "x": 1, "y": 2 } }),
     )?;
     hooks.set_presence(
-        presence_app.app_id,
+        &presence_app.app_id,
         "room-1",
         "peer-b",
         None,

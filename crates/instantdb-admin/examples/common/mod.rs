@@ -28,7 +28,7 @@ pub(crate) async fn connect() -> Result<Setup, Box<dyn std::error::Error>> {
     let emulator = Emulator::builder().start().await?;
     let app = emulator.create_app("instantdb-admin example")?;
     println!("(using a local emulator at {})", emulator.base_url());
-    let db = AdminClient::builder(app.app_id.to_string())
+    let db = AdminClient::builder(&app.app_id)
         .admin_token(app.admin_token())
         .api_uri(emulator.base_url())
         .build()?;

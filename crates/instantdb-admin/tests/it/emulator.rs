@@ -26,7 +26,7 @@ impl App {
     }
 
     fn builder(&self) -> instantdb_admin::AdminClientBuilder {
-        AdminClient::builder(self.app.app_id.to_string())
+        AdminClient::builder(&self.app.app_id)
             .api_uri(self.emulator.base_url())
             .proxy(Proxy::none())
     }

@@ -1201,14 +1201,14 @@ async fn presence_returns_what_was_set() {
         .ok();
     let user_id = uuid::Uuid::parse_str(user["user"]["id"].as_str().unwrap()).unwrap();
     emu.set_presence(
-        creds.app_id,
+        &creds.app_id,
         "lobby",
         "s1",
         Some(user_id),
         json!({ "typing": true }),
     )
     .unwrap();
-    emu.set_presence(creds.app_id, "lobby", "s2", None, json!({ "x": 1 }))
+    emu.set_presence(&creds.app_id, "lobby", "s2", None, json!({ "x": 1 }))
         .unwrap();
     let sessions = app.get(path).await.ok()["sessions"].clone();
     assert_eq!(sessions["s1"]["peer-id"], "s1");
@@ -1218,11 +1218,17 @@ async fn presence_returns_what_was_set() {
         sessions["s2"],
         json!({ "peer-id": "s2", "data": { "x": 1 } })
     );
-    emu.remove_presence(creds.app_id, "lobby", "s1");
-    emu.remove_presence(creds.app_id, "lobby", "s2");
+    emu.remove_presence(&creds.app_id, "lobby", "s1");
+    emu.remove_presence(&creds.app_id, "lobby", "s2");
     assert_eq!(app.get(path).await.ok(), json!({ "sessions": null }));
     assert!(
-        emu.set_presence(uuid::Uuid::new_v4(), "lobby", "s", None, json!({}))
-            .is_err()
+        emu.set_presence(
+            uuid::Uuid::new_v4().to_string(),
+            "lobby",
+            "s",
+            None,
+            json!({})
+        )
+        .is_err()
     );
 }

@@ -83,9 +83,9 @@ async fn a_backup_holds_config_entities_and_the_storage_listing() {
         json!({ "backups": [] })
     );
     let backup = emu
-        .create_backup(creds.app_id, Some("before the launch"))
+        .create_backup(&creds.app_id, Some("before the launch"))
         .unwrap();
-    let later = emu.create_backup(creds.app_id, None).unwrap();
+    let later = emu.create_backup(&creds.app_id, None).unwrap();
 
     let rows = platform.call("GET", &list, None).await.ok();
     let rows = rows["backups"].as_array().unwrap();
@@ -245,7 +245,7 @@ async fn expired_backups_are_record_expired_and_unlisted() {
         .await
         .unwrap();
     let creds = emu.create_app("short").unwrap();
-    let backup = emu.create_backup(creds.app_id, None).unwrap();
+    let backup = emu.create_backup(&creds.app_id, None).unwrap();
     let mut platform = Platform::new(emu.base_url(), emu.platform_token());
     let list = format!("/dash/apps/{}/backups", creds.app_id);
     let files = platform
@@ -267,7 +267,10 @@ async fn expired_backups_are_record_expired_and_unlisted() {
         platform.call("GET", &list, None).await.ok(),
         json!({ "backups": [] })
     );
-    assert!(emu.create_backup(uuid::Uuid::new_v4(), None).is_err());
+    assert!(
+        emu.create_backup(uuid::Uuid::new_v4().to_string(), None)
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -286,7 +289,7 @@ async fn backups_survive_a_restart_with_a_data_dir() {
         .transact(json!([["update", "notes", uuid(), { "body": "persisted" }]]))
         .await
         .ok();
-    let backup = emu.create_backup(creds.app_id, None).unwrap().to_string();
+    let backup = emu.create_backup(&creds.app_id, None).unwrap().to_string();
     emu.shutdown().await;
 
     let emu = start().await;
