@@ -72,6 +72,124 @@ pub(crate) async fn replay(scenario: &Scenario, server: &ScriptedServer) -> Outc
     }
 }
 
+/// The InstaQL query of a recorded `db.query(q)` call, rebuilt with the `instaql` builders:
+/// every namespace and link becomes a `Select`, every `$` key its setter, every `where`
+/// operator its `Cond`. A key with no builder counterpart is an error, so a scenario cannot
+/// silently test less than its call.
+fn instaql_of(query: &Value) -> Result<InstaQl, String> {
+    let mut instaql = InstaQl::new();
+    for (namespace, node) in object(query)? {
+        instaql = instaql.namespace(namespace, select_of(node)?);
+    }
+    Ok(instaql)
+}
+
+fn select_of(node: &Value) -> Result<Select, String> {
+    let mut select = Select::new();
+    for (key, value) in object(node)? {
+        if key != "$" {
+            select = select.link(key, select_of(value)?);
+            continue;
+        }
+        let dollar = object(value)?;
+        let inclusive = |key: &str| dollar.get(key) == Some(&Value::Bool(true));
+        let count = |v: &Value| {
+            v.as_u64()
+                .ok_or_else(|| format!("`$.{key}` is not a count: {v}"))
+        };
+        for (key, value) in dollar {
+            select = match key.as_str() {
+                "where" => select.filter(where_of(value)?),
+                "order" => {
+                    let (attribute, direction) =
+                        object(value)?.iter().next().ok_or("`$.order` is empty")?;
+                    let direction = match direction.as_str() {
+                        Some("desc") => Order::Desc,
+                        Some("asc") => Order::Asc,
+                        _ => return Err(format!("`$.order` direction {direction}")),
+                    };
+                    select.order(attribute, direction)
+                }
+                "limit" => select.limit(count(value)?),
+                "first" => select.first(count(value)?),
+                "last" => select.last(count(value)?),
+                "offset" => select.offset(count(value)?),
+                "after" if inclusive("afterInclusive") => select.after_inclusive(value.clone()),
+                "after" => select.after(value.clone()),
+                "before" if inclusive("beforeInclusive") => select.before_inclusive(value.clone()),
+                "before" => select.before(value.clone()),
+                "afterInclusive" | "beforeInclusive" => select,
+                "fields" => select.fields(
+                    value
+                        .as_array()
+                        .ok_or("`$.fields` is not an array")?
+                        .iter()
+                        .map(|f| f.as_str().unwrap_or_default().to_owned()),
+                ),
+                other => return Err(format!("no `Select` setter for `$.{other}`")),
+            };
+        }
+    }
+    Ok(select)
+}
+
+fn where_of(clause: &Value) -> Result<Where, String> {
+    let mut filter = Where::new();
+    for (attribute, condition) in object(clause)? {
+        let clauses = || -> Result<Vec<Where>, String> {
+            condition
+                .as_array()
+                .ok_or_else(|| format!("`{attribute}` is not an array"))?
+                .iter()
+                .map(where_of)
+                .collect()
+        };
+        filter = match (attribute.as_str(), condition) {
+            ("or", _) => filter.or(clauses()?),
+            ("and", _) => filter.and(clauses()?),
+            (_, Value::Object(ops)) if ops.len() == 1 && ops.keys().all(|k| k.starts_with('$')) => {
+                let (op, value) = ops.iter().next().ok_or("empty operator")?;
+                filter.cond(attribute, cond_of(op, value)?)
+            }
+            (_, value) => filter.eq(attribute, value.clone()),
+        };
+    }
+    Ok(filter)
+}
+
+fn cond_of(op: &str, value: &Value) -> Result<Cond, String> {
+    let text = || {
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(format!("`{op}` needs text"))
+    };
+    Ok(match op {
+        "$gt" => Cond::gt(value.clone()),
+        "$gte" => Cond::gte(value.clone()),
+        "$lt" => Cond::lt(value.clone()),
+        "$lte" => Cond::lte(value.clone()),
+        "$like" => Cond::like(text()?),
+        "$ilike" => Cond::ilike(text()?),
+        "$not" => Cond::not(value.clone()),
+        "$isNull" => Cond::is_null(value.as_bool().ok_or("`$isNull` needs a boolean")?),
+        "$in" => Cond::is_in(
+            value
+                .as_array()
+                .ok_or("`$in` needs an array")?
+                .iter()
+                .cloned(),
+        ),
+        other => return Err(format!("no `Cond` for `{other}`")),
+    })
+}
+
+fn object(value: &Value) -> Result<&serde_json::Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| format!("expected an object, got {value}"))
+}
+
 /// The schema of the `withSchema` scenarios: the entities and link they use.
 fn schema() -> SchemaDef {
     i::schema()
@@ -246,6 +364,15 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
         "admin.query.multiTopLevel" => {
             ctx.check(ctx.db()?.query(json!({"goals": {}, "todos": {}})).send().await)
+        }
+        // Recorded with their arguments: the query is rebuilt from the TypeScript call's
+        // `db.query(q)` argument with the `instaql` builders, one setter per `$` key and one
+        // `Cond` per operator, so the builders' mapping to the wire is what is checked.
+        "admin.query.whereGte"
+        | "admin.query.cursors.afterInclusive"
+        | "admin.query.cursors.beforeInclusive" => {
+            let query = instaql_of(scenario.call_arg(0))?;
+            ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.whereOrderLimitFields" => {
             let query = InstaQl::new()
