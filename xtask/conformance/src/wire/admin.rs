@@ -369,6 +369,7 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         // `db.query(q)` argument with the `instaql` builders, one setter per `$` key and one
         // `Cond` per operator, so the builders' mapping to the wire is what is checked.
         "admin.query.whereGte"
+        | "admin.query.cursors.after"
         | "admin.query.cursors.afterInclusive"
         | "admin.query.cursors.beforeInclusive" => {
             let query = instaql_of(scenario.call_arg(0))?;
@@ -864,30 +865,26 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
 
         // Storage.
-        "admin.storage.uploadFile.buffer.opts" => ctx.check(upload(
-            ctx.db()?
+        // `db.storage.uploadFile(path, bytes, opts)`, rebuilt from the recorded arguments: the
+        // bytes (a Buffer or a Uint8Array) and each option map to their Rust counterparts.
+        "admin.storage.uploadFile.buffer.opts"
+        | "admin.storage.uploadFile.buffer.noOpts"
+        | "admin.storage.uploadFile.uint8array" => {
+            let path = scenario.call_arg(0).as_str().ok_or("no upload path")?;
+            let body = upload_bytes(scenario.call_arg(1))?;
+            let options = scenario.call_arg(2);
+            let mut request = ctx
+                .db()?
                 .storage()
-                .upload_file("photos/cat.png", &b"hello world"[..])
-                .content_type("image/png")
-                .content_disposition("attachment; filename=\"cat.png\"")
-                .send()
-                .await,
-        )),
-        "admin.storage.uploadFile.buffer.noOpts" => ctx.check(upload(
-            ctx.db()?
-                .storage()
-                .upload_file("notes/readme.txt", &b"hello world"[..])
-                .send()
-                .await,
-        )),
-        "admin.storage.uploadFile.uint8array" => ctx.check(upload(
-            ctx.db()?
-                .storage()
-                .upload_file("notes/u8.bin", vec![0u8, 1, 2, 255])
-                .content_type("application/octet-stream")
-                .send()
-                .await,
-        )),
+                .upload_file(path, UploadBody::bytes(body));
+            if let Some(content_type) = options["contentType"].as_str() {
+                request = request.content_type(content_type);
+            }
+            if let Some(disposition) = options["contentDisposition"].as_str() {
+                request = request.content_disposition(disposition);
+            }
+            ctx.check(upload(request.send().await))
+        }
         "admin.storage.uploadFile.nodeReadable" => ctx.check(upload(
             ctx.db()?
                 .storage()
@@ -1098,6 +1095,24 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
 
         other => Err(format!("no Rust replay for `{other}` yet")),
     }
+}
+
+/// The bytes of a recorded upload argument: `{"$buffer": text}` (a Node Buffer) or
+/// `{"$bytes": [n...]}` (a Uint8Array), as `conformance/js/record.mjs` encodes them.
+fn upload_bytes(arg: &Value) -> Result<Vec<u8>, String> {
+    if let Some(text) = arg["$buffer"].as_str() {
+        return Ok(text.as_bytes().to_vec());
+    }
+    arg["$bytes"]
+        .as_array()
+        .ok_or_else(|| format!("no upload bytes in {arg}"))?
+        .iter()
+        .map(|n| {
+            n.as_u64()
+                .and_then(|n| u8::try_from(n).ok())
+                .ok_or_else(|| format!("not a byte: {n}"))
+        })
+        .collect()
 }
 
 fn upload(result: Result<instantdb_admin::UploadedFile, Error>) -> Result<Value, Error> {
