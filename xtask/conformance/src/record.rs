@@ -458,3 +458,101 @@ fn short(value: Option<&Value>) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &[(&str, &str)], body: &[u8]) -> RecordedRequest {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        RecordedRequest {
+            method: http::Method::POST,
+            path: "/admin/query".to_owned(),
+            query: Some("app_id=x&q=a%20b".to_owned()),
+            headers: map,
+            body: bytes::Bytes::copy_from_slice(body),
+            body_len: body.len() as u64,
+            version: http::Version::HTTP_11,
+        }
+    }
+
+    #[test]
+    fn random_uuids_become_numbered_placeholders_and_fixed_ones_stay() {
+        let mut uuids = Uuids::default();
+        let random = "3f2a9c1e-0b7d-4e55-9a10-2c3d4e5f6a7b";
+        let other = "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+        let fixed = "11111111-1111-4111-8111-111111111111";
+        let mut value = json!({
+            "a": random, "b": [fixed, format!("x/{other}/{random}")]
+        });
+        uuids.abstract_value(&mut value);
+        assert_eq!(
+            value,
+            json!({"a": "<uuid#1>", "b": [fixed, "x/<uuid#2>/<uuid#1>"]})
+        );
+    }
+
+    #[test]
+    fn requests_are_normalised_like_the_catalog() {
+        let req = request(
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Length", "34"),
+                ("Host", "127.0.0.1:1"),
+                ("accept-language", "*"),
+                ("authorization", "Bearer t"),
+            ],
+            br#"{"b":1,"a":"http://127.0.0.1:1/x"}"#,
+        );
+        let got = normalise_request(&req, "http://127.0.0.1:1");
+        assert_eq!(
+            got,
+            json!({
+                "method": "POST",
+                "path": "/admin/query",
+                "url": "/admin/query?app_id=x&q=a%20b",
+                "query": {"app_id": "x", "q": "a b"},
+                "headers": {"authorization": "Bearer t", "content-type": "application/json"},
+                "transport": {"content-length": "34"},
+                "body": {"b": 1, "a": "{API}/x"},
+                "body_bytes": 34,
+            })
+        );
+        // Key order of the body is kept (the check compares it).
+        let keys: Vec<&String> = got["body"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["b", "a"]);
+    }
+
+    #[test]
+    fn binary_bodies_carry_their_digest() {
+        let req = request(&[("transfer-encoding", "chunked")], b"hello world");
+        let got = normalise_request(&req, "http://127.0.0.1:1");
+        assert_eq!(got["transport"], json!({"transfer-encoding": "chunked"}));
+        assert_eq!(
+            got["body"],
+            json!({
+                "__bytes": 11,
+                "__textPrefix": "hello world",
+                "__sha256": "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
+            })
+        );
+    }
+
+    #[test]
+    fn a_changed_request_is_a_difference_and_the_digest_is_not() {
+        let old = json!({"ok": true, "result": 1, "requests": [
+            {"method": "PUT", "path": "/u", "body": {"__bytes": 1, "__textPrefix": "a"}}
+        ]});
+        let mut fresh = old.clone();
+        fresh["requests"][0]["body"]["__sha256"] = json!("ca978112");
+        assert_eq!(difference(&old, &fresh), None);
+        fresh["requests"][0]["path"] = json!("/v");
+        assert!(difference(&old, &fresh).unwrap().contains("path"));
+    }
+}
