@@ -39,7 +39,6 @@ const REFRESH_TOKEN: &str = "test-refresh-token-user";
 const GOAL: &str = "11111111-1111-4111-8111-111111111111";
 const GOAL2: &str = "11111111-1111-4111-8111-111111111112";
 const TODO: &str = "22222222-2222-4222-8222-222222222221";
-const TODO2: &str = "22222222-2222-4222-8222-222222222222";
 const USER: &str = "33333333-3333-4333-8333-333333333333";
 const ROOM: &str = "99999999-9999-4999-8999-999999999999";
 
@@ -472,106 +471,25 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
 
         // Transactions.
-        "admin.transact.update" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).update(json!({"title": "Ship wire catalog"})))
-                .send()
-                .await,
-        )),
-        "admin.transact.create" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL).create(json!({"title": "Ship wire catalog", "priority": 1})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.updateUpsertFalse" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).update_with(json!({"title": "x"}), UpdateOpts::upsert(false)))
-                .send()
-                .await,
-        )),
-        "admin.transact.merge" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL).merge(json!({"meta": {"tags": ["a"], "nested": {"n": 1}}})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.delete" => ctx.check(tx_json(
-            ctx.db()?.transact(tx("goals", GOAL).delete()).send().await,
-        )),
-        "admin.transact.link" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).link(json!({"todos": TODO})))
-                .send()
-                .await,
-        )),
-        "admin.transact.linkMany" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).link(json!({"todos": [TODO, TODO2]})))
-                .send()
-                .await,
-        )),
-        "admin.transact.unlink" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).unlink(json!({"todos": TODO})))
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupId" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", lookup("title", "Ship wire catalog")).update(json!({"priority": 2})))
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupMethod" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("$users", lookup("email", "alyssa@example.com"))
-                        .update(json!({"nickname": "al"})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupInLink" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL).link(json!({"todos": lookup("text", "Record every request")})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupNumberValue" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", lookup("priority", 3)).delete())
-                .send()
-                .await,
-        )),
-        "admin.transact.multiStep" => ctx.check(tx_json(
-            ctx.db()?
-                .transact([
-                    tx("goals", GOAL)
-                        .update(json!({"title": "A"}))
-                        .link(json!({"todos": TODO})),
-                    tx("todos", TODO).update(json!({"text": "B"})),
-                    tx("todos", TODO2).delete(),
-                ])
-                .send()
-                .await,
-        )),
-        "admin.transact.ruleParams" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL)
-                        .rule_params(json!({"knownSecret": "s3cret"}))
-                        .update(json!({"title": "A"})),
-                )
-                .send()
-                .await,
-        )),
+        // `db.transact(chunks)`, rebuilt from the recorded `tx.ns[id].op(...)` chains (see
+        // `chunks_of`), so each `TransactionChunk` method's mapping to a step is what is checked.
+        "admin.transact.update"
+        | "admin.transact.create"
+        | "admin.transact.updateUpsertFalse"
+        | "admin.transact.merge"
+        | "admin.transact.delete"
+        | "admin.transact.link"
+        | "admin.transact.linkMany"
+        | "admin.transact.unlink"
+        | "admin.transact.lookupId"
+        | "admin.transact.lookupMethod"
+        | "admin.transact.lookupInLink"
+        | "admin.transact.lookupNumberValue"
+        | "admin.transact.multiStep"
+        | "admin.transact.ruleParams" => {
+            let chunks = chunks_of(scenario.call_arg(0))?;
+            ctx.check(tx_json(ctx.db()?.transact(chunks).send().await))
+        }
         "admin.transact.dateAndSpecialValues" => ctx.check(tx_json(
             ctx.db()?
                 .transact(tx("goals", GOAL).update(json!({
@@ -1095,6 +1013,78 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
 
         other => Err(format!("no Rust replay for `{other}` yet")),
     }
+}
+
+/// The chunks of a recorded `db.transact(...)` argument: one `{"$tx": [ns, id, [op, ...args]...]}`
+/// or an array of them, as `conformance/js/record.mjs` encodes `tx.ns[id].op(...)...`; an id or
+/// a link value `{"$lookup": [attribute, value]}` is `lookup(attribute, value)`.
+fn chunks_of(arg: &Value) -> Result<Vec<instantdb_admin::TransactionChunk>, String> {
+    let one = |chunk: &Value| -> Result<instantdb_admin::TransactionChunk, String> {
+        let parts = chunk["$tx"]
+            .as_array()
+            .ok_or_else(|| format!("not a tx chunk: {chunk}"))?;
+        let (Some(namespace), Some(id)) = (parts.first().and_then(Value::as_str), parts.get(1))
+        else {
+            return Err(format!("a tx chunk needs a namespace and an id: {chunk}"));
+        };
+        let mut out = match (id.as_str(), id["$lookup"].as_array()) {
+            (Some(id), _) => tx(namespace, id),
+            (None, Some(pair)) if pair.len() == 2 => {
+                tx(namespace, lookup(str_arg(&pair[0])?, pair[1].clone()))
+            }
+            _ => return Err(format!("unsupported entity id {id}")),
+        };
+        for op in &parts[2..] {
+            let op = op.as_array().ok_or_else(|| format!("not an op: {op}"))?;
+            let name = op.first().and_then(Value::as_str).unwrap_or_default();
+            let args = op.get(1).map(with_lookups).unwrap_or(Value::Null);
+            let opts = op.get(2);
+            out = match (name, opts) {
+                ("update", None) => out.update(args),
+                ("update", Some(opts)) => out.update_with(
+                    args,
+                    UpdateOpts::upsert(opts["upsert"].as_bool().ok_or("upsert is not a bool")?),
+                ),
+                ("create", None) => out.create(args),
+                ("merge", None) => out.merge(args),
+                ("delete", None) => out.delete(),
+                ("link", None) => out.link(args),
+                ("unlink", None) => out.unlink(args),
+                ("ruleParams", None) => out.rule_params(args),
+                _ => return Err(format!("no TransactionChunk method for {op:?}")),
+            };
+        }
+        Ok(out)
+    };
+    match arg {
+        Value::Array(chunks) => chunks.iter().map(one).collect(),
+        chunk => Ok(vec![one(chunk)?]),
+    }
+}
+
+/// A recorded value with each `{"$lookup": [attribute, value]}` replaced by `lookup(...)`.
+fn with_lookups(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => match map.get("$lookup").and_then(Value::as_array) {
+            Some(pair) if map.len() == 1 && pair.len() == 2 => Value::from(lookup(
+                pair[0].as_str().unwrap_or_default(),
+                pair[1].clone(),
+            )),
+            _ => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), with_lookups(v)))
+                    .collect(),
+            ),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(with_lookups).collect()),
+        other => other.clone(),
+    }
+}
+
+fn str_arg(value: &Value) -> Result<&str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("expected a string, got {value}"))
 }
 
 /// The bytes of a recorded upload argument: `{"$buffer": text}` (a Node Buffer) or
