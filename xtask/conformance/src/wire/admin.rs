@@ -356,39 +356,21 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
             ctx.no_requests()
         }
 
-        // Queries.
-        "admin.query.simple" => ctx.check(ctx.db()?.query(goals()).send().await),
-        "admin.query.nested" => {
-            ctx.check(ctx.db()?.query(json!({"goals": {"todos": {}}})).send().await)
-        }
-        "admin.query.multiTopLevel" => {
-            ctx.check(ctx.db()?.query(json!({"goals": {}, "todos": {}})).send().await)
-        }
-        // Recorded with their arguments: the query is rebuilt from the TypeScript call's
-        // `db.query(q)` argument with the `instaql` builders, one setter per `$` key and one
-        // `Cond` per operator, so the builders' mapping to the wire is what is checked.
-        "admin.query.whereGte"
+        // Queries. Those recorded with their arguments are rebuilt from the TypeScript call's
+        // `db.query(q)` argument with the `instaql` builders (`instaql_of`: one setter per `$`
+        // key, one `Cond` per operator, one `Select::link` per nested namespace), so the
+        // builders' mapping to the wire is what is checked.
+        "admin.query.simple"
+        | "admin.query.nested"
+        | "admin.query.multiTopLevel"
+        | "admin.query.whereOrderLimitFields"
+        | "admin.query.cursors.lastBefore"
+        | "admin.query.offset"
+        | "admin.query.whereGte"
         | "admin.query.cursors.after"
         | "admin.query.cursors.afterInclusive"
         | "admin.query.cursors.beforeInclusive" => {
             let query = instaql_of(scenario.call_arg(0))?;
-            ctx.check(ctx.db()?.query(query).send().await)
-        }
-        "admin.query.whereOrderLimitFields" => {
-            let query = InstaQl::new()
-                .namespace(
-                    "goals",
-                    Select::new()
-                        .filter(
-                            Where::new()
-                                .eq("title", "Ship wire catalog")
-                                .cond("todos.text", Cond::like("%wire%")),
-                        )
-                        .order("serverCreatedAt", Order::Desc)
-                        .limit(10)
-                        .fields(["title"])
-                        .link("todos", Select::new().fields(["text"])),
-                );
             ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.whereOperators" => {
@@ -409,15 +391,6 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         "admin.query.cursors.firstAfter" => {
             let cursor = json!([GOAL, "dddddddd-dddd-4ddd-8ddd-dddddddddd02", "Ship wire catalog", 1_700_000_000_000u64]);
             let query = json!({"goals": {"$": {"first": 2, "after": cursor, "order": {"title": "asc"}}}});
-            ctx.check(ctx.db()?.query(query).send().await)
-        }
-        "admin.query.cursors.lastBefore" => {
-            let cursor = json!([GOAL, "dddddddd-dddd-4ddd-8ddd-dddddddddd02", "Ship wire catalog", 1_700_000_000_000u64]);
-            let query = InstaQl::new().namespace("goals", Select::new().last(2).before(cursor));
-            ctx.check(ctx.db()?.query(query).send().await)
-        }
-        "admin.query.offset" => {
-            let query = InstaQl::new().namespace("goals", Select::new().limit(5).offset(10));
             ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.aggregateCount" => {
