@@ -14,7 +14,8 @@
 //   `lookup(attr, value)`, `{"$date": iso}`, `{"$undefined": true}`, `{"$buffer": text}` (a Node
 //   Buffer), `{"$bytes": [n...]}` (a Uint8Array), `{"$readable": [text...]}` (a Node Readable of
 //   Buffers), `{"$webStream": [text...]}` (a web ReadableStream of bytes). In every string
-//   `{API}` is the recorder's URL.
+//   `{API}` is the recorder's URL. `{"$schema": {"entities": {ns: {attr: [type, ...modifiers]}},
+//   "links": {...}}}` is the `i.schema(...)` those builder calls make.
 // - `from: "module"` starts the chain at the SDK's module instead of a client (free functions
 //   such as `exchangeCodeForToken`); a step `["new Name", ...arguments]` constructs `Name`.
 // - `redact`: result keys whose values depend on the clock, with the text that replaces them.
@@ -29,6 +30,26 @@ const platform = await load('@instantdb/platform');
 const admin = await load('@instantdb/admin');
 
 let apiBase = '';
+let schemaBuilder = platform.i;
+
+// `{"$schema": {"entities": {ns: {attr: [type, ...modifiers]}}, "links": {...}}}` is
+// `i.schema({entities: {ns: i.entity({attr: i.type().modifier()...})}, links})`.
+function schemaOf({ entities = {}, links = {} }) {
+  const i = schemaBuilder;
+  const entity = (attrs) =>
+    i.entity(
+      Object.fromEntries(
+        Object.entries(attrs).map(([name, [type, ...mods]]) => [
+          name,
+          mods.reduce((attr, mod) => attr[mod](), i[type]()),
+        ]),
+      ),
+    );
+  return i.schema({
+    entities: Object.fromEntries(Object.entries(entities).map(([ns, a]) => [ns, entity(a)])),
+    links,
+  });
+}
 
 function decode(value) {
   if (typeof value === 'string') return value.replaceAll('{API}', apiBase);
@@ -48,6 +69,7 @@ function decode(value) {
   if ('$date' in value) return new Date(value.$date);
   if ('$buffer' in value) return Buffer.from(value.$buffer);
   if ('$bytes' in value) return new Uint8Array(value.$bytes);
+  if ('$schema' in value) return schemaOf(value.$schema);
   if ('$lookup' in value) return admin.lookup(...value.$lookup.map(decode));
   if ('$tx' in value) {
     const [ns, id, ...ops] = value.$tx;
@@ -119,6 +141,7 @@ await serve(async ({ sdk, api, args }) => {
   console.warn = (...parts) => warnings.push(parts.join(' '));
   try {
     apiBase = api;
+    schemaBuilder = sdk === '@instantdb/admin' ? admin.i : platform.i;
     let value;
     if (args.from === 'module') {
       value = sdk === '@instantdb/platform' ? platform : admin;

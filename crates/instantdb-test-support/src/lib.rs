@@ -7,8 +7,9 @@
 //!   `instantdb_http::ClientBuilder::transport`, for unit tests without sockets.
 //! - [`WireCatalog`] / [`Scenario`]: `conformance/wire-catalog.jsonl`, the requests the official
 //!   TypeScript SDKs send for each recorded scenario (`cargo xtask conformance record`); serve
-//!   a scenario's canned responses, make the same
-//!   call in Rust, then check the recorded requests against the catalog's.
+//!   a scenario's canned responses, make the same call in Rust (from [`Scenario::call_arg`]
+//!   where the scenario carries the call's arguments), then check the recorded requests against
+//!   the catalog's, non-JSON bodies by SHA-256 and the framing where it is recorded.
 //! - [`ConnectProxy`]: a forward proxy (CONNECT tunnels and absolute-form requests) that only
 //!   reaches loopback destinations.
 //! - [`PeakRss`]: how far the process's peak resident set rose over a span of work (Linux).

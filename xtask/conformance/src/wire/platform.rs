@@ -158,9 +158,10 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
         | "platform.createApp.withPerms"
         | "platform.createApp.full" => {
             // `createApp({title, schema?, perms?, orgId?})` from the recorded arguments; the
-            // scenarios passing an `i.schema(...)`, which the recorder cannot express as data
-            // yet, fall back to the request body.
-            let (params, org_id_key) = if s.args.is_some() {
+            // scenarios passing an `i.schema(...)` (recorded as `$schema` builder calls, which
+            // this replay does not interpret yet) take their inputs from the request body.
+            let (params, org_id_key) = if s.args.is_some() && s.call_arg(0).get("schema").is_none()
+            {
                 (s.call_arg(0).clone(), "orgId")
             } else {
                 (request_body(s, 0)?, "org_id")
