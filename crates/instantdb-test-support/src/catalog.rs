@@ -1,5 +1,6 @@
 //! Replaying `conformance/wire-catalog.jsonl`: the requests the official TypeScript SDKs send
-//! for 160 named scenarios, with the canned responses they were given.
+//! for named scenarios, with the canned responses they were given, and (for the scenarios the
+//! project's recorder made) the call's arguments.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -100,6 +101,10 @@ pub struct Scenario {
     pub result: Option<Value>,
     /// What the call threw (`{name, message, ...}`).
     pub error: Option<Value>,
+    /// The TypeScript call as data, when the scenario was recorded from it by `cargo xtask
+    /// conformance record` (see `conformance/js/record.mjs`): `{client?, from?, chain, redact?}`.
+    /// Replays build their Rust call from these arguments rather than from the expected request.
+    pub args: Option<Value>,
 }
 
 impl Scenario {
@@ -123,7 +128,24 @@ impl Scenario {
                 .unwrap_or_default(),
             result: value.get("result").cloned(),
             error: value.get("error").cloned(),
+            args: value.get("args").filter(|a| !a.is_null()).cloned(),
         }
+    }
+
+    /// The arguments of the last call of [`Scenario::args`]'s chain (`["update", id, params]`
+    /// gives `[id, params]`), or an empty slice when the scenario has no `args`.
+    pub fn call_args(&self) -> &[Value] {
+        self.args
+            .as_ref()
+            .and_then(|args| args["chain"].as_array())
+            .and_then(|chain| chain.iter().rev().find_map(Value::as_array))
+            .map_or(&[], |step| step.get(1..).unwrap_or(&[]))
+    }
+
+    /// The `idx`th argument of the last call ([`Scenario::call_args`]); `Value::Null` when absent
+    /// (JavaScript's `undefined`).
+    pub fn call_arg(&self, idx: usize) -> &Value {
+        self.call_args().get(idx).unwrap_or(&Value::Null)
     }
 
     /// The canned responses, in order, with `{API}` replaced by `base_url`: JSON bodies as
@@ -250,6 +272,16 @@ impl Scenario {
     }
 }
 
+/// The SHA-256 of `bytes`, lower-case hex: how the catalog names a non-JSON body's content
+/// (`__sha256`).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref().iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
 /// Relaxations for [`Scenario::check_requests_with`].
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -257,6 +289,9 @@ pub struct CheckOptions {
     pub ignore_key_order: bool,
     /// More headers to ignore on both sides (lower-case names).
     pub ignore_headers: Vec<String>,
+    /// Do not compare the request framing (`content-length` vs `transfer-encoding: chunked`),
+    /// for calls whose framing upstream leaves to the platform.
+    pub ignore_framing: bool,
 }
 
 struct Check<'a> {
@@ -334,6 +369,10 @@ impl Check<'_> {
             }
         }
 
+        if !options.ignore_framing {
+            self.framing(expected, actual);
+        }
+
         match expected.get("body") {
             None | Some(Value::Null) => {
                 if actual.body_len > 0 {
@@ -348,6 +387,17 @@ impl Check<'_> {
                         actual.body_len
                     ));
                 }
+                // The content, when the catalog has it (the recorder writes it for every
+                // non-JSON body) and the whole body was kept.
+                if let Some(expected) = binary.get("__sha256").and_then(Value::as_str) {
+                    let got = sha256_hex(&actual.body);
+                    if actual.body.len() as u64 == actual.body_len && got != expected {
+                        self.problem(format!(
+                            "body: expected content sha256 {expected}, got {got} ({:?})",
+                            String::from_utf8_lossy(&actual.body[..actual.body.len().min(64)])
+                        ));
+                    }
+                }
             }
             Some(body) => match actual.json() {
                 None => self.problem(format!("body: expected JSON, got {:?}", actual.text())),
@@ -356,6 +406,36 @@ impl Check<'_> {
                     self.json(body, &got, &mut path);
                 }
             },
+        }
+    }
+
+    /// The body's framing, where the catalog records it (`transport`): a `content-length`
+    /// request must be sent with that header (and, for a non-JSON body, the same length; a JSON
+    /// body's length is already implied by the body comparison), a chunked one chunked.
+    fn framing(&mut self, expected: &Value, actual: &RecordedRequest) {
+        let Some(transport) = expected.get("transport").and_then(Value::as_object) else {
+            return;
+        };
+        let chunked = actual
+            .header("transfer-encoding")
+            .is_some_and(|te| te.contains("chunked"));
+        if let Some(len) = transport.get("content-length").and_then(Value::as_str) {
+            match actual.header("content-length") {
+                None if chunked => self.problem(format!(
+                    "framing: expected content-length {len}, got transfer-encoding: chunked"
+                )),
+                None => self.problem(format!("framing: expected content-length {len}, got none")),
+                Some(got) => {
+                    let binary = expected
+                        .get("body")
+                        .is_some_and(|b| b.get("__bytes").is_some());
+                    if binary && got != len {
+                        self.problem(format!("framing: expected content-length {len}, got {got}"));
+                    }
+                }
+            }
+        } else if transport.contains_key("transfer-encoding") && !chunked {
+            self.problem("framing: expected transfer-encoding: chunked".to_owned());
         }
     }
 
@@ -505,5 +585,118 @@ fn substitute_api(value: &Value, base_url: &str) -> Value {
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recorded `PUT /upload` with `body`, framed by `content-length` unless `chunked`.
+    fn upload(body: &[u8], chunked: bool) -> RecordedRequest {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", http::HeaderValue::from_static("text/plain"));
+        if chunked {
+            headers.insert(
+                "transfer-encoding",
+                http::HeaderValue::from_static("chunked"),
+            );
+        } else {
+            headers.insert("content-length", http::HeaderValue::from(body.len()));
+        }
+        RecordedRequest {
+            method: http::Method::PUT,
+            path: "/upload".to_owned(),
+            query: None,
+            headers,
+            body: bytes::Bytes::copy_from_slice(body),
+            body_len: body.len() as u64,
+            version: http::Version::HTTP_11,
+        }
+    }
+
+    fn scenario(transport: Value) -> Scenario {
+        let line = json!({
+            "scenario": "test.upload", "sdk": "@instantdb/admin", "call": "upload", "ok": true,
+            "requests": [{
+                "method": "PUT", "path": "/upload", "url": "/upload", "query": {},
+                "headers": {"content-type": "text/plain"},
+                "transport": transport,
+                "body": {"__bytes": 11, "__textPrefix": "hello world",
+                         "__sha256": sha256_hex(b"hello world")},
+                "response": {"status": 200, "body": {}}
+            }]
+        });
+        WireCatalog::parse(&line.to_string()).scenarios()[0].clone()
+    }
+
+    use serde_json::json;
+
+    #[test]
+    fn upload_bodies_are_compared_by_content() {
+        let s = scenario(json!({"content-length": "11"}));
+        assert!(
+            s.check_requests(&[upload(b"hello world", false)], "")
+                .is_ok()
+        );
+        let report = s
+            .check_requests(&[upload(b"hello WORLD", false)], "")
+            .unwrap_err();
+        assert!(report.contains("content sha256"), "{report}");
+    }
+
+    #[test]
+    fn request_framing_is_compared() {
+        let fixed = scenario(json!({"content-length": "11"}));
+        let report = fixed
+            .check_requests(&[upload(b"hello world", true)], "")
+            .unwrap_err();
+        assert!(
+            report.contains("got transfer-encoding: chunked"),
+            "{report}"
+        );
+        let relaxed = CheckOptions {
+            ignore_framing: true,
+            ..CheckOptions::default()
+        };
+        assert!(
+            fixed
+                .check_requests_with(&[upload(b"hello world", true)], "", &relaxed)
+                .is_ok()
+        );
+
+        let chunked = scenario(json!({"transfer-encoding": "chunked"}));
+        assert!(
+            chunked
+                .check_requests(&[upload(b"hello world", true)], "")
+                .is_ok()
+        );
+        let report = chunked
+            .check_requests(&[upload(b"hello world", false)], "")
+            .unwrap_err();
+        assert!(
+            report.contains("expected transfer-encoding: chunked"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn sha256_is_lower_case_hex() {
+        assert_eq!(
+            sha256_hex(b"hello world"),
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+    }
+
+    #[test]
+    fn call_args_are_the_last_calls_arguments() {
+        let line = json!({
+            "scenario": "x", "sdk": "@instantdb/platform", "call": "x", "ok": true, "requests": [],
+            "args": {"chain": [["webhooks", "app"], "manager", ["update", "hook", {"url": "u"}]]}
+        });
+        let s = WireCatalog::parse(&line.to_string()).scenarios()[0].clone();
+        assert_eq!(s.call_arg(0), &json!("hook"));
+        assert_eq!(s.call_arg(1)["url"], json!("u"));
+        assert_eq!(s.call_arg(2), &Value::Null);
     }
 }

@@ -6,8 +6,10 @@
 //! - [`ReplayTransport`]: the same queue and record in memory, plugged into
 //!   `instantdb_http::ClientBuilder::transport`, for unit tests without sockets.
 //! - [`WireCatalog`] / [`Scenario`]: `conformance/wire-catalog.jsonl`, the requests the official
-//!   TypeScript SDKs send for 160 scenarios; serve a scenario's canned responses, make the same
-//!   call in Rust, then check the recorded requests against the catalog's.
+//!   TypeScript SDKs send for each recorded scenario (`cargo xtask conformance record`); serve
+//!   a scenario's canned responses, make the same call in Rust (from [`Scenario::call_arg`]
+//!   where the scenario carries the call's arguments), then check the recorded requests against
+//!   the catalog's, non-JSON bodies by SHA-256 and the framing where it is recorded.
 //! - [`ConnectProxy`]: a forward proxy (CONNECT tunnels and absolute-form requests) that only
 //!   reaches loopback destinations.
 //! - [`PeakRss`]: how far the process's peak resident set rose over a span of work (Linux).
@@ -42,7 +44,7 @@ mod reply;
 mod rss;
 mod server;
 
-pub use catalog::{CheckOptions, Scenario, WireCatalog};
+pub use catalog::{CheckOptions, Scenario, WireCatalog, sha256_hex};
 pub use proxy::{ConnectProxy, ProxiedConnection};
 pub use recorded::RecordedRequest;
 pub use replay::ReplayTransport;

@@ -11,6 +11,7 @@ mod criterion;
 mod emulator;
 mod http;
 mod node;
+mod record;
 mod schema;
 mod tx;
 mod typescript;
@@ -32,6 +33,19 @@ const SUITES: &[Suite] = &[
     ("tx", tx::run),
 ];
 
+/// The committed minimum number of checks of the suites whose size is not fixed by a constant
+/// next to them: a suite that runs fewer checks than this fails, so a catalog line, a corpus
+/// case or an emulator check cannot disappear unnoticed. Raise a figure when a suite grows
+/// (the run prints the current count); lowering one is a reviewed decision.
+const MIN_CHECKS: &[(&str, usize)] = &[
+    ("wire", WIRE_MIN),
+    ("tx", TX_MIN),
+    ("emulator", EMULATOR_MIN),
+];
+const WIRE_MIN: usize = 166;
+const TX_MIN: usize = 300;
+const EMULATOR_MIN: usize = 112;
+
 /// A benchmark: its name and the function that runs it with the remaining arguments.
 type Bench = (&'static str, fn(&[String]) -> Result<()>);
 
@@ -52,10 +66,15 @@ pub(crate) struct Tally {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
+        Some("conformance") if args.get(1).map(String::as_str) == Some("record") => {
+            record::run(&args[2..])
+        }
         Some("conformance") => run_suites(&args[1..]),
         Some("bench") => run_bench(&args[1..]),
         _ => {
-            eprintln!("usage: conformance conformance [all|SUITE...] | bench SUITE [ARGS...]");
+            eprintln!(
+                "usage: conformance conformance [all|SUITE...|record [--check]] | bench SUITE [ARGS...]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -88,8 +107,12 @@ fn run_suites(names: &[String]) -> Result<()> {
     let mut total = Tally::default();
     let mut failed_suites = Vec::new();
     for (name, suite) in selected {
-        let tally = suite()?;
+        let mut tally = suite()?;
         println!("{name}: {} passed, {} failed", tally.passed, tally.failed);
+        if let Some(problem) = below_minimum(name, tally) {
+            println!("{name}: {problem}");
+            tally.failed += 1;
+        }
         total.passed += tally.passed;
         total.failed += tally.failed;
         if tally.failed > 0 {
@@ -106,6 +129,15 @@ fn run_suites(names: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Whether a suite ran fewer checks than its committed minimum ([`MIN_CHECKS`]).
+fn below_minimum(name: &str, tally: Tally) -> Option<String> {
+    let (_, min) = MIN_CHECKS.iter().find(|(suite, _)| *suite == name)?;
+    let checks = tally.passed + tally.failed;
+    (checks < *min).then(|| {
+        format!("ran {checks} checks, fewer than the committed minimum {min} (MIN_CHECKS)")
+    })
+}
+
 fn run_bench(args: &[String]) -> Result<()> {
     let Some(name) = args.first() else {
         bail!("bench needs a suite name");
@@ -115,4 +147,32 @@ fn run_bench(args: &[String]) -> Result<()> {
         bail!("unknown bench `{name}`; known: {known:?}");
     };
     bench(&args[1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suite_below_its_committed_minimum_fails() {
+        let short = Tally {
+            passed: TX_MIN - 1,
+            failed: 0,
+        };
+        assert!(below_minimum("tx", short).is_some());
+        let full = Tally {
+            passed: TX_MIN,
+            failed: 0,
+        };
+        assert!(below_minimum("tx", full).is_none());
+        // Suites without a pinned figure are not judged.
+        assert!(below_minimum("schema", short).is_none());
+    }
+
+    #[test]
+    fn the_pinned_suites_exist() {
+        for (name, _) in MIN_CHECKS {
+            assert!(SUITES.iter().any(|(suite, _)| suite == name), "{name}");
+        }
+    }
 }

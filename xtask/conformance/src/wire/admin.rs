@@ -39,7 +39,6 @@ const REFRESH_TOKEN: &str = "test-refresh-token-user";
 const GOAL: &str = "11111111-1111-4111-8111-111111111111";
 const GOAL2: &str = "11111111-1111-4111-8111-111111111112";
 const TODO: &str = "22222222-2222-4222-8222-222222222221";
-const TODO2: &str = "22222222-2222-4222-8222-222222222222";
 const USER: &str = "33333333-3333-4333-8333-333333333333";
 const ROOM: &str = "99999999-9999-4999-8999-999999999999";
 
@@ -70,6 +69,124 @@ pub(crate) async fn replay(scenario: &Scenario, server: &ScriptedServer) -> Outc
         Ok(()) => Outcome::Pass,
         Err(why) => Outcome::Fail(why),
     }
+}
+
+/// The InstaQL query of a recorded `db.query(q)` call, rebuilt with the `instaql` builders:
+/// every namespace and link becomes a `Select`, every `$` key its setter, every `where`
+/// operator its `Cond`. A key with no builder counterpart is an error, so a scenario cannot
+/// silently test less than its call.
+fn instaql_of(query: &Value) -> Result<InstaQl, String> {
+    let mut instaql = InstaQl::new();
+    for (namespace, node) in object(query)? {
+        instaql = instaql.namespace(namespace, select_of(node)?);
+    }
+    Ok(instaql)
+}
+
+fn select_of(node: &Value) -> Result<Select, String> {
+    let mut select = Select::new();
+    for (key, value) in object(node)? {
+        if key != "$" {
+            select = select.link(key, select_of(value)?);
+            continue;
+        }
+        let dollar = object(value)?;
+        let inclusive = |key: &str| dollar.get(key) == Some(&Value::Bool(true));
+        let count = |v: &Value| {
+            v.as_u64()
+                .ok_or_else(|| format!("`$.{key}` is not a count: {v}"))
+        };
+        for (key, value) in dollar {
+            select = match key.as_str() {
+                "where" => select.filter(where_of(value)?),
+                "order" => {
+                    let (attribute, direction) =
+                        object(value)?.iter().next().ok_or("`$.order` is empty")?;
+                    let direction = match direction.as_str() {
+                        Some("desc") => Order::Desc,
+                        Some("asc") => Order::Asc,
+                        _ => return Err(format!("`$.order` direction {direction}")),
+                    };
+                    select.order(attribute, direction)
+                }
+                "limit" => select.limit(count(value)?),
+                "first" => select.first(count(value)?),
+                "last" => select.last(count(value)?),
+                "offset" => select.offset(count(value)?),
+                "after" if inclusive("afterInclusive") => select.after_inclusive(value.clone()),
+                "after" => select.after(value.clone()),
+                "before" if inclusive("beforeInclusive") => select.before_inclusive(value.clone()),
+                "before" => select.before(value.clone()),
+                "afterInclusive" | "beforeInclusive" => select,
+                "fields" => select.fields(
+                    value
+                        .as_array()
+                        .ok_or("`$.fields` is not an array")?
+                        .iter()
+                        .map(|f| f.as_str().unwrap_or_default().to_owned()),
+                ),
+                other => return Err(format!("no `Select` setter for `$.{other}`")),
+            };
+        }
+    }
+    Ok(select)
+}
+
+fn where_of(clause: &Value) -> Result<Where, String> {
+    let mut filter = Where::new();
+    for (attribute, condition) in object(clause)? {
+        let clauses = || -> Result<Vec<Where>, String> {
+            condition
+                .as_array()
+                .ok_or_else(|| format!("`{attribute}` is not an array"))?
+                .iter()
+                .map(where_of)
+                .collect()
+        };
+        filter = match (attribute.as_str(), condition) {
+            ("or", _) => filter.or(clauses()?),
+            ("and", _) => filter.and(clauses()?),
+            (_, Value::Object(ops)) if ops.len() == 1 && ops.keys().all(|k| k.starts_with('$')) => {
+                let (op, value) = ops.iter().next().ok_or("empty operator")?;
+                filter.cond(attribute, cond_of(op, value)?)
+            }
+            (_, value) => filter.eq(attribute, value.clone()),
+        };
+    }
+    Ok(filter)
+}
+
+fn cond_of(op: &str, value: &Value) -> Result<Cond, String> {
+    let text = || {
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(format!("`{op}` needs text"))
+    };
+    Ok(match op {
+        "$gt" => Cond::gt(value.clone()),
+        "$gte" => Cond::gte(value.clone()),
+        "$lt" => Cond::lt(value.clone()),
+        "$lte" => Cond::lte(value.clone()),
+        "$like" => Cond::like(text()?),
+        "$ilike" => Cond::ilike(text()?),
+        "$not" => Cond::not(value.clone()),
+        "$isNull" => Cond::is_null(value.as_bool().ok_or("`$isNull` needs a boolean")?),
+        "$in" => Cond::is_in(
+            value
+                .as_array()
+                .ok_or("`$in` needs an array")?
+                .iter()
+                .cloned(),
+        ),
+        other => return Err(format!("no `Cond` for `{other}`")),
+    })
+}
+
+fn object(value: &Value) -> Result<&serde_json::Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| format!("expected an object, got {value}"))
 }
 
 /// The schema of the `withSchema` scenarios: the entities and link they use.
@@ -239,29 +356,21 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
             ctx.no_requests()
         }
 
-        // Queries.
-        "admin.query.simple" => ctx.check(ctx.db()?.query(goals()).send().await),
-        "admin.query.nested" => {
-            ctx.check(ctx.db()?.query(json!({"goals": {"todos": {}}})).send().await)
-        }
-        "admin.query.multiTopLevel" => {
-            ctx.check(ctx.db()?.query(json!({"goals": {}, "todos": {}})).send().await)
-        }
-        "admin.query.whereOrderLimitFields" => {
-            let query = InstaQl::new()
-                .namespace(
-                    "goals",
-                    Select::new()
-                        .filter(
-                            Where::new()
-                                .eq("title", "Ship wire catalog")
-                                .cond("todos.text", Cond::like("%wire%")),
-                        )
-                        .order("serverCreatedAt", Order::Desc)
-                        .limit(10)
-                        .fields(["title"])
-                        .link("todos", Select::new().fields(["text"])),
-                );
+        // Queries. Those recorded with their arguments are rebuilt from the TypeScript call's
+        // `db.query(q)` argument with the `instaql` builders (`instaql_of`: one setter per `$`
+        // key, one `Cond` per operator, one `Select::link` per nested namespace), so the
+        // builders' mapping to the wire is what is checked.
+        "admin.query.simple"
+        | "admin.query.nested"
+        | "admin.query.multiTopLevel"
+        | "admin.query.whereOrderLimitFields"
+        | "admin.query.cursors.lastBefore"
+        | "admin.query.offset"
+        | "admin.query.whereGte"
+        | "admin.query.cursors.after"
+        | "admin.query.cursors.afterInclusive"
+        | "admin.query.cursors.beforeInclusive" => {
+            let query = instaql_of(scenario.call_arg(0))?;
             ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.whereOperators" => {
@@ -282,15 +391,6 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         "admin.query.cursors.firstAfter" => {
             let cursor = json!([GOAL, "dddddddd-dddd-4ddd-8ddd-dddddddddd02", "Ship wire catalog", 1_700_000_000_000u64]);
             let query = json!({"goals": {"$": {"first": 2, "after": cursor, "order": {"title": "asc"}}}});
-            ctx.check(ctx.db()?.query(query).send().await)
-        }
-        "admin.query.cursors.lastBefore" => {
-            let cursor = json!([GOAL, "dddddddd-dddd-4ddd-8ddd-dddddddddd02", "Ship wire catalog", 1_700_000_000_000u64]);
-            let query = InstaQl::new().namespace("goals", Select::new().last(2).before(cursor));
-            ctx.check(ctx.db()?.query(query).send().await)
-        }
-        "admin.query.offset" => {
-            let query = InstaQl::new().namespace("goals", Select::new().limit(5).offset(10));
             ctx.check(ctx.db()?.query(query).send().await)
         }
         "admin.query.aggregateCount" => {
@@ -344,106 +444,25 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
 
         // Transactions.
-        "admin.transact.update" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).update(json!({"title": "Ship wire catalog"})))
-                .send()
-                .await,
-        )),
-        "admin.transact.create" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL).create(json!({"title": "Ship wire catalog", "priority": 1})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.updateUpsertFalse" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).update_with(json!({"title": "x"}), UpdateOpts::upsert(false)))
-                .send()
-                .await,
-        )),
-        "admin.transact.merge" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL).merge(json!({"meta": {"tags": ["a"], "nested": {"n": 1}}})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.delete" => ctx.check(tx_json(
-            ctx.db()?.transact(tx("goals", GOAL).delete()).send().await,
-        )),
-        "admin.transact.link" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).link(json!({"todos": TODO})))
-                .send()
-                .await,
-        )),
-        "admin.transact.linkMany" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).link(json!({"todos": [TODO, TODO2]})))
-                .send()
-                .await,
-        )),
-        "admin.transact.unlink" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", GOAL).unlink(json!({"todos": TODO})))
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupId" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", lookup("title", "Ship wire catalog")).update(json!({"priority": 2})))
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupMethod" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("$users", lookup("email", "alyssa@example.com"))
-                        .update(json!({"nickname": "al"})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupInLink" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL).link(json!({"todos": lookup("text", "Record every request")})),
-                )
-                .send()
-                .await,
-        )),
-        "admin.transact.lookupNumberValue" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(tx("goals", lookup("priority", 3)).delete())
-                .send()
-                .await,
-        )),
-        "admin.transact.multiStep" => ctx.check(tx_json(
-            ctx.db()?
-                .transact([
-                    tx("goals", GOAL)
-                        .update(json!({"title": "A"}))
-                        .link(json!({"todos": TODO})),
-                    tx("todos", TODO).update(json!({"text": "B"})),
-                    tx("todos", TODO2).delete(),
-                ])
-                .send()
-                .await,
-        )),
-        "admin.transact.ruleParams" => ctx.check(tx_json(
-            ctx.db()?
-                .transact(
-                    tx("goals", GOAL)
-                        .rule_params(json!({"knownSecret": "s3cret"}))
-                        .update(json!({"title": "A"})),
-                )
-                .send()
-                .await,
-        )),
+        // `db.transact(chunks)`, rebuilt from the recorded `tx.ns[id].op(...)` chains (see
+        // `chunks_of`), so each `TransactionChunk` method's mapping to a step is what is checked.
+        "admin.transact.update"
+        | "admin.transact.create"
+        | "admin.transact.updateUpsertFalse"
+        | "admin.transact.merge"
+        | "admin.transact.delete"
+        | "admin.transact.link"
+        | "admin.transact.linkMany"
+        | "admin.transact.unlink"
+        | "admin.transact.lookupId"
+        | "admin.transact.lookupMethod"
+        | "admin.transact.lookupInLink"
+        | "admin.transact.lookupNumberValue"
+        | "admin.transact.multiStep"
+        | "admin.transact.ruleParams" => {
+            let chunks = chunks_of(scenario.call_arg(0))?;
+            ctx.check(tx_json(ctx.db()?.transact(chunks).send().await))
+        }
         "admin.transact.dateAndSpecialValues" => ctx.check(tx_json(
             ctx.db()?
                 .transact(tx("goals", GOAL).update(json!({
@@ -737,30 +756,26 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
         }
 
         // Storage.
-        "admin.storage.uploadFile.buffer.opts" => ctx.check(upload(
-            ctx.db()?
+        // `db.storage.uploadFile(path, bytes, opts)`, rebuilt from the recorded arguments: the
+        // bytes (a Buffer or a Uint8Array) and each option map to their Rust counterparts.
+        "admin.storage.uploadFile.buffer.opts"
+        | "admin.storage.uploadFile.buffer.noOpts"
+        | "admin.storage.uploadFile.uint8array" => {
+            let path = scenario.call_arg(0).as_str().ok_or("no upload path")?;
+            let body = upload_bytes(scenario.call_arg(1))?;
+            let options = scenario.call_arg(2);
+            let mut request = ctx
+                .db()?
                 .storage()
-                .upload_file("photos/cat.png", &b"hello world"[..])
-                .content_type("image/png")
-                .content_disposition("attachment; filename=\"cat.png\"")
-                .send()
-                .await,
-        )),
-        "admin.storage.uploadFile.buffer.noOpts" => ctx.check(upload(
-            ctx.db()?
-                .storage()
-                .upload_file("notes/readme.txt", &b"hello world"[..])
-                .send()
-                .await,
-        )),
-        "admin.storage.uploadFile.uint8array" => ctx.check(upload(
-            ctx.db()?
-                .storage()
-                .upload_file("notes/u8.bin", vec![0u8, 1, 2, 255])
-                .content_type("application/octet-stream")
-                .send()
-                .await,
-        )),
+                .upload_file(path, UploadBody::bytes(body));
+            if let Some(content_type) = options["contentType"].as_str() {
+                request = request.content_type(content_type);
+            }
+            if let Some(disposition) = options["contentDisposition"].as_str() {
+                request = request.content_disposition(disposition);
+            }
+            ctx.check(upload(request.send().await))
+        }
         "admin.storage.uploadFile.nodeReadable" => ctx.check(upload(
             ctx.db()?
                 .storage()
@@ -971,6 +986,96 @@ async fn run(scenario: &Scenario, server: &ScriptedServer) -> Result<(), String>
 
         other => Err(format!("no Rust replay for `{other}` yet")),
     }
+}
+
+/// The chunks of a recorded `db.transact(...)` argument: one `{"$tx": [ns, id, [op, ...args]...]}`
+/// or an array of them, as `conformance/js/record.mjs` encodes `tx.ns[id].op(...)...`; an id or
+/// a link value `{"$lookup": [attribute, value]}` is `lookup(attribute, value)`.
+fn chunks_of(arg: &Value) -> Result<Vec<instantdb_admin::TransactionChunk>, String> {
+    let one = |chunk: &Value| -> Result<instantdb_admin::TransactionChunk, String> {
+        let parts = chunk["$tx"]
+            .as_array()
+            .ok_or_else(|| format!("not a tx chunk: {chunk}"))?;
+        let (Some(namespace), Some(id)) = (parts.first().and_then(Value::as_str), parts.get(1))
+        else {
+            return Err(format!("a tx chunk needs a namespace and an id: {chunk}"));
+        };
+        let mut out = match (id.as_str(), id["$lookup"].as_array()) {
+            (Some(id), _) => tx(namespace, id),
+            (None, Some(pair)) if pair.len() == 2 => {
+                tx(namespace, lookup(str_arg(&pair[0])?, pair[1].clone()))
+            }
+            _ => return Err(format!("unsupported entity id {id}")),
+        };
+        for op in &parts[2..] {
+            let op = op.as_array().ok_or_else(|| format!("not an op: {op}"))?;
+            let name = op.first().and_then(Value::as_str).unwrap_or_default();
+            let args = op.get(1).map(with_lookups).unwrap_or(Value::Null);
+            let opts = op.get(2);
+            out = match (name, opts) {
+                ("update", None) => out.update(args),
+                ("update", Some(opts)) => out.update_with(
+                    args,
+                    UpdateOpts::upsert(opts["upsert"].as_bool().ok_or("upsert is not a bool")?),
+                ),
+                ("create", None) => out.create(args),
+                ("merge", None) => out.merge(args),
+                ("delete", None) => out.delete(),
+                ("link", None) => out.link(args),
+                ("unlink", None) => out.unlink(args),
+                ("ruleParams", None) => out.rule_params(args),
+                _ => return Err(format!("no TransactionChunk method for {op:?}")),
+            };
+        }
+        Ok(out)
+    };
+    match arg {
+        Value::Array(chunks) => chunks.iter().map(one).collect(),
+        chunk => Ok(vec![one(chunk)?]),
+    }
+}
+
+/// A recorded value with each `{"$lookup": [attribute, value]}` replaced by `lookup(...)`.
+fn with_lookups(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => match map.get("$lookup").and_then(Value::as_array) {
+            Some(pair) if map.len() == 1 && pair.len() == 2 => Value::from(lookup(
+                pair[0].as_str().unwrap_or_default(),
+                pair[1].clone(),
+            )),
+            _ => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), with_lookups(v)))
+                    .collect(),
+            ),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(with_lookups).collect()),
+        other => other.clone(),
+    }
+}
+
+fn str_arg(value: &Value) -> Result<&str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("expected a string, got {value}"))
+}
+
+/// The bytes of a recorded upload argument: `{"$buffer": text}` (a Node Buffer) or
+/// `{"$bytes": [n...]}` (a Uint8Array), as `conformance/js/record.mjs` encodes them.
+fn upload_bytes(arg: &Value) -> Result<Vec<u8>, String> {
+    if let Some(text) = arg["$buffer"].as_str() {
+        return Ok(text.as_bytes().to_vec());
+    }
+    arg["$bytes"]
+        .as_array()
+        .ok_or_else(|| format!("no upload bytes in {arg}"))?
+        .iter()
+        .map(|n| {
+            n.as_u64()
+                .and_then(|n| u8::try_from(n).ok())
+                .ok_or_else(|| format!("not a byte: {n}"))
+        })
+        .collect()
 }
 
 fn upload(result: Result<instantdb_admin::UploadedFile, Error>) -> Result<Value, Error> {

@@ -39,7 +39,6 @@ use serde_json::{Value, json};
 use super::Outcome;
 
 const APP_ID: &str = "00000000-0000-0000-0000-0000000000aa";
-const ORG_ID: &str = "44444444-4444-4444-8444-444444444444";
 const BACKUP_ID: &str = "66666666-6666-4666-8666-666666666666";
 const WEBHOOK_ID: &str = "77777777-7777-4777-8777-777777777777";
 const TOKEN: &str = "test-oauth-token";
@@ -76,7 +75,7 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
         | "platform.getApps.includeSchema"
         | "platform.getApps.includePerms"
         | "platform.getApps.includeBoth" => {
-            let include = |key: &str| s.call.contains(&format!("{key}: true"));
+            let include = |key: &str| s.call_arg(0)[key] == json!(true);
             let apps = ok(api
                 .get_apps()
                 .include_schema(include("includeSchema"))
@@ -112,11 +111,11 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
             Ok(())
         }
         "platform.getAppsForOrg" | "platform.getAppsForOrg.includeBoth" => {
-            let both = s.name.ends_with("includeBoth");
+            let options = s.call_arg(1);
             let apps = ok(api
-                .get_apps_for_org(ORG_ID)
-                .include_perms(both)
-                .include_schema(both)
+                .get_apps_for_org(str_of(s.call_arg(0))?)
+                .include_perms(options["includePerms"] == json!(true))
+                .include_schema(options["includeSchema"] == json!(true))
                 .send()
                 .await)?;
             requests(s, server)?;
@@ -125,10 +124,11 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
         "platform.getApp"
         | "platform.getApp.includeSchemaAndPerms"
         | "platform.getApp.includePerms" => {
+            let options = s.call_arg(1);
             let app = ok(api
-                .get_app(APP_ID)
-                .include_schema(s.call.contains("includeSchema: true"))
-                .include_perms(s.call.contains("includePerms: true"))
+                .get_app(str_of(s.call_arg(0))?)
+                .include_schema(options["includeSchema"] == json!(true))
+                .include_perms(options["includePerms"] == json!(true))
                 .send()
                 .await)?;
             requests(s, server)?;
@@ -149,7 +149,7 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
             Ok(())
         }
         "platform.getPerms" => {
-            let perms = ok(api.get_perms(APP_ID).send().await)?;
+            let perms = ok(api.get_perms(str_of(s.call_arg(0))?).send().await)?;
             requests(s, server)?;
             same_rules(perms.as_ref(), &result(s)?["perms"])
         }
@@ -157,15 +157,23 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
         | "platform.createApp.withSchema"
         | "platform.createApp.withPerms"
         | "platform.createApp.full" => {
-            let body = request_body(s, 0)?;
-            let mut call = api.create_app(str_of(&body["title"])?);
-            if let Some(schema) = body.get("schema") {
+            // `createApp({title, schema?, perms?, orgId?})` from the recorded arguments; the
+            // scenarios passing an `i.schema(...)` (recorded as `$schema` builder calls, which
+            // this replay does not interpret yet) take their inputs from the request body.
+            let (params, org_id_key) = if s.args.is_some() && s.call_arg(0).get("schema").is_none()
+            {
+                (s.call_arg(0).clone(), "orgId")
+            } else {
+                (request_body(s, 0)?, "org_id")
+            };
+            let mut call = api.create_app(str_of(&params["title"])?);
+            if let Some(schema) = params.get("schema") {
                 call = call.schema(&schema_of(schema)?);
             }
-            if let Some(perms) = body.get("perms") {
+            if let Some(perms) = params.get("perms") {
                 call = call.perms(&rules_of(perms)?);
             }
-            if let Some(org_id) = body.get("org_id").and_then(Value::as_str) {
+            if let Some(org_id) = params.get(org_id_key).and_then(Value::as_str) {
                 call = call.org_id(org_id);
             }
             let app = ok(call.send().await)?;
@@ -199,13 +207,13 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
             eq_value("expiresMs", &json!(temp.expires_ms), &expected["expiresMs"])
         }
         "platform.updateApp" => {
-            let body = request_body(s, 0)?;
-            let app = ok(api.update_app(APP_ID, str_of(&body["title"])?).send().await)?;
+            let title = str_of(&s.call_arg(1)["title"])?;
+            let app = ok(api.update_app(str_of(s.call_arg(0))?, title).send().await)?;
             requests(s, server)?;
             compare_app(&app, &result(s)?["app"])
         }
         "platform.deleteApp" => {
-            let app = ok(api.delete_app(APP_ID).send().await)?;
+            let app = ok(api.delete_app(str_of(s.call_arg(0))?).send().await)?;
             requests(s, server)?;
             compare_app(&app, &result(s)?["app"])
         }
@@ -274,8 +282,8 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
             )
         }
         "platform.pushPerms" => {
-            let perms = rules_of(&request_body(s, 0)?["code"])?;
-            let stored = ok(api.push_perms(APP_ID, &perms).send().await)?;
+            let perms = rules_of(&s.call_arg(1)["perms"])?;
+            let stored = ok(api.push_perms(str_of(s.call_arg(0))?, &perms).send().await)?;
             requests(s, server)?;
             same_rules(Some(&stored), &result(s)?["perms"])
         }
@@ -431,7 +439,8 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
             Ok(())
         }
         "platform.backups.listFiles" => {
-            let files = ok(api.backups(APP_ID).list_files(BACKUP_ID).send().await)?;
+            let backup = str_of(s.call_arg(0))?;
+            let files = ok(api.backups(APP_ID).list_files(backup).send().await)?;
             requests(s, server)?;
             let got: Vec<Value> = files
                 .iter()
@@ -442,7 +451,7 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
         "platform.backups.getFileUrl" => {
             let url = ok(api
                 .backups(APP_ID)
-                .file_url(BACKUP_ID, "entities/goals.jsonl")
+                .file_url(str_of(s.call_arg(0))?, str_of(s.call_arg(1))?)
                 .send()
                 .await)?;
             requests(s, server)?;
@@ -473,21 +482,38 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
             compare_webhooks(&hooks, result(s)?)
         }
         "platform.webhooks.manager.create" => {
-            let body = request_body(s, 0)?;
-            let namespaces: Vec<String> = strings(&body["namespaces"])?;
-            let actions = actions_of(&body["actions"])?;
+            let params = s.call_arg(0);
+            let namespaces: Vec<String> = strings(&params["namespaces"])?;
+            let actions = actions_of(&params["actions"])?;
             let hook = ok(api
                 .webhooks(APP_ID)
-                .create(str_of(&body["url"])?, namespaces, actions)
+                .create(str_of(&params["url"])?, namespaces, actions)
                 .send()
                 .await)?;
             requests(s, server)?;
             compare_webhooks(&[hook], &json!([result(s)?]))
         }
-        "platform.webhooks.manager.update" => {
-            let body = request_body(s, 0)?;
-            let update = WebhookUpdate::new().actions(actions_of(&body["actions"])?);
-            let hook = ok(api.webhooks(APP_ID).update(WEBHOOK_ID, update).send().await)?;
+        "platform.webhooks.manager.update"
+        | "platform.webhooks.manager.update.all"
+        | "platform.webhooks.manager.update.url"
+        | "platform.webhooks.manager.update.namespaces" => {
+            // `manager.update(webhookId, params)`: every field of `params` maps to a setter.
+            let params = s.call_arg(1);
+            let mut update = WebhookUpdate::new();
+            if let Some(url) = params.get("url") {
+                update = update.url(str_of(url)?);
+            }
+            if let Some(namespaces) = params.get("namespaces") {
+                update = update.namespaces(strings(namespaces)?);
+            }
+            if let Some(actions) = params.get("actions") {
+                update = update.actions(actions_of(actions)?);
+            }
+            let hook = ok(api
+                .webhooks(APP_ID)
+                .update(str_of(s.call_arg(0))?, update)
+                .send()
+                .await)?;
             requests(s, server)?;
             compare_webhooks(&[hook], &json!([result(s)?]))
         }
@@ -500,19 +526,17 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
                 webhooks.delete(WEBHOOK_ID)
             } else if s.name.ends_with("enable") {
                 webhooks.enable(WEBHOOK_ID)
-            } else if s.name.ends_with("reason") {
-                webhooks.disable(WEBHOOK_ID, Some("maintenance window"))
             } else {
-                webhooks.disable(WEBHOOK_ID, None)
+                webhooks.disable(WEBHOOK_ID, s.call_arg(1)["reason"].as_str())
             };
             let hook = ok(call.send().await)?;
             requests(s, server)?;
             compare_webhooks(&[hook], &json!([result(s)?]))
         }
         "platform.webhooks.manager.listEvents" | "platform.webhooks.manager.listEvents.after" => {
-            let mut call = api.webhooks(APP_ID).list_events(WEBHOOK_ID);
-            if s.name.ends_with("after") {
-                call = call.after("cur/1001+x");
+            let mut call = api.webhooks(APP_ID).list_events(str_of(s.call_arg(0))?);
+            if let Some(after) = s.call_arg(1)["after"].as_str() {
+                call = call.after(after);
             }
             let page = ok(call.send().await)?;
             requests(s, server)?;
@@ -536,10 +560,11 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
         }
         "platform.webhooks.manager.getEvent" | "platform.webhooks.manager.resendEvent" => {
             let webhooks = api.webhooks(APP_ID);
+            let (webhook, isn) = (str_of(s.call_arg(0))?, str_of(s.call_arg(1))?);
             let call = if s.name.ends_with("getEvent") {
-                webhooks.get_event(WEBHOOK_ID, "1001")
+                webhooks.get_event(webhook, isn)
             } else {
-                webhooks.resend_event(WEBHOOK_ID, "1001")
+                webhooks.resend_event(webhook, isn)
             };
             let event = ok(call.send().await)?;
             requests(s, server)?;
@@ -548,7 +573,7 @@ async fn run(s: &Scenario, server: &ScriptedServer) -> Check {
         "platform.webhooks.manager.getPayload" => {
             let payload = ok(api
                 .webhooks(APP_ID)
-                .get_payload(WEBHOOK_ID, "1001")
+                .get_payload(str_of(s.call_arg(0))?, str_of(s.call_arg(1))?)
                 .send()
                 .await)?;
             requests(s, server)?;
