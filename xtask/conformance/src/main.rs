@@ -44,7 +44,7 @@ const MIN_CHECKS: &[(&str, usize)] = &[
 ];
 const WIRE_MIN: usize = 166;
 const TX_MIN: usize = 300;
-const EMULATOR_MIN: usize = 112;
+const EMULATOR_MIN: usize = 277;
 
 /// A benchmark: its name and the function that runs it with the remaining arguments.
 type Bench = (&'static str, fn(&[String]) -> Result<()>);
