@@ -22,6 +22,11 @@ impl Failure {
         Failure(format!("{command}: {}", self.0))
     }
 
+    /// The failure followed by a line saying what it means for the rest of the command.
+    pub(crate) fn with_note(self, note: &str) -> Failure {
+        Failure(format!("{}\n{note}", self.0.trim_end()))
+    }
+
     /// A failure about `input`, with no position.
     pub(crate) fn about(input: &Input, message: impl Display) -> Failure {
         Failure(format!("{}: {message}", input.name))

@@ -37,8 +37,20 @@ use clap::{Parser, Subcommand};
 /// `instant.perms.ts` against Instant Cloud or a self-hosted server (`--api-uri`), generate and
 /// read those files offline, run a local server.
 #[derive(Debug, Parser)]
-#[command(name = "instant", version, about, max_term_width = 100)]
+#[command(
+    name = "instant",
+    version,
+    about,
+    max_term_width = 100,
+    disable_version_flag = true,
+    propagate_version = true
+)]
 struct Cli {
+    #[command(flatten)]
+    global: server::GlobalArgs,
+    /// Print the version number (`-V` too).
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = clap::ArgAction::Version, global = true)]
+    version: (),
     #[command(subcommand)]
     command: Command,
 }
@@ -78,11 +90,11 @@ fn main() -> ExitCode {
         Command::Parse(command) => parse::run(command),
         Command::Dev(args) => dev::run(args),
         Command::Demo(args) => demo::run(args),
-        Command::Login(args) => login::login(args),
-        Command::Logout(args) => login::logout(args),
-        Command::Whoami(args) => login::whoami(args),
-        Command::Pull(args) => pull::run(args),
-        Command::Push(args) => push::run(args),
+        Command::Login(args) => login::login(args, &cli.global),
+        Command::Logout(_) => login::logout(&cli.global),
+        Command::Whoami(args) => login::whoami(args, &cli.global),
+        Command::Pull(args) => pull::run(args, &cli.global),
+        Command::Push(args) => push::run(args, &cli.global),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

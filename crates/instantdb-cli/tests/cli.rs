@@ -230,3 +230,43 @@ fn usage_errors_exit_2() {
     let help = instant(&["--help"], "");
     assert!(stdout(&help).contains("codegen"));
 }
+
+#[test]
+fn version_is_printed_with_v_and_capital_v_anywhere() {
+    let expected = format!("instant {}\n", env!("CARGO_PKG_VERSION"));
+    for args in [&["-v"][..], &["-V"], &["--version"]] {
+        let out = instant(args, "");
+        assert_eq!(stdout(&out), expected, "{args:?}");
+    }
+    // After a command, clap names the command: `instant-pull 0.1.0`.
+    let out = instant(&["pull", "-v"], "");
+    assert_eq!(
+        stdout(&out),
+        format!("instant-pull {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn global_options_are_accepted_before_and_after_the_command() {
+    // Bad --timeout values are refused the same way wherever the option stands.
+    for args in [
+        &["--timeout", "x", "-y", "--env", "none.env", "logout"][..],
+        &["logout", "--timeout", "x"],
+    ] {
+        let out = instant(args, "");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("instant logout:"), "{args:?}: {stderr}");
+    }
+    let help = instant(&["push", "--help"], "");
+    let help = stdout(&help);
+    for needle in [
+        "-t, --token <TOKEN>",
+        "-y, --yes",
+        "--env <FILE>",
+        "--api-uri <URL>",
+        "--timeout <SECONDS>",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}
