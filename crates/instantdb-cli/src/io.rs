@@ -37,10 +37,18 @@ impl Failure {
         Failure(error.render())
     }
 
-    /// Prints the failure to stderr.
+    /// The message.
+    pub(crate) fn message(&self) -> &str {
+        &self.0
+    }
+
+    /// Prints the failure to stderr (nothing for a failure already reported on stdout).
     pub(crate) fn report(&self) {
         let mut stderr = std::io::stderr().lock();
         let text = self.0.trim_end();
+        if text.is_empty() {
+            return;
+        }
         // Nothing sensible is left to do if stderr is gone.
         let _ = writeln!(stderr, "{text}");
     }

@@ -175,7 +175,7 @@ fn login_failure(ctx: &Context, err: &instantdb_platform::Error) -> Failure {
 }
 
 /// instant-cli's `isHeadlessEnvironment`, over the process environment and `.env` files.
-fn is_headless(env: &Env) -> bool {
+pub(crate) fn is_headless(env: &Env) -> bool {
     let set = |name: &str| env.get(name).is_some();
     set("INSTANT_CLI_NO_BROWSER")
         || set("CI")

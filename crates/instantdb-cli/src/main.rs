@@ -14,6 +14,7 @@
 //! a caret when a position is known, or `instant <command>: message`), 2 on usage errors
 //! (clap's convention).
 
+mod apps;
 mod auth;
 mod codegen;
 mod demo;
@@ -28,6 +29,7 @@ mod project;
 mod pull;
 mod push;
 mod server;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -73,9 +75,26 @@ enum Command {
     Login(login::LoginArgs),
     /// Forget the stored login for a server.
     Logout(login::LogoutArgs),
-    /// Show the server, the account the commands act as, and the app.
-    #[command(alias = "info")]
+    /// Show the server, the account the commands act as, the app, and which token the app
+    /// commands use (each token checked with the server).
     Whoami(login::WhoamiArgs),
+    /// Display CLI version, login status, and app info.
+    Info(login::WhoamiArgs),
+    /// Manage individual InstantDB apps.
+    #[command(subcommand)]
+    App(apps::AppCommand),
+    /// Generate a new app id and admin token pair without any files.
+    InitWithoutFiles(apps::InitWithoutFilesArgs),
+    /// Claim a temporary app (its id and admin token from the environment or .env) for your
+    /// account.
+    Claim(apps::AppOnlyArgs),
+    /// Opens the Explorer in your browser.
+    Explorer(apps::AppOnlyArgs),
+    /// Run an InstaQL query against your app.
+    Query(apps::QueryArgs),
+    /// Manage webhooks for an app.
+    #[command(subcommand)]
+    Webhook(webhooks::WebhookCommand),
     /// Write an app's schema and permission rules to `instant.schema.ts` / `instant.perms.ts`.
     Pull(pull::PullArgs),
     /// Apply `instant.schema.ts` / `instant.perms.ts` to an app: plan, confirm, push, and
@@ -93,6 +112,13 @@ fn main() -> ExitCode {
         Command::Login(args) => login::login(args, &cli.global),
         Command::Logout(_) => login::logout(&cli.global),
         Command::Whoami(args) => login::whoami(args, &cli.global),
+        Command::Info(args) => login::info(args, &cli.global, "instant info"),
+        Command::App(command) => apps::app(command, &cli.global),
+        Command::InitWithoutFiles(args) => apps::init_without_files(args, &cli.global),
+        Command::Claim(args) => apps::claim(args, &cli.global),
+        Command::Explorer(args) => apps::explorer(args, &cli.global),
+        Command::Query(args) => apps::query(args, &cli.global),
+        Command::Webhook(command) => webhooks::run(command, &cli.global),
         Command::Pull(args) => pull::run(args, &cli.global),
         Command::Push(args) => push::run(args, &cli.global),
     };

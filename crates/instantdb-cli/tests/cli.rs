@@ -270,3 +270,68 @@ fn global_options_are_accepted_before_and_after_the_command() {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
 }
+
+#[test]
+fn the_help_lists_every_command_and_the_global_options() {
+    let out = instant(&["--help"], "");
+    expect_test::expect![[r#"
+        The `instant` command-line tool: log in, pull and push `instant.schema.ts` / `instant.perms.ts` against Instant Cloud or a self-hosted server, code generation and parsing without Node.js, a local server, and an end-to-end demo of the SDK.
+
+        Usage: instant [OPTIONS] <COMMAND>
+
+        Commands:
+          codegen             Generate `instant.schema.ts` or `instant.perms.ts` from JSON
+          parse               Read `instant.schema.ts` or `instant.perms.ts` and print its JSON
+          dev                 Run a local InstantDB-compatible server (the emulator) until Ctrl-C
+          demo                Show the SDK end to end on an embedded emulator: create an app, push a schema change, write `instant.schema.ts` / `instant.perms.ts`, transact and query (no account needed)
+          login               Log in to an Instant server through its dashboard (or store a token) and keep the token where instant-cli keeps it
+          logout              Forget the stored login for a server
+          whoami              Show the server, the account the commands act as, the app, and which token the app commands use (each token checked with the server)
+          info                Display CLI version, login status, and app info
+          app                 Manage individual InstantDB apps
+          init-without-files  Generate a new app id and admin token pair without any files
+          claim               Claim a temporary app (its id and admin token from the environment or .env) for your account
+          explorer            Opens the Explorer in your browser
+          query               Run an InstaQL query against your app
+          webhook             Manage webhooks for an app
+          pull                Write an app's schema and permission rules to `instant.schema.ts` / `instant.perms.ts`
+          push                Apply `instant.schema.ts` / `instant.perms.ts` to an app: plan, confirm, push, and follow the background jobs
+          help                Print this message or the help of the given subcommand(s)
+
+        Options:
+          -t, --token <TOKEN>      The token to send instead of the stored login (default: `$INSTANT_CLI_AUTH_TOKEN`, then an app admin token from `$INSTANT_APP_ADMIN_TOKEN` for app commands, then the stored login). `instant login --token T` checks T with the server and stores it (`-` reads it from stdin). Prefer the variable: options show up in the process list
+          -y, --yes                Answer yes to every question (confirmations, overwrites; new names are created rather than asked about)
+              --env <FILE>         Read variables from this file instead of `.env`, `.env.local`, `.env.<NODE_ENV>` and `.env.<NODE_ENV>.local` (variables set in the shell always win)
+              --api-uri <URL>      The Instant server to talk to (default: `$INSTANT_CLI_API_URI`, else `http://localhost:8888` if `$INSTANT_CLI_DEV` is set, else `https://api.instantdb.com`). Logins are kept per server
+              --timeout <SECONDS>  How long to wait for each answer of the server, in seconds (default: `$INSTANT_CLI_TIMEOUT`, else 300 as instant-cli)
+          -v, --version            Print the version number (`-V` too)
+          -h, --help               Print help
+    "#]].assert_eq(stdout(&out));
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        &["login"][..],
+        &["logout"],
+        &["whoami"],
+        &["info"],
+        &["pull"],
+        &["push"],
+        &["app"],
+        &["app", "list"],
+        &["app", "create"],
+        &["app", "delete"],
+        &["init-without-files"],
+        &["claim"],
+        &["explorer"],
+        &["query"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let out = instant(&args, "");
+        let help = stdout(&out);
+        assert!(help.contains("Usage: instant "), "{command:?}:\n{help}");
+        assert!(help.contains("--api-uri <URL>"), "{command:?}:\n{help}");
+    }
+}

@@ -174,7 +174,7 @@ pub use archive::{
 pub use backups::{Backup, BackupFile, Backups, StorageFile, StorageFiles, format_file_size};
 pub use call::Call;
 pub use client::{PlatformClient, PlatformClientBuilder};
-pub use dash::{CliLogin, CliLoginStatus, DashUser, PulledSchema};
+pub use dash::{CliLogin, CliLoginStatus, DashApp, DashUser, PulledSchema};
 pub use error::{BoxError, Error, ErrorKind};
 pub use progress::ProgressFuture;
 pub use schema_push::{
@@ -197,7 +197,7 @@ pub mod builder {
     };
     pub use crate::archive::DownloadArchive;
     pub use crate::backups::ListStorageFiles;
-    pub use crate::dash::CheckCliLogin;
+    pub use crate::dash::{CheckCliLogin, CreateDashApp};
     pub use crate::schema_push::{ApplySchemaSteps, PlanSchemaPush, PushSchema};
     pub use crate::webhooks::ListWebhookEvents;
 }

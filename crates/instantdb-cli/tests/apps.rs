@@ -1,0 +1,430 @@
+//! The app commands (`info`, `app list|create|delete`, `init-without-files`, `claim`,
+//! `explorer`, `query`) end to end against the in-process emulator, and their error paths
+//! against scripted servers.
+
+// Helpers outside #[test] functions panic on purpose too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod sandbox;
+
+use instantdb_emulator::Emulator;
+use instantdb_test_support::{Reply, ScriptedServer};
+use sandbox::{Sandbox, exit};
+use serde_json::{Value, json};
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apps_are_created_listed_queried_claimed_and_deleted() {
+    // The dashboard routes take the ticket login's token, as from `instant dev`.
+    let emulator = Emulator::builder()
+        .auto_approve_cli_login(true)
+        .start()
+        .await
+        .unwrap();
+    let sandbox = Sandbox::new(emulator.base_url());
+    let login = sandbox
+        .run(&["login", "--headless", "--check-ms", "10"], &[])
+        .await;
+    let (stdout, _) = exit(&login, 0);
+    assert!(stdout.contains("Successfully logged in as"), "{stdout}");
+
+    let created = sandbox
+        .run(&["app", "create", "--title", "Demo"], &[])
+        .await;
+    let (stdout, _) = exit(&created, 0);
+    let id = stdout
+        .strip_prefix("Created app \"Demo\" (")
+        .and_then(|rest| rest.strip_suffix(").\n"))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_owned();
+
+    let listed = sandbox.run(&["app", "list", "--json"], &[]).await;
+    let (stdout, _) = exit(&listed, 0);
+    let apps = json_of(&stdout);
+    assert!(
+        apps.as_array()
+            .unwrap()
+            .contains(&json!({"id": id, "title": "Demo"})),
+        "{stdout}"
+    );
+    let listed = sandbox.run(&["app", "list"], &[]).await;
+    let (stdout, _) = exit(&listed, 0);
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with("Demo") && line.ends_with(&id)),
+        "{stdout}"
+    );
+
+    // init-without-files: the JSON contract on stdout, the success line on stderr.
+    let init = sandbox
+        .run(&["init-without-files", "--title", "Scripted"], &[])
+        .await;
+    let (stdout, stderr) = exit(&init, 0);
+    assert_eq!(stderr, "Successfully created new app!\n\n");
+    let contract = json_of(&stdout);
+    assert_eq!(contract["error"], Value::Null);
+    let new_id = contract["app"]["appId"].as_str().unwrap().to_owned();
+    let admin_token = contract["app"]["adminToken"].as_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&admin_token).is_ok(), "{stdout}");
+
+    // query, with the new app's admin token from .env (found from src/).
+    sandbox.write(
+        ".env",
+        &format!("VITE_INSTANT_APP_ID={new_id}\nINSTANT_APP_ADMIN_TOKEN={admin_token}\n"),
+    );
+    std::fs::create_dir_all(sandbox.project.join("src")).unwrap();
+    let query = sandbox
+        .run_in("src", &["query", "{ todos: {}, }", "--json"], &[])
+        .await;
+    let (stdout, _) = exit(&query, 0);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(json_of(&stdout).get("todos").is_some(), "{stdout}");
+    let bad = sandbox.run(&["query", "{ todos: "], &[]).await;
+    let (_, stderr) = exit(&bad, 1);
+    assert!(
+        stderr.starts_with("instant query: the query is not JSON5:"),
+        "{stderr}"
+    );
+    let two = sandbox
+        .run(&["query", "{}", "--admin", "--as-guest"], &[])
+        .await;
+    let (_, stderr) = exit(&two, 1);
+    assert!(
+        stderr.contains("Please specify exactly one context"),
+        "{stderr}"
+    );
+
+    // info: version, login, app (its admin token checked).
+    let info = sandbox.run(&["info"], &[]).await;
+    let (stdout, _) = exit(&info, 0);
+    assert!(stdout.starts_with("CLI version: "), "{stdout}");
+    assert!(
+        stdout.contains(&format!("App: Scripted ({new_id})")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&admin_token), "{stdout}");
+
+    // explorer on a headless machine prints the local server's page.
+    let explorer = sandbox
+        .run(&["explorer", "-a", &id], &[("INSTANT_CLI_NO_BROWSER", "1")])
+        .await;
+    let (stdout, _) = exit(&explorer, 0);
+    assert!(
+        stdout.ends_with(&format!(
+            "{}/dash?s=main&app={id}&t=explorer\n",
+            emulator.base_url()
+        )),
+        "{stdout}"
+    );
+
+    // A temporary app, claimed with its admin token from .env.
+    let temp = sandbox
+        .run(&["init-without-files", "--title", "Temp", "--temp"], &[])
+        .await;
+    let (stdout, _) = exit(&temp, 0);
+    let temp = json_of(&stdout);
+    let temp_id = temp["app"]["appId"].as_str().unwrap().to_owned();
+    sandbox.write(
+        ".env",
+        &format!(
+            "INSTANT_APP_ID={temp_id}\nINSTANT_APP_ADMIN_TOKEN={}\n",
+            temp["app"]["adminToken"].as_str().unwrap()
+        ),
+    );
+    let claim = sandbox.run(&["claim"], &[]).await;
+    let (stdout, _) = exit(&claim, 0);
+    assert_eq!(stdout, format!("Found app: {temp_id}\nApp claimed!\n"));
+
+    // delete: needs the app (with --yes), refuses unknown ones, then deletes.
+    let no_app = sandbox
+        .run(&["app", "delete", "-y"], &[("INSTANT_APP_ID", "")])
+        .await;
+    let (_, stderr) = exit(&no_app, 1);
+    assert_eq!(
+        stderr,
+        "instant app delete: Must specify --app when using --yes\n"
+    );
+    let unknown = "0b0e9d6c-1111-4222-8333-944445555666";
+    let missing = sandbox
+        .run(&["app", "delete", "-a", unknown, "-y"], &[])
+        .await;
+    let (_, stderr) = exit(&missing, 1);
+    assert_eq!(
+        stderr,
+        format!(
+            "instant app delete: App not found on your account, or you do not have permission \
+             to delete it: {unknown}\n"
+        )
+    );
+    let unconfirmed = sandbox.run(&["app", "delete", "-a", &id], &[]).await;
+    let (_, stderr) = exit(&unconfirmed, 1);
+    assert!(stderr.contains("Re-run with --yes"), "{stderr}");
+    let deleted = sandbox.run(&["-y", "app", "delete", "-a", &id], &[]).await;
+    let (stdout, _) = exit(&deleted, 0);
+    assert_eq!(stdout, format!("Deleted app \"Demo\" ({id}).\n"));
+    let listed = sandbox.run(&["app", "list", "--json"], &[]).await;
+    let (stdout, _) = exit(&listed, 0);
+    assert!(!stdout.contains(&id), "{stdout}");
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_without_files_reports_every_failure_as_json() {
+    let server = ScriptedServer::start().await;
+    let sandbox = Sandbox::new(&server.url());
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["init-without-files"],
+            "Title is required for creating a new app without local files.",
+        ),
+        (
+            &["init-without-files", "--title", "-y"],
+            "Invalid title: \"-y\". Title cannot be a flag.",
+        ),
+        (
+            &[
+                "init-without-files",
+                "--title",
+                "T",
+                "--temp",
+                "--org-id",
+                "o",
+            ],
+            "Cannot use --temp and --org-id flags together.",
+        ),
+        (
+            &["init-without-files", "--title", "T"],
+            &format!(
+                "Please log in first with `instant login --api-uri {}` before running this \
+                 command.",
+                server.url()
+            ),
+        ),
+    ];
+    for (args, message) in cases {
+        let output = sandbox.run(args, &[]).await;
+        let (stdout, stderr) = exit(&output, 1);
+        assert_eq!(
+            json_of(&stdout),
+            json!({"app": null, "error": {"message": message}}),
+            "{args:?}"
+        );
+        assert_eq!(stderr, "", "{args:?}");
+    }
+    assert!(server.requests().is_empty());
+
+    // A server failure goes into the JSON too.
+    server.push(Reply::json(
+        400,
+        json!({"type": "record-not-found", "message": "Record not found: instant-user",
+               "hint": {"record-type": "instant-user"}}),
+    ));
+    let output = sandbox
+        .run(
+            &["init-without-files", "--title", "T", "-t", "per_bad"],
+            &[],
+        )
+        .await;
+    let (stdout, _) = exit(&output, 1);
+    let message = json_of(&stdout)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.starts_with("creating the app: ")
+            && message.contains("refused the token given with --token"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app_commands_fail_clearly() {
+    let server = ScriptedServer::start().await;
+    server.set_fallback(Some(Reply::json(
+        400,
+        json!({"type": "record-not-found", "message": "Record not found: instant-user",
+               "hint": {"record-type": "instant-user"}}),
+    )));
+    let sandbox = Sandbox::new(&server.url());
+    let app = "7b1e7c38-4a8e-4f0e-9a3b-2f4c1d0e5a6b";
+    for (args, prefix) in [
+        (
+            &["app", "list", "-t", "x"][..],
+            "instant app list: listing the apps: ",
+        ),
+        (
+            &["app", "delete", "-a", app, "-t", "x"],
+            "instant app delete: listing the apps: ",
+        ),
+        (
+            &["claim", "-a", app, "-t", "x"],
+            "instant claim: claiming the app: ",
+        ),
+        (
+            &["query", "{}", "-a", app, "-t", "x"],
+            "instant query: running the query: ",
+        ),
+    ] {
+        let vars: &[(&str, &str)] = if args[0] == "claim" {
+            &[("INSTANT_APP_ADMIN_TOKEN", "admin")]
+        } else {
+            &[]
+        };
+        let output = sandbox.run(args, vars).await;
+        let (_, stderr) = exit(&output, 1);
+        assert!(
+            stderr.starts_with(&format!("{prefix}{} refused", server.url())),
+            "{args:?}: {stderr}"
+        );
+    }
+    // Bad input: app ids, missing admin tokens, not logged in.
+    let bad = sandbox.run(&["explorer", "-a", "my-app"], &[]).await;
+    let (_, stderr) = exit(&bad, 1);
+    assert!(stderr.contains("`my-app` is not an app id"), "{stderr}");
+    let no_admin = sandbox.run(&["claim", "-a", app, "-t", "x"], &[]).await;
+    let (_, stderr) = exit(&no_admin, 1);
+    assert!(stderr.contains("Missing app admin token"), "{stderr}");
+    let logged_out = sandbox.run(&["app", "list"], &[]).await;
+    let (_, stderr) = exit(&logged_out, 1);
+    assert!(stderr.contains("You are not logged in"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_are_added_listed_disabled_enabled_and_deleted() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let sandbox = Sandbox::new(emulator.base_url());
+    let api = instantdb_platform::PlatformClient::builder()
+        .api_uri(emulator.base_url())
+        .token(emulator.platform_token())
+        .build()
+        .unwrap();
+    let schema = instantdb_schema::i::schema().entities([(
+        "todos",
+        instantdb_schema::i::entity([("title", instantdb_schema::i::string())]),
+    )]);
+    let app = api
+        .create_app("Hooks")
+        .schema(&schema)
+        .send()
+        .await
+        .unwrap();
+    let token = [("INSTANT_CLI_AUTH_TOKEN", emulator.platform_token())];
+    let app_id = app.id.as_str().to_owned();
+    macro_rules! run {
+        ($($arg:expr),* $(,)?) => {
+            sandbox.run(&[$($arg,)* "--app", app_id.as_str()], &token).await
+        };
+    }
+
+    let (stdout, _) = exit(&run!("webhook", "list"), 0);
+    assert_eq!(stdout, "No webhooks configured.\n");
+    let added = run!(
+        "webhook",
+        "add",
+        "--url",
+        "https://example.com/hook",
+        "--namespaces",
+        "todos",
+        "--actions",
+        "delete,create",
+    );
+    let (stdout, _) = exit(&added, 0);
+    let id = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("ID: "))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_owned();
+    assert_eq!(
+        stdout,
+        format!(
+            "\nWebhook added: https://example.com/hook\nID: {id}\nStatus: active\nActions: \
+             create, delete\nNamespaces: todos\n"
+        )
+    );
+    let (stdout, _) = exit(&run!("webhook", "list", "--json"), 0);
+    let list = json_of(&stdout);
+    assert_eq!(list[0]["id"], json!(id));
+    // JSON keeps the order the server stores; the text output sorts.
+    assert_eq!(list[0]["actions"], json!(["delete", "create"]));
+
+    let disabled = run!("webhook", "disable", "--id", &id, "--reason", "maintenance");
+    let (stdout, _) = exit(&disabled, 0);
+    assert!(stdout.contains("Status: disabled\n"), "{stdout}");
+    assert!(
+        stdout.contains("Disabled reason: maintenance\n"),
+        "{stdout}"
+    );
+    let enabled = run!("webhook", "enable", "--id", &id);
+    let (stdout, _) = exit(&enabled, 0);
+    assert!(stdout.contains("Status: active\n"), "{stdout}");
+    let updated = run!("webhook", "update", "--id", &id, "--actions", "update");
+    let (stdout, _) = exit(&updated, 0);
+    assert!(stdout.contains("Actions: update\n"), "{stdout}");
+    let events = run!("webhook", "event", "list", "--webhook-id", &id);
+    let (stdout, _) = exit(&events, 0);
+    assert_eq!(stdout, "No events for this webhook.\n");
+
+    // Bad input, before anything is sent.
+    let (_, stderr) = exit(&run!("webhook", "delete", "-y"), 1);
+    assert_eq!(stderr, "instant webhook delete: Must specify --id\n");
+    let (_, stderr) = exit(&run!("webhook", "event", "payload", "--webhook-id", &id), 1);
+    assert_eq!(
+        stderr,
+        "instant webhook event payload: Must specify --isn\n"
+    );
+    let bad = run!(
+        "webhook",
+        "add",
+        "--url",
+        "http://x.com",
+        "--namespaces",
+        "todos",
+        "--actions",
+        "create",
+    );
+    let (_, stderr) = exit(&bad, 1);
+    assert!(
+        stderr.starts_with(
+            "instant webhook add: URL must use https://\nhint: run `instant webhook add --help`"
+        ),
+        "{stderr}"
+    );
+    let bad = run!(
+        "webhook",
+        "add",
+        "--url",
+        "https://x.com",
+        "--namespaces",
+        "todos",
+        "--actions",
+        "zap",
+    );
+    let (_, stderr) = exit(&bad, 1);
+    assert!(stderr.contains("Invalid action: zap."), "{stderr}");
+    // Admin tokens are not accepted, as upstream: the login is required.
+    let admin_only = sandbox
+        .run(
+            &["webhook", "list", "--app", &app_id],
+            &[(
+                "INSTANT_APP_ADMIN_TOKEN",
+                app.admin_token.as_ref().unwrap().expose(),
+            )],
+        )
+        .await;
+    let (_, stderr) = exit(&admin_only, 1);
+    assert!(stderr.contains("You are not logged in"), "{stderr}");
+
+    let deleted = run!("webhook", "delete", "--id", &id);
+    let (stdout, _) = exit(&deleted, 0);
+    assert!(
+        stdout.contains("Webhook deleted: https://example.com/hook"),
+        "{stdout}"
+    );
+    let (stdout, _) = exit(&run!("webhook", "list"), 0);
+    assert_eq!(stdout, "No webhooks configured.\n");
+    emulator.shutdown().await;
+}
