@@ -16,6 +16,7 @@
 
 mod apps;
 mod auth;
+mod backups;
 mod codegen;
 mod demo;
 mod dev;
@@ -95,6 +96,9 @@ enum Command {
     /// Manage webhooks for an app.
     #[command(subcommand)]
     Webhook(webhooks::WebhookCommand),
+    /// View and download backups of your app.
+    #[command(subcommand)]
+    Backup(backups::BackupCommand),
     /// Write an app's schema and permission rules to `instant.schema.ts` / `instant.perms.ts`.
     Pull(pull::PullArgs),
     /// Apply `instant.schema.ts` / `instant.perms.ts` to an app: plan, confirm, push, and
@@ -119,6 +123,7 @@ fn main() -> ExitCode {
         Command::Explorer(args) => apps::explorer(args, &cli.global),
         Command::Query(args) => apps::query(args, &cli.global),
         Command::Webhook(command) => webhooks::run(command, &cli.global),
+        Command::Backup(command) => backups::run(command, &cli.global),
         Command::Pull(args) => pull::run(args, &cli.global),
         Command::Push(args) => push::run(args, &cli.global),
     };

@@ -715,7 +715,7 @@ fn time(at: SystemTime) -> String {
 
 /// An ISO-8601 UTC timestamp (upstream prints `toLocaleString()`, which depends on the
 /// machine's locale; ISO reads the same everywhere).
-fn iso(at: SystemTime) -> String {
+pub(crate) fn iso(at: SystemTime) -> String {
     let Ok(since) = at.duration_since(SystemTime::UNIX_EPOCH) else {
         return "n/a".to_owned();
     };

@@ -428,3 +428,98 @@ async fn webhooks_are_added_listed_disabled_enabled_and_deleted() {
     assert_eq!(stdout, "No webhooks configured.\n");
     emulator.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backups_are_listed_and_downloaded_as_a_zip() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let sandbox = Sandbox::new(emulator.base_url());
+    let api = instantdb_platform::PlatformClient::builder()
+        .api_uri(emulator.base_url())
+        .token(emulator.platform_token())
+        .build()
+        .unwrap();
+    let schema = instantdb_schema::i::schema().entities([(
+        "todos",
+        instantdb_schema::i::entity([("title", instantdb_schema::i::string())]),
+    )]);
+    let app = api
+        .create_app("Backed up")
+        .schema(&schema)
+        .send()
+        .await
+        .unwrap();
+    // Admin tokens are accepted for backups, as upstream.
+    let vars = [
+        ("INSTANT_APP_ID", app.id.as_str()),
+        (
+            "INSTANT_APP_ADMIN_TOKEN",
+            app.admin_token.as_ref().unwrap().expose(),
+        ),
+    ];
+    let (stdout, _) = exit(&sandbox.run(&["backup", "list"], &vars).await, 0);
+    assert_eq!(stdout, "No backups yet.\n");
+    let app_uuid = uuid::Uuid::parse_str(app.id.as_str()).unwrap();
+    let id = emulator
+        .create_backup(app_uuid, Some("before launch"))
+        .unwrap()
+        .to_string();
+
+    let (stdout, _) = exit(&sandbox.run(&["backup", "list"], &vars).await, 0);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("ID  "), "{stdout}");
+    assert!(lines[0].ends_with("  DESCRIPTION"), "{stdout}");
+    assert!(
+        lines[2].starts_with(&id) && lines[2].ends_with("before launch"),
+        "{stdout}"
+    );
+    assert!(lines[2].contains("just now"), "{stdout}");
+    let (stdout, _) = exit(&sandbox.run(&["backup", "list", "--json"], &vars).await, 0);
+    assert_eq!(json_of(&stdout)[0]["id"], json!(id));
+
+    // Without an id or --latest, and without a terminal: say what is missing.
+    let (_, stderr) = exit(&sandbox.run(&["backup", "download"], &vars).await, 1);
+    assert_eq!(
+        stderr,
+        "instant backup download: Must specify a backup id or --latest\n"
+    );
+    let (_, stderr) = exit(
+        &sandbox
+            .run(&["backup", "download", "nope", "-y"], &vars)
+            .await,
+        1,
+    );
+    assert_eq!(
+        stderr,
+        "instant backup download: No backup found with id nope.\n"
+    );
+    let (_, stderr) = exit(
+        &sandbox
+            .run(&["backup", "download", &id, "--latest"], &vars)
+            .await,
+        1,
+    );
+    assert!(stderr.contains("not both"), "{stderr}");
+
+    let (stdout, _) = exit(
+        &sandbox
+            .run(
+                &["backup", "download", "--latest", "-o", "out.zip", "-y"],
+                &vars,
+            )
+            .await,
+        0,
+    );
+    assert!(
+        stdout.contains(&format!(
+            "Saving to {}",
+            sandbox.project.join("out.zip").display()
+        )),
+        "{stdout}"
+    );
+    // No data was written: config.json alone.
+    assert!(stdout.contains("Saved 0 namespaces ("), "{stdout}");
+    let zip = std::fs::read(sandbox.project.join("out.zip")).unwrap();
+    assert_eq!(&zip[..4], b"PK\x03\x04", "a zip archive");
+    assert!(!sandbox.project.join("out.zip.part").exists());
+    emulator.shutdown().await;
+}

@@ -294,6 +294,7 @@ fn the_help_lists_every_command_and_the_global_options() {
           explorer            Opens the Explorer in your browser
           query               Run an InstaQL query against your app
           webhook             Manage webhooks for an app
+          backup              View and download backups of your app
           pull                Write an app's schema and permission rules to `instant.schema.ts` / `instant.perms.ts`
           push                Apply `instant.schema.ts` / `instant.perms.ts` to an app: plan, confirm, push, and follow the background jobs
           help                Print this message or the help of the given subcommand(s)
@@ -326,6 +327,17 @@ fn every_command_has_help() {
         &["claim"],
         &["explorer"],
         &["query"],
+        &["webhook", "list"],
+        &["webhook", "add"],
+        &["webhook", "update"],
+        &["webhook", "delete"],
+        &["webhook", "enable"],
+        &["webhook", "disable"],
+        &["webhook", "event", "list"],
+        &["webhook", "event", "resend"],
+        &["webhook", "event", "payload"],
+        &["backup", "list"],
+        &["backup", "download"],
     ] {
         let mut args = command.to_vec();
         args.push("--help");
