@@ -14,6 +14,7 @@
 //! a caret when a position is known, or `instant <command>: message`), 2 on usage errors
 //! (clap's convention).
 
+mod app_auth;
 mod apps;
 mod auth;
 mod backups;
@@ -99,6 +100,9 @@ enum Command {
     /// View and download backups of your app.
     #[command(subcommand)]
     Backup(backups::BackupCommand),
+    /// Manage authentication for your app (OAuth clients, redirect origins).
+    #[command(subcommand)]
+    Auth(app_auth::AuthCommand),
     /// Write an app's schema and permission rules to `instant.schema.ts` / `instant.perms.ts`.
     Pull(pull::PullArgs),
     /// Apply `instant.schema.ts` / `instant.perms.ts` to an app: plan, confirm, push, and
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
         Command::Query(args) => apps::query(args, &cli.global),
         Command::Webhook(command) => webhooks::run(command, &cli.global),
         Command::Backup(command) => backups::run(command, &cli.global),
+        Command::Auth(command) => app_auth::run(command, &cli.global),
         Command::Pull(args) => pull::run(args, &cli.global),
         Command::Push(args) => push::run(args, &cli.global),
     };

@@ -523,3 +523,181 @@ async fn backups_are_listed_and_downloaded_as_a_zip() {
     assert!(!sandbox.project.join("out.zip.part").exists());
     emulator.shutdown().await;
 }
+
+/// `GET /dash/apps/:id/auth` as the server answers it (instant-cli's `AppsAuthResponse`).
+fn auth_settings() -> Value {
+    json!({
+        "authorized_redirect_origins": [
+            {"id": "o1", "service": "generic", "params": ["example.com"]},
+            {"id": "o2", "service": "vercel", "params": ["vercel.app", "my-project"]},
+            {"id": "o3", "service": "custom-scheme", "params": ["myapp"]},
+        ],
+        "oauth_service_providers": [{"id": "p1", "provider_name": "google"}],
+        "oauth_clients": [{
+            "id": "c1", "client_name": "google-web", "client_id": "123.apps",
+            "provider_id": "p1", "redirect_to": "https://example.com/cb",
+            "meta": {"appType": "web"}, "use_shared_credentials": false,
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_clients_and_origins_use_the_dashboard_endpoints() {
+    let server = ScriptedServer::start().await;
+    let sandbox = Sandbox::new(&server.url());
+    let app = "7b1e7c38-4a8e-4f0e-9a3b-2f4c1d0e5a6b";
+    let vars = [
+        ("INSTANT_APP_ID", app),
+        ("INSTANT_APP_ADMIN_TOKEN", "admin-token"),
+    ];
+
+    server.push(Reply::json(200, auth_settings()));
+    let (stdout, _) = exit(&sandbox.run(&["auth", "origin", "list"], &vars).await, 0);
+    expect_test::expect![[r#"
+        example.com
+          Type: Website
+          ID: o1
+        my-project
+          Type: Vercel project
+          ID: o2
+        myapp://
+          Type: Native app
+          ID: o3
+    "#]]
+    .assert_eq(&stdout);
+
+    server.push(Reply::json(200, auth_settings()));
+    let (stdout, _) = exit(&sandbox.run(&["auth", "client", "list"], &vars).await, 0);
+    expect_test::expect![[r#"
+        google-web
+          Provider: google
+          App type: web
+          Credentials: custom
+          ID: c1
+          Client id: 123.apps
+          Redirect URL: https://example.com/cb
+    "#]]
+    .assert_eq(&stdout);
+
+    server.push(Reply::json(
+        200,
+        json!({"origin": {"id": "o4", "service": "generic", "params": ["shop.example.com"]}}),
+    ));
+    let added = sandbox
+        .run(
+            &[
+                "auth",
+                "origin",
+                "add",
+                "--type",
+                "website",
+                "--url",
+                "https://shop.example.com/x",
+            ],
+            &vars,
+        )
+        .await;
+    let (stdout, _) = exit(&added, 0);
+    assert_eq!(
+        stdout,
+        "\nOrigin added: shop.example.com\nType: Website\nID: o4\n"
+    );
+
+    server.push(Reply::json(200, auth_settings()));
+    server.push(Reply::json(
+        200,
+        json!({"origin": {"id": "o1", "service": "generic", "params": ["example.com"]}}),
+    ));
+    let (stdout, _) = exit(
+        &sandbox
+            .run(&["auth", "origin", "delete", "--id", "o1"], &vars)
+            .await,
+        0,
+    );
+    assert_eq!(stdout, "Origin deleted!\n");
+
+    server.push(Reply::json(200, auth_settings()));
+    server.push(Reply::json(200, json!({})));
+    let (stdout, _) = exit(
+        &sandbox
+            .run(&["auth", "client", "delete", "--name", "google-web"], &vars)
+            .await,
+        0,
+    );
+    assert_eq!(stdout, "Client Deleted!\n");
+
+    let requests: Vec<String> = server
+        .take_requests()
+        .iter()
+        .map(|r| {
+            let body = String::from_utf8_lossy(&r.body).into_owned();
+            format!("{} {} {}", r.method, r.path, body)
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    let prefix = format!("/dash/apps/{app}");
+    assert_eq!(
+        requests,
+        [
+            format!("GET {prefix}/auth"),
+            format!("GET {prefix}/auth"),
+            format!(
+                "POST {prefix}/authorized_redirect_origins {{\"service\":\"generic\",\"params\":[\"shop.example.com\"]}}"
+            ),
+            format!("GET {prefix}/auth"),
+            format!("DELETE {prefix}/authorized_redirect_origins/o1"),
+            format!("GET {prefix}/auth"),
+            format!("DELETE {prefix}/oauth_clients/c1"),
+        ]
+    );
+
+    // Error paths: unknown client, missing flags with --yes, bad input, refused token.
+    server.push(Reply::json(200, auth_settings()));
+    let (_, stderr) = exit(
+        &sandbox
+            .run(&["auth", "client", "delete", "--id", "nope"], &vars)
+            .await,
+        1,
+    );
+    assert_eq!(
+        stderr,
+        "instant auth client delete: OAuth client not found: id nope\n"
+    );
+    server.push(Reply::json(200, auth_settings()));
+    let (_, stderr) = exit(
+        &sandbox
+            .run(&["auth", "origin", "delete", "-y"], &vars)
+            .await,
+        1,
+    );
+    assert_eq!(stderr, "instant auth origin delete: Must specify --id\n");
+    let (_, stderr) = exit(
+        &sandbox
+            .run(
+                &[
+                    "auth",
+                    "origin",
+                    "add",
+                    "--type",
+                    "website",
+                    "--url",
+                    "localhost",
+                ],
+                &vars,
+            )
+            .await,
+        1,
+    );
+    assert_eq!(stderr, "instant auth origin add: Invalid URL.\n");
+    server.push(Reply::json(
+        401,
+        json!({"type": "record-not-found", "message": "Record not found: instant-user",
+               "hint": {"record-type": "instant-user"}}),
+    ));
+    let (_, stderr) = exit(&sandbox.run(&["auth", "origin", "list"], &vars).await, 1);
+    assert!(
+        stderr.contains("refused the token in INSTANT_APP_ADMIN_TOKEN"),
+        "{stderr}"
+    );
+}

@@ -295,6 +295,7 @@ fn the_help_lists_every_command_and_the_global_options() {
           query               Run an InstaQL query against your app
           webhook             Manage webhooks for an app
           backup              View and download backups of your app
+          auth                Manage authentication for your app (OAuth clients, redirect origins)
           pull                Write an app's schema and permission rules to `instant.schema.ts` / `instant.perms.ts`
           push                Apply `instant.schema.ts` / `instant.perms.ts` to an app: plan, confirm, push, and follow the background jobs
           help                Print this message or the help of the given subcommand(s)
@@ -338,6 +339,11 @@ fn every_command_has_help() {
         &["webhook", "event", "payload"],
         &["backup", "list"],
         &["backup", "download"],
+        &["auth", "client", "list"],
+        &["auth", "client", "delete"],
+        &["auth", "origin", "list"],
+        &["auth", "origin", "add"],
+        &["auth", "origin", "delete"],
     ] {
         let mut args = command.to_vec();
         args.push("--help");

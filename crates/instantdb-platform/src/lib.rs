@@ -155,6 +155,7 @@
 //! in the workspace's `docs/ARCHITECTURE.md` and noted on the items they concern.
 #![doc = include_str!("../README.md")]
 
+mod app_auth;
 mod apps;
 mod archive;
 mod backups;
@@ -167,6 +168,7 @@ mod schema_push;
 mod time;
 mod webhooks;
 
+pub use app_auth::{AppAuth, AuthorizedOrigin, OAuthClient, OAuthServiceProvider};
 pub use apps::{App, AppSchema, Org, TemporaryApp};
 pub use archive::{
     ArchiveCompression, ArchiveDownload, DownloadProgress, DownloadResult, FetchedBody,
