@@ -22,6 +22,7 @@ mod codegen;
 mod demo;
 mod dev;
 mod env;
+mod init;
 mod io;
 mod login;
 mod parse;
@@ -77,6 +78,9 @@ enum Command {
     Login(login::LoginArgs),
     /// Forget the stored login for a server.
     Logout(login::LogoutArgs),
+    /// Set up a new project: pick, create or import an app, write .env, then pull the schema
+    /// and perms (or offer to push local ones).
+    Init(init::InitArgs),
     /// Show the server, the account the commands act as, the app, and which token the app
     /// commands use (each token checked with the server).
     Whoami(login::WhoamiArgs),
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
         Command::Login(args) => login::login(args, &cli.global),
         Command::Logout(_) => login::logout(&cli.global),
         Command::Whoami(args) => login::whoami(args, &cli.global),
+        Command::Init(args) => init::run(args, &cli.global),
         Command::Info(args) => login::info(args, &cli.global, "instant info"),
         Command::App(command) => apps::app(command, &cli.global),
         Command::InitWithoutFiles(args) => apps::init_without_files(args, &cli.global),

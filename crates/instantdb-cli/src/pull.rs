@@ -56,6 +56,19 @@ pub(crate) struct PullArgs {
     package: Option<String>,
 }
 
+impl PullArgs {
+    /// What `instant init` pulls for a fresh project.
+    pub(crate) fn for_init(which: Which, app_id: &str, package: Option<String>) -> PullArgs {
+        PullArgs {
+            which,
+            app: AppArgs {
+                app: Some(app_id.to_owned()),
+            },
+            package,
+        }
+    }
+}
+
 /// Runs `instant pull`.
 pub(crate) fn run(args: PullArgs, global: &GlobalArgs) -> Result<(), Failure> {
     let ctx = Context::new("instant pull", global)?;

@@ -69,6 +69,22 @@ pub(crate) struct PushArgs {
     poll_ms: Option<u64>,
 }
 
+impl PushArgs {
+    /// What `instant init` pushes when the project already has files.
+    pub(crate) fn for_init(which: Which, app_id: &str) -> PushArgs {
+        PushArgs {
+            which,
+            app: AppArgs {
+                app: Some(app_id.to_owned()),
+            },
+            rename: Vec::new(),
+            skip_check_types: false,
+            package: None,
+            poll_ms: None,
+        }
+    }
+}
+
 /// Runs `instant push`.
 pub(crate) fn run(args: PushArgs, global: &GlobalArgs) -> Result<(), Failure> {
     let ctx = Context::new("instant push", global)?;

@@ -701,3 +701,70 @@ async fn auth_clients_and_origins_use_the_dashboard_endpoints() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_creates_an_app_writes_env_and_pulls() {
+    let emulator = Emulator::builder()
+        .auto_approve_cli_login(true)
+        .start()
+        .await
+        .unwrap();
+    let sandbox = Sandbox::new(emulator.base_url());
+    exit(
+        &sandbox
+            .run(&["login", "--headless", "--check-ms", "10"], &[])
+            .await,
+        0,
+    );
+    sandbox.write("package.json", r#"{"devDependencies": {"vite": "6"}}"#);
+
+    // No app and no terminal to ask: say how to choose.
+    let (_, stderr) = exit(&sandbox.run(&["init"], &[]).await, 1);
+    assert!(
+        stderr.starts_with("instant init: Cannot ask which app to use"),
+        "{stderr}"
+    );
+
+    let init = sandbox.run(&["init", "--title", "Fresh", "-y"], &[]).await;
+    let (stdout, stderr) = exit(&init, 0);
+    assert!(
+        stdout.contains("Created app \"Fresh\" ("),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("Created .env file!"), "{stdout}");
+    let env = std::fs::read_to_string(sandbox.project.join(".env")).unwrap();
+    let mut lines = env.lines();
+    let id = lines
+        .next()
+        .and_then(|line| line.strip_prefix("VITE_INSTANT_APP_ID="))
+        .unwrap_or_else(|| panic!("{env}"))
+        .to_owned();
+    let token = lines
+        .next()
+        .and_then(|line| line.strip_prefix("INSTANT_APP_ADMIN_TOKEN="))
+        .unwrap_or_else(|| panic!("{env}"));
+    assert!(!stdout.contains(token), "the admin token was printed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(sandbox.project.join(".env"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(stdout.contains(&id), "{stdout}");
+    // The perms were pulled into a new file.
+    assert!(
+        sandbox.project.join("instant.perms.ts").exists(),
+        "{stdout}"
+    );
+
+    // Again, with the files and .env in place: the app comes from .env, nothing is pushed
+    // without a terminal, and the existing .env is left alone.
+    let again = sandbox.run(&["init"], &[]).await;
+    let (stdout, _) = exit(&again, 0);
+    assert!(stdout.contains(&format!("Picked app {id}!")), "{stdout}");
+    assert!(stdout.contains("Found local perms; not pushed"), "{stdout}");
+    emulator.shutdown().await;
+}

@@ -286,6 +286,7 @@ fn the_help_lists_every_command_and_the_global_options() {
           demo                Show the SDK end to end on an embedded emulator: create an app, push a schema change, write `instant.schema.ts` / `instant.perms.ts`, transact and query (no account needed)
           login               Log in to an Instant server through its dashboard (or store a token) and keep the token where instant-cli keeps it
           logout              Forget the stored login for a server
+          init                Set up a new project: pick, create or import an app, write .env, then pull the schema and perms (or offer to push local ones)
           whoami              Show the server, the account the commands act as, the app, and which token the app commands use (each token checked with the server)
           info                Display CLI version, login status, and app info
           app                 Manage individual InstantDB apps
@@ -318,6 +319,7 @@ fn every_command_has_help() {
         &["logout"],
         &["whoami"],
         &["info"],
+        &["init"],
         &["pull"],
         &["push"],
         &["app"],
