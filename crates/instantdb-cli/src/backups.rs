@@ -50,7 +50,7 @@ pub(crate) struct DownloadArgs {
     /// Download the most recent backup.
     #[arg(long)]
     latest: bool,
-    /// Where to save the zip (default: instant-backup-<time>.zip in the current directory).
+    /// Where to save the zip (default: `instant-backup-<time>.zip` in the current directory).
     #[arg(short = 'o', long = "out", value_name = "PATH")]
     out: Option<PathBuf>,
 }

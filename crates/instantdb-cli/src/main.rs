@@ -4,7 +4,11 @@
 //! [`parse`] (`instant parse schema|perms`) work offline on files and stdin; [`dev`] runs a local
 //! server, and [`demo`] drives an embedded one through the platform and admin clients. The
 //! commands that talk to an Instant server, Cloud or self-hosted, replace `instant-cli`'s
-//! everyday loop: [`login`] (`login`, `logout`, `whoami`), [`pull`] and [`push`]. They share
+//! everyday loop: [`login`] (`login`, `logout`, `whoami`, `info`), [`pull`] and [`push`],
+//! [`init`], [`apps`] (`app`, `init-without-files`, `claim`, `explorer`, `query`),
+//! [`webhooks`], [`backups`] and [`app_auth`] (`auth client|origin`). Options such as
+//! `-t/--token`, `-y/--yes`, `--env`, `--api-uri` and `--timeout` are global, accepted
+//! anywhere on the line as instant-cli's are. They share
 //! [`server`] (API URI, token, app id, error display), [`mod@env`] (`.env` files), [`auth`] (the
 //! token files, shared with instant-cli), [`project`] (where the files are, which package they
 //! import), [`plan`] and [`progress`]. Shared input handling and error display are in [`io`].
