@@ -3,7 +3,8 @@
 //!
 //! Without `--env FILE`, the files are `.env.defaults`, `.env`, `.env.local` (skipped when
 //! `NODE_ENV` is `test`), `.env.<NODE_ENV>` and `.env.<NODE_ENV>.local`, those that exist in the
-//! current directory, later ones overriding earlier ones. With `--env FILE` only that file is
+//! nearest directory that has any of them, from the current one up (as the schema file is
+//! found), later ones overriding earlier ones. With `--env FILE` only that file is
 //! read. A variable set in the process, even to an empty string, always wins over the files.
 //! The process environment is never modified: the values are looked up here.
 
@@ -104,7 +105,13 @@ impl Env {
                 }
                 vec![path]
             }
-            None => env.default_files(dir),
+            // The nearest directory, from `dir` up, that has any of the files: as the schema
+            // file, `.env` is found when a command runs in a subdirectory such as `src/`.
+            None => dir
+                .ancestors()
+                .map(|dir| env.default_files(dir))
+                .find(|files| !files.is_empty())
+                .unwrap_or_default(),
         };
         for path in files {
             let bytes = std::fs::read(&path)
@@ -277,6 +284,20 @@ mod tests {
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, [".env.defaults", ".env", ".env.test"]);
+
+        // From a subdirectory, the nearest directory with files is used.
+        let sub = dir.path().join("src/app");
+        std::fs::create_dir_all(&sub).unwrap();
+        let from_sub = Env::load(&sub, None).unwrap();
+        assert_eq!(from_sub.files.get("B").map(String::as_str), Some("env"));
+        std::fs::write(sub.join(".env"), "B=sub\n").unwrap();
+        let nearer = Env::load(&sub, None).unwrap();
+        assert_eq!(nearer.files.get("B").map(String::as_str), Some("sub"));
+        assert_eq!(
+            nearer.files.get("A"),
+            None,
+            "only the nearest directory's files"
+        );
 
         let err = Env::load(dir.path(), Some(Path::new("missing.env"))).unwrap_err();
         assert!(format!("{err:?}").contains("missing.env: no such file"));

@@ -22,6 +22,11 @@ impl Failure {
         Failure(format!("{command}: {}", self.0))
     }
 
+    /// The failure followed by a line saying what it means for the rest of the command.
+    pub(crate) fn with_note(self, note: &str) -> Failure {
+        Failure(format!("{}\n{note}", self.0.trim_end()))
+    }
+
     /// A failure about `input`, with no position.
     pub(crate) fn about(input: &Input, message: impl Display) -> Failure {
         Failure(format!("{}: {message}", input.name))
@@ -32,10 +37,18 @@ impl Failure {
         Failure(error.render())
     }
 
-    /// Prints the failure to stderr.
+    /// The message.
+    pub(crate) fn message(&self) -> &str {
+        &self.0
+    }
+
+    /// Prints the failure to stderr (nothing for a failure already reported on stdout).
     pub(crate) fn report(&self) {
         let mut stderr = std::io::stderr().lock();
         let text = self.0.trim_end();
+        if text.is_empty() {
+            return;
+        }
         // Nothing sensible is left to do if stderr is gone.
         let _ = writeln!(stderr, "{text}");
     }

@@ -16,7 +16,7 @@ use instantdb_platform::{CliLoginStatus, PlatformClient};
 
 use crate::env::Env;
 use crate::io::{Failure, say};
-use crate::server::{self, AppArgs, Context, ServerArgs, TokenArgs};
+use crate::server::{self, ADMIN_TOKEN_VARS, AppArgs, Context, GlobalArgs, TokenSource};
 
 /// instant-cli checks once a second, 120 times after the first check.
 const CHECK_INTERVAL: Duration = Duration::from_secs(1);
@@ -24,12 +24,13 @@ const CHECK_RETRIES: u32 = 120;
 
 /// Options of `instant login`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "With -t/--token TOKEN the token (printed by `instant-cli login --print`, \
+or a personal access token) is checked with the server and stored instead of logging in through \
+the dashboard; `--token -` reads it from stdin, which keeps it out of the shell history and the \
+process list."
+)]
 pub(crate) struct LoginArgs {
-    /// Store this token instead of logging in through the dashboard (a token printed by
-    /// `instant-cli login --print`, or a personal access token); `-` reads it from stdin,
-    /// which keeps it out of the shell history and the process list.
-    #[arg(long, value_name = "TOKEN")]
-    token: Option<String>,
     /// Print the login URL instead of opening a browser. Also the default when
     /// INSTANT_CLI_NO_BROWSER or CI is set, TERM is dumb, over SSH, under WSL, and on Linux
     /// without DISPLAY.
@@ -42,40 +43,36 @@ pub(crate) struct LoginArgs {
     /// How often to check for approval, in milliseconds (tests shorten it).
     #[arg(long, value_name = "MS", hide = true)]
     check_ms: Option<u64>,
-    #[command(flatten)]
-    server: ServerArgs,
 }
 
 /// Options of `instant logout`.
 #[derive(Debug, Args)]
-pub(crate) struct LogoutArgs {
-    #[command(flatten)]
-    server: ServerArgs,
-}
+pub(crate) struct LogoutArgs {}
 
 /// Options of `instant whoami`.
 #[derive(Debug, Args)]
 pub(crate) struct WhoamiArgs {
     #[command(flatten)]
     app: AppArgs,
-    #[command(flatten)]
-    token: TokenArgs,
-    #[command(flatten)]
-    server: ServerArgs,
 }
 
 /// Runs `instant login`.
-pub(crate) fn login(args: LoginArgs) -> Result<(), Failure> {
-    let ctx = Context::new("instant login", &args.server)?;
+pub(crate) fn login(args: LoginArgs, global: &GlobalArgs) -> Result<(), Failure> {
+    let ctx = Context::new("instant login", global)?;
     let store = ctx.store()?;
-    if let Some(token) = &args.token {
+    if let Some(token) = &ctx.token_flag {
         let token = given_token(&ctx, token)?;
+        let api = ctx.platform(Some(token.clone()))?;
+        // A mistyped or revoked token is refused now, not at the next command.
+        let account =
+            server::runtime(ctx.command)?.block_on(check_token(&ctx, &api, &TokenSource::Flag))?;
         let path = store.write(&ctx.api_uri, &token)?;
         say(format_args!(
             "Stored the token for {} in {}.",
             ctx.api_uri,
             path.display()
         ));
+        say(account.describe());
         return Ok(());
     }
     let api = ctx.platform(None)?;
@@ -178,7 +175,7 @@ fn login_failure(ctx: &Context, err: &instantdb_platform::Error) -> Failure {
 }
 
 /// instant-cli's `isHeadlessEnvironment`, over the process environment and `.env` files.
-fn is_headless(env: &Env) -> bool {
+pub(crate) fn is_headless(env: &Env) -> bool {
     let set = |name: &str| env.get(name).is_some();
     set("INSTANT_CLI_NO_BROWSER")
         || set("CI")
@@ -189,9 +186,57 @@ fn is_headless(env: &Env) -> bool {
         || std::env::var_os("WSL_DISTRO_NAME").is_some()
 }
 
+/// Who a token belongs to, as far as the server says.
+pub(crate) enum Account {
+    /// A dashboard login (`/dash/me` knows it).
+    User(String),
+    /// A personal access or OAuth token: accepted, but `/dash/me` describes only dashboard
+    /// logins.
+    Token,
+}
+
+impl Account {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Account::User(email) => format!("Logged in as {email}"),
+            Account::Token => {
+                "Logged in with a personal access or OAuth token (the server describes only \
+                 dashboard logins by email)"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// Checks a user token with the server: `/dash/me` for dashboard logins, else the app list
+/// (`/superadmin/apps`), which personal access and OAuth tokens may read. Refused by both: a
+/// failure saying so.
+pub(crate) async fn check_token(
+    ctx: &Context,
+    api: &PlatformClient,
+    source: &TokenSource,
+) -> Result<Account, Failure> {
+    let doing = "checking the token";
+    match ctx
+        .wait(doing, api.current_user().with_options(ctx.options()))
+        .await
+    {
+        Ok(me) => return Ok(Account::User(me.email)),
+        Err(err) if err.is_auth_failure() => {}
+        Err(err) => return Err(ctx.api_failure(doing, &err, Some(source))),
+    }
+    ctx.call(
+        doing,
+        Some(source),
+        api.get_apps().with_options(ctx.options()),
+    )
+    .await?;
+    Ok(Account::Token)
+}
+
 /// Runs `instant logout`.
-pub(crate) fn logout(args: LogoutArgs) -> Result<(), Failure> {
-    let ctx = Context::new("instant logout", &args.server)?;
+pub(crate) fn logout(global: &GlobalArgs) -> Result<(), Failure> {
+    let ctx = Context::new("instant logout", global)?;
     if ctx.store()?.remove(&ctx.api_uri)? {
         say(format_args!(
             "Successfully logged out from {}!",
@@ -209,41 +254,73 @@ pub(crate) fn logout(args: LogoutArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs `instant whoami`: the server, the account behind the token, and the app if one is set.
-pub(crate) fn whoami(args: WhoamiArgs) -> Result<(), Failure> {
-    let ctx = Context::new("instant whoami", &args.server)?;
+/// Runs `instant whoami`: the server, the account behind the token, the app if one is set, and
+/// which token the app commands (`pull`, `push`) will send. Every token shown is checked with
+/// the server first.
+pub(crate) fn whoami(args: WhoamiArgs, global: &GlobalArgs) -> Result<(), Failure> {
+    info(args, global, "instant whoami")
+}
+
+/// `instant info` / `instant whoami`.
+pub(crate) fn info(
+    args: WhoamiArgs,
+    global: &GlobalArgs,
+    command: &'static str,
+) -> Result<(), Failure> {
+    let ctx = Context::new(command, global)?;
     say(format_args!("CLI version: {}", env!("CARGO_PKG_VERSION")));
     say(format_args!("API URI: {}", ctx.api_uri));
-    let (token, source) = match ctx.token(&args.token, false) {
-        Ok(found) => found,
-        Err(_) => {
-            say("Not logged in.");
-            return Ok(());
-        }
-    };
-    let token_text = token.expose().to_owned();
-    let token_text = token_text.as_str();
-    let api = ctx.platform(Some(token))?;
     // The app is optional here: without one, only the account is shown.
-    let app_id = ctx.app_id(&args.app).ok();
-    // Dashboard logins are UUIDs; /dash/me describes only them.
-    let dashboard_token = uuid::Uuid::parse_str(token_text).is_ok();
+    let app_id = match ctx.app_id(&args.app) {
+        Ok(id) => Some(id),
+        Err(err) if args.app.app.is_some() => return Err(err),
+        Err(_) => None,
+    };
+    let user = ctx.token(false).ok();
+    let app_token = ctx.token(true).ok();
     server::runtime(ctx.command)?.block_on(async {
-        match api.current_user().with_options(ctx.options()).send().await {
-            Ok(me) => say(format_args!("Logged in as {} ({source})", me.email)),
-            Err(err) if !dashboard_token && err.is_auth_failure() => say(format_args!(
-                "Using a personal access or OAuth token ({source}); the server describes only \
-                 dashboard logins."
-            )),
-            Err(err) => return Err(ctx.api_failure("reading the account", &err, Some(&source))),
+        let mut user_api = None;
+        match &user {
+            Some((token, source)) => {
+                let api = ctx.platform(Some(token.clone()))?;
+                let account = check_token(&ctx, &api, source).await?;
+                say(format_args!("{} ({source})", account.describe()));
+                user_api = Some(api);
+            }
+            None => say("Not logged in."),
         }
-        if let Some(app_id) = app_id {
-            let app = api
-                .get_app(&app_id)
-                .with_options(ctx.options())
-                .send()
-                .await
-                .map_err(|err| ctx.api_failure("reading the app", &err, Some(&source)))?;
+        // An app admin token in the environment wins over the login for app commands: say so,
+        // and check it against the app.
+        if let Some((token, source @ TokenSource::Var(name))) = &app_token
+            && ADMIN_TOKEN_VARS.contains(name)
+        {
+            say(format_args!(
+                "App commands (pull, push, query...) use the app admin token in {name}."
+            ));
+            match &app_id {
+                Some(app_id) => {
+                    let api = ctx.platform(Some(token.clone()))?;
+                    let app = ctx
+                        .call(
+                            "checking the admin token",
+                            Some(source),
+                            api.get_app(app_id.clone()).with_options(ctx.options()),
+                        )
+                        .await?;
+                    say(format_args!("App: {} ({})", app.title, app.id));
+                    return Ok(());
+                }
+                None => say("No app id is set, so the admin token was not checked."),
+            }
+        }
+        if let (Some(app_id), Some(api), Some((_, source))) = (app_id, user_api, &user) {
+            let app = ctx
+                .call(
+                    "reading the app",
+                    Some(source),
+                    api.get_app(app_id).with_options(ctx.options()),
+                )
+                .await?;
             say(format_args!("App: {} ({})", app.title, app.id));
         }
         Ok(())

@@ -14,7 +14,7 @@ use instantdb_typescript::{
 
 use crate::io::{self, Failure, say};
 use crate::project::{FileKind, Located, Project};
-use crate::server::{self, AppArgs, Context, ServerArgs, TokenArgs};
+use crate::server::{self, AppArgs, Context, GlobalArgs};
 
 /// Which files a pull or push handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,20 +54,26 @@ pub(crate) struct PullArgs {
     /// `@instantdb/core`).
     #[arg(short = 'p', long, value_name = "PACKAGE")]
     package: Option<String>,
-    /// Overwrite existing files without asking.
-    #[arg(short = 'y', long)]
-    yes: bool,
-    #[command(flatten)]
-    token: TokenArgs,
-    #[command(flatten)]
-    server: ServerArgs,
+}
+
+impl PullArgs {
+    /// What `instant init` pulls for a fresh project.
+    pub(crate) fn for_init(which: Which, app_id: &str, package: Option<String>) -> PullArgs {
+        PullArgs {
+            which,
+            app: AppArgs {
+                app: Some(app_id.to_owned()),
+            },
+            package,
+        }
+    }
 }
 
 /// Runs `instant pull`.
-pub(crate) fn run(args: PullArgs) -> Result<(), Failure> {
-    let ctx = Context::new("instant pull", &args.server)?;
+pub(crate) fn run(args: PullArgs, global: &GlobalArgs) -> Result<(), Failure> {
+    let ctx = Context::new("instant pull", global)?;
     let app_id = ctx.app_id(&args.app)?;
-    let (token, source) = ctx.token(&args.token, true)?;
+    let (token, source) = ctx.token(true)?;
     let api = ctx.platform(Some(token))?;
     let project = Project::current(&ctx.env).map_err(|err| err.prefixed(ctx.command))?;
     let module = match project
@@ -89,7 +95,7 @@ pub(crate) fn run(args: PullArgs) -> Result<(), Failure> {
         source: &source,
         project: &project,
         module: &module,
-        yes: args.yes,
+        yes: ctx.yes,
     };
     server::runtime(ctx.command)?.block_on(async {
         if args.which.schema() {

@@ -29,7 +29,7 @@ use crate::plan;
 use crate::progress::Progress;
 use crate::project::{FileKind, Project};
 use crate::pull::Which;
-use crate::server::{self, AppArgs, Context, ServerArgs, TokenArgs, TokenSource};
+use crate::server::{self, AppArgs, Context, GlobalArgs, TokenSource};
 
 /// Options of `instant push`.
 #[derive(Debug, Args)]
@@ -58,10 +58,6 @@ pub(crate) struct PushArgs {
     /// data, and new names are created. Put `schema|perms|all` before this flag.
     #[arg(long, value_name = "FROM:TO", num_args = 1.., action = clap::ArgAction::Append)]
     rename: Vec<String>,
-    /// Apply without asking: print the plan and push. New names that no --rename matches are
-    /// created rather than asked about.
-    #[arg(short = 'y', long)]
-    yes: bool,
     /// Accepted for instant-cli compatibility; does nothing (upstream's flag is a no-op too).
     #[arg(long, hide = true)]
     skip_check_types: bool,
@@ -71,17 +67,30 @@ pub(crate) struct PushArgs {
     /// How often background jobs are polled at first, in milliseconds (tests shorten it).
     #[arg(long, value_name = "MS", hide = true)]
     poll_ms: Option<u64>,
-    #[command(flatten)]
-    token: TokenArgs,
-    #[command(flatten)]
-    server: ServerArgs,
+}
+
+impl PushArgs {
+    /// What `instant init` pushes when the project already has files.
+    pub(crate) fn for_init(which: Which, app_id: &str) -> PushArgs {
+        PushArgs {
+            which,
+            app: AppArgs {
+                app: Some(app_id.to_owned()),
+            },
+            rename: Vec::new(),
+            skip_check_types: false,
+            package: None,
+            poll_ms: None,
+        }
+    }
 }
 
 /// Runs `instant push`.
-pub(crate) fn run(args: PushArgs) -> Result<(), Failure> {
-    let ctx = Context::new("instant push", &args.server)?;
+pub(crate) fn run(args: PushArgs, global: &GlobalArgs) -> Result<(), Failure> {
+    let ctx = Context::new("instant push", global)?;
     let app_id = ctx.app_id(&args.app)?;
     // Arguments and files first: a typo should fail before anything is asked of the server.
+    check_renames(&args.rename).map_err(|err| ctx.fail(format!("--rename: {err}")))?;
     let renames =
         RenameSelector::parse(&args.rename).map_err(|err| ctx.fail(format!("--rename: {err}")))?;
     let project = Project::current(&ctx.env).map_err(|err| err.prefixed(ctx.command))?;
@@ -95,35 +104,113 @@ pub(crate) fn run(args: PushArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let (token, source) = ctx.token(&args.token, true)?;
+    let (token, source) = ctx.token(true)?;
     let api = ctx.platform(Some(token))?;
     let push = Push {
         ctx: &ctx,
         api: &api,
         app_id: &app_id,
         source: &source,
-        yes: args.yes,
+        yes: ctx.yes,
         poll_ms: args.poll_ms,
     };
     server::runtime(ctx.command)?.block_on(async {
-        if let Some(schema) = &schema {
-            push.schema(schema, renames).await?;
+        if let Some(schema) = &schema
+            && let Err(failure) = push.schema(schema, renames).await
+        {
+            // With both parts asked for, say which part stands: the permissions are not
+            // pushed after a failed schema push.
+            return Err(if rules.is_some() {
+                failure.with_note(
+                    "The permissions were not pushed, because the schema push failed. Fix the \
+                     schema and run `instant push` again (or `instant push perms` for the \
+                     permissions alone).",
+                )
+            } else {
+                failure
+            });
         }
-        if let Some(rules) = &rules {
-            push.rules(rules).await?;
+        if let Some(rules) = &rules
+            && let Err(failure) = push.rules(rules).await
+        {
+            return Err(if schema.is_some() {
+                failure
+                    .with_note("The schema push above was applied; only the permissions were not.")
+            } else {
+                failure
+            });
         }
         Ok(())
     })
 }
 
+/// `--rename` arguments are `entity.attr:entity.attr`; checked here so a typo gets a message
+/// that shows the expected form (the library's says "entityname.columname;.").
+fn check_renames(renames: &[String]) -> Result<(), String> {
+    let lookup = |side: &str| {
+        let mut parts = side.split('.');
+        matches!(
+            (parts.next(), parts.next(), parts.next()),
+            (Some(entity), Some(label), None)
+                if !entity.trim().is_empty() && !label.trim().is_empty()
+        )
+    };
+    for rename in renames {
+        let valid = rename
+            .split_once(':')
+            .is_some_and(|(from, to)| lookup(from) && lookup(to));
+        if !valid {
+            return Err(format!(
+                "Invalid rename command: {rename}. We expect a pattern like \
+                 `entityname.columnname:entityname.newcolumnname`, for example \
+                 `posts.name:posts.title`."
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An attribute and a link label with the same name on one entity: the server would keep one
+/// and silently drop the other, so it is refused before anything is sent.
+fn check_label_clashes(schema: &SchemaDef) -> Result<(), String> {
+    let mut clashes = Vec::new();
+    for (name, link) in &schema.links {
+        let ends = [
+            (&link.forward.on, &link.forward.label),
+            (&link.reverse.on, &link.reverse.label),
+        ];
+        for (entity, label) in ends {
+            if schema
+                .entities
+                .get(entity)
+                .is_some_and(|def| def.attrs.contains_key(label))
+            {
+                clashes.push(format!(
+                    "{entity}.{label} is both an attribute and a label of the link `{name}`"
+                ));
+            }
+        }
+    }
+    if clashes.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "Invalid Schema: {}. Rename the attribute or the link label.",
+            clashes.join("; ")
+        ))
+    }
+}
+
 fn read_schema(ctx: &Context, project: &Project<'_>) -> Result<SchemaDef, Failure> {
-    read_local(
+    let schema = read_local(
         ctx,
         project,
         FileKind::Schema,
         "schema",
         parse_schema_typescript_file,
-    )
+    )?;
+    check_label_clashes(&schema).map_err(|err| ctx.fail(err))?;
+    Ok(schema)
 }
 
 fn read_rules(ctx: &Context, project: &Project<'_>) -> Result<Rules, Failure> {
@@ -246,7 +333,6 @@ impl Push<'_> {
             self.ctx
                 .api_failure("applying the schema", &err, Some(self.source))
         })?;
-        say("Schema updated!");
         let after = result.new_schema.attrs();
         for step in result.steps() {
             if let Some(report) = plan::job_report(step, &after) {
@@ -254,11 +340,16 @@ impl Push<'_> {
             }
         }
         if result.has_errors() {
+            let failed = result.errored_steps().count();
+            let total = result.steps().len();
             return Err(self.ctx.fail(format!(
-                "Some steps failed while updating schema ({}).",
-                result.summary.friendly_description
+                "Some steps failed while updating schema: {failed} of {total} schema \
+                 operations failed (see above); the other {} were applied.",
+                total - failed
             )));
         }
+        // Only now: the background jobs (indexes, uniqueness, types) have all succeeded.
+        say("Schema updated!");
         Ok(())
     }
 

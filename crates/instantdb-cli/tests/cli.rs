@@ -230,3 +230,128 @@ fn usage_errors_exit_2() {
     let help = instant(&["--help"], "");
     assert!(stdout(&help).contains("codegen"));
 }
+
+#[test]
+fn version_is_printed_with_v_and_capital_v_anywhere() {
+    let expected = format!("instant {}\n", env!("CARGO_PKG_VERSION"));
+    for args in [&["-v"][..], &["-V"], &["--version"]] {
+        let out = instant(args, "");
+        assert_eq!(stdout(&out), expected, "{args:?}");
+    }
+    // After a command, clap names the command: `instant-pull 0.1.0`.
+    let out = instant(&["pull", "-v"], "");
+    assert_eq!(
+        stdout(&out),
+        format!("instant-pull {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn global_options_are_accepted_before_and_after_the_command() {
+    // Bad --timeout values are refused the same way wherever the option stands.
+    for args in [
+        &["--timeout", "x", "-y", "--env", "none.env", "logout"][..],
+        &["logout", "--timeout", "x"],
+    ] {
+        let out = instant(args, "");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("instant logout:"), "{args:?}: {stderr}");
+    }
+    let help = instant(&["push", "--help"], "");
+    let help = stdout(&help);
+    for needle in [
+        "-t, --token <TOKEN>",
+        "-y, --yes",
+        "--env <FILE>",
+        "--api-uri <URL>",
+        "--timeout <SECONDS>",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn the_help_lists_every_command_and_the_global_options() {
+    let out = instant(&["--help"], "");
+    expect_test::expect![[r#"
+        The `instant` command-line tool: log in, pull and push `instant.schema.ts` / `instant.perms.ts` against Instant Cloud or a self-hosted server, code generation and parsing without Node.js, a local server, and an end-to-end demo of the SDK.
+
+        Usage: instant [OPTIONS] <COMMAND>
+
+        Commands:
+          codegen             Generate `instant.schema.ts` or `instant.perms.ts` from JSON
+          parse               Read `instant.schema.ts` or `instant.perms.ts` and print its JSON
+          dev                 Run a local InstantDB-compatible server (the emulator) until Ctrl-C
+          demo                Show the SDK end to end on an embedded emulator: create an app, push a schema change, write `instant.schema.ts` / `instant.perms.ts`, transact and query (no account needed)
+          login               Log in to an Instant server through its dashboard (or store a token) and keep the token where instant-cli keeps it
+          logout              Forget the stored login for a server
+          init                Set up a new project: pick, create or import an app, write .env, then pull the schema and perms (or offer to push local ones)
+          whoami              Show the server, the account the commands act as, the app, and which token the app commands use (each token checked with the server)
+          info                Display CLI version, login status, and app info
+          app                 Manage individual InstantDB apps
+          init-without-files  Generate a new app id and admin token pair without any files
+          claim               Claim a temporary app (its id and admin token from the environment or .env) for your account
+          explorer            Opens the Explorer in your browser
+          query               Run an InstaQL query against your app
+          webhook             Manage webhooks for an app
+          backup              View and download backups of your app
+          auth                Manage authentication for your app (OAuth clients, redirect origins)
+          pull                Write an app's schema and permission rules to `instant.schema.ts` / `instant.perms.ts`
+          push                Apply `instant.schema.ts` / `instant.perms.ts` to an app: plan, confirm, push, and follow the background jobs
+          help                Print this message or the help of the given subcommand(s)
+
+        Options:
+          -t, --token <TOKEN>      The token to send instead of the stored login (default: `$INSTANT_CLI_AUTH_TOKEN`, then an app admin token from `$INSTANT_APP_ADMIN_TOKEN` for app commands, then the stored login). `instant login --token T` checks T with the server and stores it (`-` reads it from stdin). Prefer the variable: options show up in the process list
+          -y, --yes                Answer yes to every question (confirmations, overwrites; new names are created rather than asked about)
+              --env <FILE>         Read variables from this file instead of `.env`, `.env.local`, `.env.<NODE_ENV>` and `.env.<NODE_ENV>.local` (variables set in the shell always win)
+              --api-uri <URL>      The Instant server to talk to (default: `$INSTANT_CLI_API_URI`, else `http://localhost:8888` if `$INSTANT_CLI_DEV` is set, else `https://api.instantdb.com`). Logins are kept per server
+              --timeout <SECONDS>  How long to wait for each answer of the server, in seconds (default: `$INSTANT_CLI_TIMEOUT`, else 300 as instant-cli)
+          -v, --version            Print the version number (`-V` too)
+          -h, --help               Print help
+    "#]].assert_eq(stdout(&out));
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        &["login"][..],
+        &["logout"],
+        &["whoami"],
+        &["info"],
+        &["init"],
+        &["pull"],
+        &["push"],
+        &["app"],
+        &["app", "list"],
+        &["app", "create"],
+        &["app", "delete"],
+        &["init-without-files"],
+        &["claim"],
+        &["explorer"],
+        &["query"],
+        &["webhook", "list"],
+        &["webhook", "add"],
+        &["webhook", "update"],
+        &["webhook", "delete"],
+        &["webhook", "enable"],
+        &["webhook", "disable"],
+        &["webhook", "event", "list"],
+        &["webhook", "event", "resend"],
+        &["webhook", "event", "payload"],
+        &["backup", "list"],
+        &["backup", "download"],
+        &["auth", "client", "list"],
+        &["auth", "client", "delete"],
+        &["auth", "origin", "list"],
+        &["auth", "origin", "add"],
+        &["auth", "origin", "delete"],
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let out = instant(&args, "");
+        let help = stdout(&out);
+        assert!(help.contains("Usage: instant "), "{command:?}:\n{help}");
+        assert!(help.contains("--api-uri <URL>"), "{command:?}:\n{help}");
+    }
+}

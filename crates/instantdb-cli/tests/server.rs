@@ -208,8 +208,9 @@ async fn login_whoami_and_logout_share_instant_clis_token_file() {
         .find(|line| line.contains("ticket="))
         .unwrap()
         .trim();
+    // A local server is its own dashboard: instantdb.com knows nothing of its logins.
     assert!(
-        url.starts_with("https://instantdb.com/dash?ticket="),
+        url.starts_with(&format!("{}/dash?ticket=", sandbox.api_uri)),
         "{url}"
     );
 
@@ -251,7 +252,7 @@ async fn login_whoami_and_logout_share_instant_clis_token_file() {
     );
     assert!(!file.exists());
 
-    // A given token is stored as is (here from stdin).
+    // A given token is checked with the server, then stored as is (here from stdin).
     let mut command = sandbox.command(&["login", "--token", "-"]);
     command.stdin(Stdio::piped());
     let mut child = command.spawn().unwrap();
@@ -259,11 +260,14 @@ async fn login_whoami_and_logout_share_instant_clis_token_file() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"  per_given_token \n")
+        .write_all(format!("  {} \n", emulator.platform_token()).as_bytes())
         .unwrap();
     let stored = child.wait_with_output().unwrap();
     assert!(assert_ok(&stored).contains("Stored the token for"));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "per_given_token");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        emulator.platform_token()
+    );
     emulator.shutdown().await;
 }
 
@@ -509,17 +513,14 @@ async fn push_renames_with_yes_and_fails_on_a_unique_violation() {
         "      text: i.string().unique().indexed(),\n",
     );
     sandbox.write("instant.schema.ts", &unique);
+    sandbox.write(
+        "instant.perms.ts",
+        "const rules = { todos: { allow: { view: \"true\" } } };\nexport default rules;\n",
+    );
+    // `push` (all): the schema part fails, so the permissions are not pushed, and it says so.
     let failed = sandbox
         .run(
-            &[
-                "push",
-                "schema",
-                app_arg[0],
-                app_arg[1],
-                "--yes",
-                "--poll-ms",
-                "10",
-            ],
+            &["push", app_arg[0], app_arg[1], "--yes", "--poll-ms", "10"],
             &[],
         )
         .await;
@@ -534,11 +535,19 @@ async fn push_renames_with_yes_and_fails_on_a_unique_violation() {
     );
     assert!(stdout.contains("triple-not-unique-error"), "{stdout}");
     assert!(
-        stderr.contains("Some steps failed while updating schema"),
+        stderr.contains("Some steps failed while updating schema: 1 of 1 schema operations failed"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("The permissions were not pushed, because the schema push failed."),
+        "{stderr}"
+    );
+    // "Schema updated!" only after every background job succeeded.
+    assert!(!stdout.contains("Schema updated!"), "{stdout}");
+    assert!(!stdout.contains("Planning perms"), "{stdout}");
     let schema = api.get_schema(&app.id).send().await.unwrap().schema;
     assert!(!schema.entities["todos"].attrs["text"].unique);
+    assert!(api.get_perms(&app.id).send().await.unwrap().is_none());
     emulator.shutdown().await;
 }
 
@@ -604,13 +613,12 @@ async fn perms_round_trip_and_refused_tokens() {
     assert_eq!(refused.status.code(), Some(1));
     let stderr = text(&refused.stderr);
     assert!(
-        stderr.starts_with(
-            "instant pull: pulling the permissions: Error making request to Instant API:"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("refused the token in INSTANT_CLI_AUTH_TOKEN"),
+        stderr.starts_with(&format!(
+            "instant pull: pulling the permissions: {} refused the token in \
+             INSTANT_CLI_AUTH_TOKEN: the token is unknown to this server, expired or revoked.\n\
+             Log in again with `instant login --api-uri {}`",
+            sandbox.api_uri, sandbox.api_uri
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("instant login --api-uri"), "{stderr}");

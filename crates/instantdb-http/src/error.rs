@@ -307,7 +307,9 @@ impl Error {
     ///
     /// Instant rarely uses 401. This is true for a 401, for `record-expired` (an expired OAuth
     /// access token is 400 `record-expired`), for `record-not-found` whose `hint.record-type`
-    /// names a token (`oauth-access-token`, `app-admin-token`…), for `param-missing` and
+    /// names a token (`oauth-access-token`, `app-admin-token`…) or is `instant-user` (what the
+    /// platform endpoints answer for an unknown personal access token or dashboard login, 400
+    /// or 401), for `param-missing` and
     /// `param-malformed` about the `authorization` header, and for `admin-token-mismatch`.
     /// A missing OAuth scope (`permission-denied`) is not an auth failure: a new token with the
     /// same scopes would fail the same way.
@@ -612,7 +614,11 @@ impl ApiError {
             Some("record-expired") => {
                 self.record_type().is_none() || names_token(self.record_type())
             }
-            Some("record-not-found") => names_token(self.record_type()),
+            // `instant-user`: the user behind an unknown personal access token or dashboard
+            // login (platform-sdk.md §15.1, `req->superadmin-user!`).
+            Some("record-not-found") => {
+                names_token(self.record_type()) || self.record_type() == Some("instant-user")
+            }
             Some("param-missing" | "param-malformed") => self
                 .hint
                 .get("in")
@@ -801,6 +807,21 @@ mod tests {
             .is_auth_failure()
         );
         assert!(!api(404, r#"{"type":"record-not-found"}"#).is_auth_failure());
+        // An unknown `per_…` token: 400, "Record not found: instant-user".
+        assert!(
+            api(
+                400,
+                r#"{"type":"record-not-found","message":"Record not found: instant-user","hint":{"record-type":"instant-user"}}"#
+            )
+            .is_auth_failure()
+        );
+        assert!(
+            !api(
+                400,
+                r#"{"type":"record-not-found","message":"Record not found: app","hint":{"record-type":"app"}}"#
+            )
+            .is_auth_failure()
+        );
         assert!(
             api(
                 400,

@@ -144,6 +144,7 @@ instantdb_http::into_future! {
     crate::builder::PushPerms => instantdb_schema::perms::Rules, Error;
     crate::builder::ListStorageFiles => crate::StorageFiles, Error;
     crate::builder::CheckCliLogin => crate::CliLoginStatus, Error;
+    crate::builder::CreateDashApp => crate::App, Error;
     crate::builder::ListWebhookEvents => crate::WebhookEventsPage, Error;
     crate::builder::PlanSchemaPush => crate::SchemaPlan, Error;
 }

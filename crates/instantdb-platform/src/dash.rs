@@ -1,7 +1,9 @@
 //! The `/dash/*` endpoints `instant-cli` relies on beyond the platform SDK's: the ticket login
 //! (`/dash/cli/auth/register` and `/check`), the user behind a token (`/dash/me`), and the
-//! schema pull with every attribute (`/dash/apps/:id/schema/pull`). Applying precomputed steps
-//! is [`PlatformClient::apply_schema_steps`].
+//! schema pull with every attribute (`/dash/apps/:id/schema/pull`), and the dashboard's own app
+//! list, creation, deletion and claim (`/dash`, `/dash/apps`), which accept the ticket login's
+//! dashboard token where the `/superadmin` routes do not. Applying precomputed steps is
+//! [`PlatformClient::apply_schema_steps`].
 
 use std::fmt;
 
@@ -12,7 +14,7 @@ use instantdb_schema::{ApiAttr, ApiSchema};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::apps::AppSchema;
+use crate::apps::{App, AppRow, AppSchema};
 use crate::call::{Call, Endpoint, decode};
 use crate::client::Headers;
 use crate::{Error, PlatformClient};
@@ -71,6 +73,123 @@ pub struct DashUser {
     pub id: String,
     /// The user's email.
     pub email: String,
+}
+
+/// An app as the dashboard lists it (`GET /dash`): with the user's role on it.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DashApp {
+    /// The app id.
+    pub id: AppId,
+    /// The app's title.
+    pub title: String,
+    /// The user's role on the app: `owner`, `admin` or `collaborator`.
+    pub user_app_role: String,
+    /// The org the app belongs to; `None` for a personal app.
+    pub org_id: Option<String>,
+    /// The app's admin token, when the server lists it.
+    pub admin_token: Option<Secret>,
+}
+
+#[derive(Deserialize)]
+struct DashHome {
+    #[serde(default)]
+    apps: Vec<DashAppRow>,
+}
+
+#[derive(Deserialize)]
+struct DashAppRow {
+    id: String,
+    title: String,
+    #[serde(default)]
+    user_app_role: Option<String>,
+    #[serde(default)]
+    org_id: Option<String>,
+    #[serde(default)]
+    admin_token: Option<String>,
+}
+
+fn dash_apps(value: Value, endpoint: &str) -> Result<Vec<DashApp>, Error> {
+    let home: DashHome = decode(value, endpoint)?;
+    Ok(home
+        .apps
+        .into_iter()
+        .map(|row| DashApp {
+            id: AppId::new(row.id),
+            title: row.title,
+            user_app_role: row.user_app_role.unwrap_or_default(),
+            org_id: row.org_id,
+            admin_token: row
+                .admin_token
+                .filter(|token| !token.is_empty())
+                .map(Secret::new),
+        })
+        .collect())
+}
+
+fn dash_app(value: Value, endpoint: &str) -> Result<App, Error> {
+    let response: DashAppResponse = decode(value, endpoint)?;
+    response.app.into_app(endpoint)
+}
+
+fn ignore(_value: Value, _endpoint: &str) -> Result<(), Error> {
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct DashAppResponse {
+    app: AppRow,
+}
+
+/// Request builder of [`PlatformClient::create_dash_app`].
+#[derive(Debug, Clone)]
+#[must_use = "call .send().await"]
+pub struct CreateDashApp {
+    api: PlatformClient,
+    title: String,
+    org_id: Option<String>,
+    options: RequestOptions,
+}
+
+impl CreateDashApp {
+    /// Create the app in this org instead of the user's personal account.
+    pub fn org_id(mut self, org_id: impl Into<String>) -> CreateDashApp {
+        self.org_id = Some(org_id.into());
+        self
+    }
+
+    /// Per-call settings.
+    pub fn with_options(mut self, options: RequestOptions) -> CreateDashApp {
+        self.options = options;
+        self
+    }
+
+    /// Sends the request: `POST /dash/apps` with `{id, title, admin_token, org_id}`, the id and
+    /// admin token generated here as `instant-cli` generates them. The returned app carries the
+    /// admin token.
+    pub async fn send(self) -> Result<App, Error> {
+        let (id, admin_token) = (
+            uuid::Uuid::new_v4().to_string(),
+            uuid::Uuid::new_v4().to_string(),
+        );
+        let endpoint = Endpoint::new(
+            &self.api,
+            Method::POST,
+            ApiPath::new("/dash/apps"),
+            Headers::Platform,
+            dash_app,
+        )
+        .body(json!({
+            "id": id,
+            "title": self.title,
+            "admin_token": admin_token,
+            "org_id": self.org_id,
+        }))
+        .with_options(self.options);
+        let mut app = endpoint.send().await?;
+        app.admin_token = Some(Secret::new(admin_token));
+        Ok(app)
+    }
 }
 
 /// An app's schema as `instant-cli` pulls it (`GET /dash/apps/:id/schema/pull`).
@@ -270,6 +389,51 @@ impl PlatformClient {
         )
         .unauthenticated()
         .call("start_cli_login")
+    }
+
+    /// The apps the user can reach, with their role on each (`GET /dash`, what `instant-cli app
+    /// list` and `app delete` read). Needs a dashboard token (the ticket login) or a token the
+    /// server lets reach the dashboard routes; app admin tokens are refused.
+    pub fn dash_apps(&self) -> Call<Vec<DashApp>> {
+        Endpoint::new(
+            self,
+            Method::GET,
+            ApiPath::new("/dash"),
+            Headers::Platform,
+            dash_apps,
+        )
+        .call("dash_apps")
+    }
+
+    /// Creates an app from the dashboard routes (`POST /dash/apps`, what `instant-cli init` and
+    /// `init-without-files` send), which accept the ticket login's token.
+    pub fn create_dash_app(&self, title: impl Into<String>) -> CreateDashApp {
+        CreateDashApp {
+            api: self.clone(),
+            title: title.into(),
+            org_id: None,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Deletes an app from the dashboard routes (`DELETE /dash/apps/:id`, what `instant-cli app
+    /// delete` sends). The user must be the app's owner or admin.
+    pub fn delete_dash_app(&self, app_id: impl Into<AppId>) -> Call<()> {
+        let path = ApiPath::new("/dash/apps").segment(&app_id.into());
+        Endpoint::new(self, Method::DELETE, path, Headers::Platform, ignore).call("delete_dash_app")
+    }
+
+    /// Claims a temporary app for the user (`POST /dash/apps/ephemeral/:id/claim` with `{app_id,
+    /// token}`, what `instant-cli claim` sends): the app stops expiring and joins the user's
+    /// apps. `admin_token` proves the caller holds the app.
+    pub fn claim_app(&self, app_id: impl Into<AppId>, admin_token: &Secret) -> Call<()> {
+        let app_id = app_id.into();
+        let path = ApiPath::new("/dash/apps/ephemeral")
+            .segment(&app_id)
+            .segment("claim");
+        Endpoint::new(self, Method::POST, path, Headers::Platform, ignore)
+            .body(json!({ "app_id": app_id.as_str(), "token": admin_token.expose() }))
+            .call("claim_app")
     }
 
     /// Checks a ticket login started with [`start_cli_login`](PlatformClient::start_cli_login)

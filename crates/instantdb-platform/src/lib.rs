@@ -155,6 +155,7 @@
 //! in the workspace's `docs/divergences.md` and noted on the items they concern.
 #![doc = include_str!("../README.md")]
 
+mod app_auth;
 mod apps;
 mod archive;
 mod backups;
@@ -167,6 +168,7 @@ mod schema_push;
 mod time;
 mod webhooks;
 
+pub use app_auth::{AppAuth, AuthorizedOrigin, OAuthClient, OAuthServiceProvider};
 pub use apps::{App, AppSchema, Org, TemporaryApp};
 pub use archive::{
     ArchiveCompression, ArchiveDownload, DownloadProgress, DownloadResult, FetchedBody,
@@ -174,7 +176,7 @@ pub use archive::{
 pub use backups::{Backup, BackupFile, Backups, StorageFile, StorageFiles, format_file_size};
 pub use call::Call;
 pub use client::{PlatformClient, PlatformClientBuilder};
-pub use dash::{CliLogin, CliLoginStatus, DashUser, PulledSchema};
+pub use dash::{CliLogin, CliLoginStatus, DashApp, DashUser, PulledSchema};
 pub use error::{BoxError, Error, ErrorKind};
 pub use progress::ProgressFuture;
 pub use schema_push::{
@@ -197,7 +199,7 @@ pub mod builder {
     };
     pub use crate::archive::DownloadArchive;
     pub use crate::backups::ListStorageFiles;
-    pub use crate::dash::CheckCliLogin;
+    pub use crate::dash::{CheckCliLogin, CreateDashApp};
     pub use crate::schema_push::{ApplySchemaSteps, PlanSchemaPush, PushSchema};
     pub use crate::webhooks::ListWebhookEvents;
 }
