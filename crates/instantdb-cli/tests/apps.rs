@@ -458,9 +458,8 @@ async fn backups_are_listed_and_downloaded_as_a_zip() {
     ];
     let (stdout, _) = exit(&sandbox.run(&["backup", "list"], &vars).await, 0);
     assert_eq!(stdout, "No backups yet.\n");
-    let app_uuid = uuid::Uuid::parse_str(app.id.as_str()).unwrap();
     let id = emulator
-        .create_backup(app_uuid, Some("before launch"))
+        .create_backup(&app.id, Some("before launch"))
         .unwrap()
         .to_string();
 

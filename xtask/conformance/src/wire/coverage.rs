@@ -149,6 +149,33 @@ pub(crate) const RULES: &[(&str, Cover)] = &[
         Reason(CLI),
     ),
     (
+        "instantdb_platform::PlatformClient::add_authorized_origin",
+        Reason(CLI),
+    ),
+    ("instantdb_platform::PlatformClient::app_auth", Reason(CLI)),
+    ("instantdb_platform::PlatformClient::claim_app", Reason(CLI)),
+    (
+        "instantdb_platform::PlatformClient::create_dash_app",
+        Reason(CLI),
+    ),
+    ("instantdb_platform::PlatformClient::dash_apps", Reason(CLI)),
+    (
+        "instantdb_platform::PlatformClient::delete_authorized_origin",
+        Reason(CLI),
+    ),
+    (
+        "instantdb_platform::PlatformClient::delete_dash_app",
+        Reason(CLI),
+    ),
+    (
+        "instantdb_platform::PlatformClient::delete_oauth_client",
+        Reason(CLI),
+    ),
+    (
+        "instantdb_platform::builder::CreateDashApp::org_id",
+        Reason(CLI),
+    ),
+    (
         "instantdb_platform::PlatformClient::get_apps",
         By(&["platform.getApps"]),
     ),
