@@ -69,7 +69,10 @@ pub(crate) async fn run() -> Result<Vec<String>, BoxError> {
             })
             .into(),
     ];
-    for (idx, text) in ["Write the schema", "Generate Rust", "Ship it"].iter().enumerate() {
+    for (idx, text) in ["Write the schema", "Generate Rust", "Ship it"]
+        .iter()
+        .enumerate()
+    {
         steps.push(
             Todo::tx(TodoId::new())
                 .create(&NewTodo {
@@ -94,8 +97,14 @@ pub(crate) async fn run() -> Result<Vec<String>, BoxError> {
         .fetch(&db)
         .await?;
     for todo in &open {
-        let owner = todo.owner.as_ref().map_or("nobody", |p| p.display_name.as_str());
-        out.push(format!("open: {} (priority {:?}, owner {owner})", todo.text, todo.priority));
+        let owner = todo
+            .owner
+            .as_ref()
+            .map_or("nobody", |p| p.display_name.as_str());
+        out.push(format!(
+            "open: {} (priority {:?}, owner {owner})",
+            todo.text, todo.priority
+        ));
     }
 
     // Update through the typed `…Update` struct, then read profiles with their todos.
@@ -107,17 +116,18 @@ pub(crate) async fn run() -> Result<Vec<String>, BoxError> {
         .await?;
     }
     let people = Profile::query()
-        .with_select(
-            profiles::todos,
-            Todo::query().where_(todos::done.eq(true)),
-        )
+        .with_select(profiles::todos, Todo::query().where_(todos::done.eq(true)))
         .order(OrderBy::server_created_at(Order::Asc))
         .fetch(&db)
         .await?;
     for person in &people {
         let mut done: Vec<&str> = person.todos.iter().map(|t| t.text.as_str()).collect();
         done.sort_unstable();
-        out.push(format!("{} finished: {}", person.display_name, done.join(", ")));
+        out.push(format!(
+            "{} finished: {}",
+            person.display_name,
+            done.join(", ")
+        ));
     }
 
     // `or` groups, still checked attribute by attribute.

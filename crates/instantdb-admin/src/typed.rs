@@ -35,9 +35,9 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::instaql::{Cond, InstaQl, Where};
 /// Sort direction of [`Attr::asc`] / [`Attr::desc`] and [`OrderBy::server_created_at`].
 pub use crate::instaql::Order;
+use crate::instaql::{Cond, InstaQl, Where};
 use crate::{Error, Lookup, Query, TransactionChunk, UpdateOpts};
 
 /// serde, for the generated module's derives (`#[serde(crate = "…::typed::serde")]`).
@@ -487,7 +487,10 @@ impl<E> TypedLookup<E> {
 
 /// `lookup(users::email, "a@b.c")`: the entity whose unique `attr` is `value`, as
 /// [`crate::lookup`] builds it.
-pub fn lookup<E, T, K: UniqueAttr>(attr: Attr<E, T, K>, value: impl WhereValue<T>) -> TypedLookup<E> {
+pub fn lookup<E, T, K: UniqueAttr>(
+    attr: Attr<E, T, K>,
+    value: impl WhereValue<T>,
+) -> TypedLookup<E> {
     TypedLookup {
         lookup: crate::lookup(attr.name.into_owned(), value.into_where_value()),
         entity: PhantomData,
@@ -667,7 +670,10 @@ pub fn or<E>(clauses: impl IntoIterator<Item = Filter<E>>) -> Filter<E> {
     group(clauses, Part::Or)
 }
 
-fn group<E>(clauses: impl IntoIterator<Item = Filter<E>>, kind: fn(Vec<Where>) -> Part) -> Filter<E> {
+fn group<E>(
+    clauses: impl IntoIterator<Item = Filter<E>>,
+    kind: fn(Vec<Where>) -> Part,
+) -> Filter<E> {
     let clauses = clauses.into_iter().map(Filter::into_where).collect();
     Filter {
         parts: vec![(String::new(), kind(clauses))],
@@ -750,7 +756,10 @@ impl<E: Entity> Select<E> {
         }
     }
 
-    fn map(mut self, f: impl FnOnce(crate::instaql::Select) -> crate::instaql::Select) -> Select<E> {
+    fn map(
+        mut self,
+        f: impl FnOnce(crate::instaql::Select) -> crate::instaql::Select,
+    ) -> Select<E> {
         self.inner = f(self.inner);
         self
     }
@@ -874,7 +883,10 @@ impl<'de, E: Entity + Deserialize<'de>> Deserialize<'de> for Rows<E> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "a query result with the key `{}`", E::NAMESPACE)
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Rows<E>, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Rows<E>, A::Error> {
                 let mut rows = None;
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if key == E::NAMESPACE {
@@ -1023,7 +1035,12 @@ fn link_args(label: &str, value: Value) -> Value {
 }
 
 fn many<T, V: LinkTarget<T>>(targets: impl IntoIterator<Item = V>) -> Value {
-    Value::Array(targets.into_iter().map(LinkTarget::into_link_value).collect())
+    Value::Array(
+        targets
+            .into_iter()
+            .map(LinkTarget::into_link_value)
+            .collect(),
+    )
 }
 
 impl<E> From<Tx<E>> for TransactionChunk {
@@ -1093,10 +1110,7 @@ impl<P: DeserializeOwned> Room<P> {
         client: &crate::AdminClient,
         room_id: &str,
     ) -> Result<Vec<Peer<P>>, Error> {
-        let sessions = client
-            .rooms()
-            .get_presence(self.room_type, room_id)
-            .await?;
+        let sessions = client.rooms().get_presence(self.room_type, room_id).await?;
         sessions
             .into_iter()
             .map(|(session_id, session)| {

@@ -27,6 +27,7 @@ mod progress;
 mod project;
 mod pull;
 mod push;
+mod rustgen;
 mod server;
 
 use std::process::ExitCode;

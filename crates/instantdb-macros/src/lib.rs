@@ -64,8 +64,13 @@ fn expand(input: TokenStream) -> Result<TokenStream, Failure> {
             format!("cannot read the schema file {}: {err}", path.display()),
         )
     })?;
-    let schema = instantdb_typescript::parse_schema_typescript_file(&source, &args.path)
-        .map_err(|err| (args.path_span, format!("invalid schema file:\n{}", err.render())))?;
+    let schema =
+        instantdb_typescript::parse_schema_typescript_file(&source, &args.path).map_err(|err| {
+            (
+                args.path_span,
+                format!("invalid schema file:\n{}", err.render()),
+            )
+        })?;
     let mut options = instantdb_rustgen::Options {
         source: args.path.clone(),
         file_header: false,
@@ -96,7 +101,10 @@ fn parse_args(input: TokenStream) -> Result<Args, Failure> {
     let (path, path_span) = match tokens.next() {
         Some(TokenTree::Literal(literal)) => {
             let span = literal.span();
-            (string_value(&literal.to_string()).ok_or((span, usage.to_owned()))?, span)
+            (
+                string_value(&literal.to_string()).ok_or((span, usage.to_owned()))?,
+                span,
+            )
         }
         Some(other) => return Err((other.span(), usage.to_owned())),
         None => return Err((Span::call_site(), usage.to_owned())),
@@ -113,9 +121,8 @@ fn parse_args(input: TokenStream) -> Result<Args, Failure> {
                 Some(TokenTree::Punct(eq)),
                 Some(TokenTree::Literal(value)),
             ) if key.to_string() == "runtime" && eq.as_char() == '=' => {
-                runtime = Some(
-                    string_value(&value.to_string()).ok_or((value.span(), usage.to_owned()))?,
-                );
+                runtime =
+                    Some(string_value(&value.to_string()).ok_or((value.span(), usage.to_owned()))?);
                 if let Some(TokenTree::Punct(p)) = tokens.peek()
                     && p.as_char() == ','
                 {

@@ -113,7 +113,9 @@ fn with_system_entities(schema: &SchemaDef) -> SchemaDef {
     };
     if !schema.entities.contains_key("$users") {
         let mut users = EntityDef::default();
-        users.attrs.insert("email".to_owned(), unique_indexed(false));
+        users
+            .attrs
+            .insert("email".to_owned(), unique_indexed(false));
         schema.entities.insert("$users".to_owned(), users);
     }
     if !schema.entities.contains_key("$files") {
@@ -190,7 +192,11 @@ enum Member<'a> {
     },
 }
 
-fn members<'a>(schema: &'a SchemaDef, namespace: &str, entity: &'a EntityDef) -> Vec<(String, Member<'a>)> {
+fn members<'a>(
+    schema: &'a SchemaDef,
+    namespace: &str,
+    entity: &'a EntityDef,
+) -> Vec<(String, Member<'a>)> {
     let mut used: HashSet<String> = HashSet::from(["id".to_owned()]);
     let mut out = Vec::new();
     let mut add = |name: &str, member: Member<'a>| {
@@ -291,7 +297,12 @@ fn rename(out: &mut String, ident: &str, name: &str, extra: &str) {
         items.push(format!("rename = {}", string_literal(name)));
     }
     // `extra` is this file's own constant text, so splitting it at ", " is safe.
-    items.extend(extra.split(", ").filter(|item| !item.is_empty()).map(str::to_owned));
+    items.extend(
+        extra
+            .split(", ")
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned),
+    );
     if items.is_empty() {
         return;
     }
@@ -340,11 +351,20 @@ fn entity_items(
                 let _ = writeln!(out, "    /// `{label}`: `{}`.", ts_spelling(attr));
                 let ty = rust_type(attr.value_type);
                 if attr.required {
-                    let extra = if attr.value_type == ValueType::Json { "default" } else { "" };
+                    let extra = if attr.value_type == ValueType::Json {
+                        "default"
+                    } else {
+                        ""
+                    };
                     rename(out, ident, label, extra);
                     let _ = writeln!(out, "    pub {ident}: {ty},");
                 } else {
-                    rename(out, ident, label, "default, skip_serializing_if = \"Option::is_none\"");
+                    rename(
+                        out,
+                        ident,
+                        label,
+                        "default, skip_serializing_if = \"Option::is_none\"",
+                    );
                     let _ = writeln!(out, "    pub {ident}: Option<{ty}>,");
                 }
             }
@@ -369,7 +389,12 @@ fn entity_items(
                     }
                     Has::Many => {
                         let _ = writeln!(out, "    /// Link `{label}`: many `{target}`.");
-                        rename(out, ident, label, "default, skip_serializing_if = \"Vec::is_empty\"");
+                        rename(
+                            out,
+                            ident,
+                            label,
+                            "default, skip_serializing_if = \"Vec::is_empty\"",
+                        );
                         let _ = writeln!(out, "    pub {ident}: Vec<{target_name}>,");
                     }
                 }
@@ -404,7 +429,12 @@ fn entity_items(
                 rename(out, ident, label, "");
                 let _ = writeln!(out, "    pub {ident}: {ty},");
             } else {
-                rename(out, ident, label, "skip_serializing_if = \"Option::is_none\"");
+                rename(
+                    out,
+                    ident,
+                    label,
+                    "skip_serializing_if = \"Option::is_none\"",
+                );
                 let _ = writeln!(out, "    pub {ident}: Option<{ty}>,");
             }
         }
@@ -422,7 +452,12 @@ fn entity_items(
         if let Member::Attr(label, attr) = member {
             let ty = rust_type(attr.value_type);
             let _ = writeln!(out, "    /// `{label}`: `{}`.", ts_spelling(attr));
-            rename(out, ident, label, "skip_serializing_if = \"Option::is_none\"");
+            rename(
+                out,
+                ident,
+                label,
+                "skip_serializing_if = \"Option::is_none\"",
+            );
             if attr.required {
                 let _ = writeln!(out, "    pub {ident}: Option<{ty}>,");
             } else {
@@ -559,7 +594,12 @@ fn data_fields(out: &mut String, entity: &EntityDef) {
             rename(out, &ident, label, "");
             let _ = writeln!(out, "    pub {ident}: {ty},");
         } else {
-            rename(out, &ident, label, "default, skip_serializing_if = \"Option::is_none\"");
+            rename(
+                out,
+                &ident,
+                label,
+                "default, skip_serializing_if = \"Option::is_none\"",
+            );
             let _ = writeln!(out, "    pub {ident}: Option<{ty}>,");
         }
     }
@@ -585,7 +625,8 @@ fn words(name: &str) -> Vec<String> {
         }
         if let Some(&prev) = current.chars().last().as_ref() {
             let next_lower = chars.get(idx + 1).is_some_and(|n| n.is_ascii_lowercase());
-            let boundary = (prev.is_ascii_lowercase() || prev.is_ascii_digit()) && c.is_ascii_uppercase()
+            let boundary = (prev.is_ascii_lowercase() || prev.is_ascii_digit())
+                && c.is_ascii_uppercase()
                 || prev.is_ascii_uppercase() && c.is_ascii_uppercase() && next_lower;
             if boundary {
                 words.push(std::mem::take(&mut current));
@@ -620,7 +661,10 @@ fn pascal(name: &str) -> String {
         .map(|word| {
             let mut chars = word.chars();
             let first = chars.next().map(|c| c.to_ascii_uppercase());
-            first.into_iter().chain(chars.map(|c| c.to_ascii_lowercase())).collect::<String>()
+            first
+                .into_iter()
+                .chain(chars.map(|c| c.to_ascii_lowercase()))
+                .collect::<String>()
         })
         .collect();
     if text.is_empty() || text.starts_with(|c: char| c.is_ascii_digit()) {

@@ -16,7 +16,10 @@ fn todo_schema_module() {
 /// The issue promises a module `cargo fmt` leaves alone: run rustfmt on the snapshot.
 #[test]
 fn generated_module_is_rustfmt_clean() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/instant_schema.rs");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/instant_schema.rs"
+    );
     let output = std::process::Command::new("rustfmt")
         .args(["--edition", "2024", "--check", path])
         .output()

@@ -43,7 +43,10 @@ fn typed_queries_build_the_untyped_json() {
         )
         .order(todos::created_at.desc())
         .limit(10)
-        .with_select(todos::owner, generated::Profile::query().field(profiles::bio));
+        .with_select(
+            todos::owner,
+            generated::Profile::query().field(profiles::bio),
+        );
     let untyped = InstaQl::new().namespace(
         "todos",
         Select::new()

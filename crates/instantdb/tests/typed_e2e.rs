@@ -1,7 +1,12 @@
 //! Runs `examples/typed_todos.rs` against the in-process emulator, so CI exercises the typed
 //! API end to end: create an app from the schema, transact, query with nested links.
 
-#![cfg(all(feature = "macros", feature = "emulator", feature = "platform", feature = "typescript"))]
+#![cfg(all(
+    feature = "macros",
+    feature = "emulator",
+    feature = "platform",
+    feature = "typescript"
+))]
 
 #[allow(dead_code)]
 #[path = "../../../examples/typed_todos.rs"]
