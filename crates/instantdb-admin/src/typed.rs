@@ -281,7 +281,30 @@ impl WhereValue<String> for &String {
         Value::String(self.clone())
     }
 }
-where_values!(f64: f64, f32, i8, i16, i32, i64, u8, u16, u32, u64);
+where_values!(f64: i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl WhereValue<f64> for f64 {
+    fn into_where_value(self) -> Value {
+        js_number(self)
+    }
+}
+impl WhereValue<f64> for f32 {
+    fn into_where_value(self) -> Value {
+        js_number(f64::from(self))
+    }
+}
+
+/// A number as JavaScript spells it in JSON: integral values without `.0` (`2`, not `2.0`), so
+/// a typed query's JSON is the untyped one's before the request's own normalization too.
+fn js_number(number: f64) -> Value {
+    const SAFE: f64 = 9_007_199_254_740_991.0; // Number.MAX_SAFE_INTEGER
+    if number.fract() == 0.0 && number.abs() <= SAFE {
+        // Exact: integral and within ±2^53.
+        Value::from(number as i64)
+    } else {
+        Value::from(number)
+    }
+}
 where_values!(bool: bool);
 
 impl WhereValue<Timestamp> for Timestamp {

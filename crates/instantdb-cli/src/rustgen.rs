@@ -71,6 +71,7 @@ pub(crate) fn generate(schema: &SchemaDef, source: &str, runtime: &str) -> Strin
             runtime: runtime.to_owned(),
             source: source.to_owned(),
             file_header: true,
+            system_entities: true,
         },
     )
 }

@@ -24,7 +24,7 @@
 //! The expansion starts with `use <runtime> as rt;`, so call it in a module of its own (as
 //! above), where the generated names cannot clash with yours.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use proc_macro::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 
@@ -57,41 +57,44 @@ fn expand(input: TokenStream) -> Result<TokenStream, Failure> {
             "CARGO_MANIFEST_DIR is not set: schema! must be expanded by cargo".to_owned(),
         )
     })?;
-    let path = PathBuf::from(manifest_dir).join(&args.path);
-    let source = std::fs::read_to_string(&path).map_err(|err| {
-        (
-            args.path_span,
-            format!("cannot read the schema file {}: {err}", path.display()),
-        )
-    })?;
-    let schema =
-        instantdb_typescript::parse_schema_typescript_file(&source, &args.path).map_err(|err| {
-            (
-                args.path_span,
-                format!("invalid schema file:\n{}", err.render()),
-            )
-        })?;
-    let mut options = instantdb_rustgen::Options {
-        source: args.path.clone(),
-        file_header: false,
-        ..instantdb_rustgen::Options::default()
-    };
-    if let Some(runtime) = args.runtime {
-        options.runtime = runtime;
-    }
-    let mut code = instantdb_rustgen::generate(&schema, &options);
-    // Tracks the file: cargo reruns the expansion when it changes (stable Rust has no
-    // `proc_macro::tracked_path` yet).
-    let absolute = path.to_string_lossy();
-    code.push_str(&format!(
-        "\nconst _: &[u8] = include_bytes!({absolute:?});\n"
-    ));
+    let code = generate_from_file(Path::new(&manifest_dir), &args.path, args.runtime)
+        .map_err(|message| (args.path_span, message))?;
     code.parse::<TokenStream>().map_err(|err| {
         (
             Span::call_site(),
             format!("internal error: the generated code does not parse ({err}); please report it"),
         )
     })
+}
+
+/// The expansion's source text for the schema file `path` under `manifest_dir`, or the error
+/// to report at the call (with the file's line and column when the file does not parse).
+fn generate_from_file(
+    manifest_dir: &Path,
+    path: &str,
+    runtime: Option<String>,
+) -> Result<String, String> {
+    let absolute = manifest_dir.join(path);
+    let source = std::fs::read_to_string(&absolute)
+        .map_err(|err| format!("cannot read the schema file {}: {err}", absolute.display()))?;
+    let schema = instantdb_typescript::parse_schema_typescript_file(&source, path)
+        .map_err(|err| format!("invalid schema file:\n{}", err.render()))?;
+    let mut options = instantdb_rustgen::Options {
+        source: path.to_owned(),
+        file_header: false,
+        ..instantdb_rustgen::Options::default()
+    };
+    if let Some(runtime) = runtime {
+        options.runtime = runtime;
+    }
+    let mut code = instantdb_rustgen::generate(&schema, &options);
+    // Tracks the file: cargo reruns the expansion when it changes (stable Rust has no
+    // `proc_macro::tracked_path` yet).
+    let absolute = absolute.to_string_lossy();
+    code.push_str(&format!(
+        "\nconst _: &[u8] = include_bytes!({absolute:?});\n"
+    ));
+    Ok(code)
 }
 
 fn parse_args(input: TokenStream) -> Result<Args, Failure> {
@@ -171,4 +174,55 @@ fn compile_error(span: Span, message: &str) -> TokenStream {
     ]
     .into_iter()
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_errors_name_the_file_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("instantdb-macros-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("instant.schema.ts"),
+            "const _schema = i.schema({\n  entities: { a: i.entity({ x: i.strin() }) },\n});\n",
+        )
+        .unwrap();
+        let err = generate_from_file(&dir, "instant.schema.ts", None).unwrap_err();
+        assert!(
+            err.starts_with(
+                "invalid schema file:\ninstant.schema.ts:2:32: Could not extract `a.x`"
+            ),
+            "{err}"
+        );
+        let missing = generate_from_file(&dir, "nope.ts", None).unwrap_err();
+        assert!(
+            missing.starts_with("cannot read the schema file"),
+            "{missing}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_expansion_tracks_the_file_and_names_the_runtime() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+        let code = generate_from_file(
+            Path::new(dir),
+            "instant.schema.ts",
+            Some("::instantdb_admin::typed".to_owned()),
+        )
+        .unwrap();
+        assert!(code.starts_with("use ::instantdb_admin::typed as rt;\n"));
+        assert!(code.contains("include_bytes!("), "{code}");
+        assert!(code.contains("pub struct Todo {"));
+    }
+
+    #[test]
+    fn string_literals() {
+        assert_eq!(string_value("\"a/b.ts\"").as_deref(), Some("a/b.ts"));
+        assert_eq!(string_value("r#\"a\"b\"#").as_deref(), Some("a\"b"));
+        assert_eq!(string_value("\"a\\nb\""), None);
+        assert_eq!(string_value("42"), None);
+    }
 }

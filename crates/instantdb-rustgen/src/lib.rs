@@ -65,6 +65,9 @@ pub struct Options {
     /// Whether to start with `//!` module docs (a file of its own, from `instant codegen
     /// rust`); a macro expansion cannot have inner docs.
     pub file_header: bool,
+    /// Whether to add `$users` and `$files`, as every app has them, when the schema lacks them
+    /// (the default). Without them, links to them are left out.
+    pub system_entities: bool,
 }
 
 impl Default for Options {
@@ -73,13 +76,14 @@ impl Default for Options {
             runtime: "::instantdb::admin::typed".to_owned(),
             source: "instant.schema.ts".to_owned(),
             file_header: true,
+            system_entities: true,
         }
     }
 }
 
 /// The Rust source of the typed module for `schema`.
 pub fn generate(schema: &SchemaDef, options: &Options) -> String {
-    let schema = with_system_entities(schema);
+    let schema = with_system_entities(schema, options);
     let names = Names::new(&schema);
     let mut out = String::new();
     if options.file_header {
@@ -102,9 +106,80 @@ pub fn generate(schema: &SchemaDef, options: &Options) -> String {
     out
 }
 
+/// The Rust names [`generate`] gives one entity: for tools and tests that write code against a
+/// generated module without parsing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityNames {
+    /// The Instant namespace (`todos`).
+    pub namespace: String,
+    /// The entity struct (`Todo`); the id type, `create` and `update` arguments are
+    /// `{name}Id`, `New{name}` and `{name}Update`.
+    pub struct_name: String,
+    /// The module of attribute and link handles (`todos`).
+    pub module: String,
+    /// Attributes and links, in the generated order: (Instant name, Rust identifier, what).
+    pub members: Vec<(String, String, MemberKind)>,
+}
+
+/// What a member of [`EntityNames`] is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberKind {
+    /// A data attribute.
+    Attr(AttrDef),
+    /// A link label to the entity `target` (a namespace), with this side's cardinality.
+    Link {
+        /// The namespace at the other end.
+        target: String,
+        /// How many the other end has.
+        has: Has,
+    },
+}
+
+/// The names [`generate`] uses for every entity of `schema` (`$users` and `$files` included),
+/// in the generated order. Links to entities missing from the schema are left out, as
+/// [`generate`] leaves them out.
+pub fn names(schema: &SchemaDef, options: &Options) -> Vec<EntityNames> {
+    let schema = with_system_entities(schema, options);
+    let names = Names::new(&schema);
+    schema
+        .entities
+        .iter()
+        .filter_map(|(namespace, entity)| {
+            let (struct_name, module) = names.entities.get(namespace)?;
+            let members = members(&schema, namespace, entity)
+                .into_iter()
+                .filter_map(|(ident, member)| match member {
+                    Member::Attr(label, attr) => {
+                        Some((label.to_owned(), ident, MemberKind::Attr(attr.clone())))
+                    }
+                    Member::Link { label, target, has } => names.entity(target).map(|_| {
+                        (
+                            label.to_owned(),
+                            ident,
+                            MemberKind::Link {
+                                target: target.to_owned(),
+                                has,
+                            },
+                        )
+                    }),
+                })
+                .collect();
+            Some(EntityNames {
+                namespace: namespace.clone(),
+                struct_name: struct_name.clone(),
+                module: module.clone(),
+                members,
+            })
+        })
+        .collect()
+}
+
 /// `$users` and `$files` as every app has them, appended when the schema lacks them.
-fn with_system_entities(schema: &SchemaDef) -> SchemaDef {
+fn with_system_entities(schema: &SchemaDef, options: &Options) -> SchemaDef {
     let mut schema = schema.clone();
+    if !options.system_entities {
+        return schema;
+    }
     let unique_indexed = |required: bool| AttrDef {
         required,
         indexed: true,
@@ -137,7 +212,15 @@ struct Names {
 
 impl Names {
     fn new(schema: &SchemaDef) -> Names {
-        let mut taken: HashSet<String> = ["Rooms", "Room"].into_iter().map(str::to_owned).collect();
+        // The generated code names these std prelude types unqualified (for readability), so no
+        // entity may take their names.
+        let mut taken: HashSet<String> = [
+            "Rooms", "Room", "Box", "Option", "Vec", "String", "Some", "None", "Default", "Result",
+            "Ok", "Err",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
         let mut modules: HashSet<String> = ["rt", "rooms"].into_iter().map(str::to_owned).collect();
         let mut entities = IndexMap::new();
         for namespace in schema.entities.keys() {
@@ -199,7 +282,13 @@ fn members<'a>(
 ) -> Vec<(String, Member<'a>)> {
     let mut used: HashSet<String> = HashSet::from(["id".to_owned()]);
     let mut out = Vec::new();
-    let mut add = |name: &str, member: Member<'a>| {
+    let mut names: HashSet<&str> = HashSet::new();
+    let mut add = |name: &'a str, member: Member<'a>| {
+        // A label twice on one entity is an invalid schema (the server refuses it); keep the
+        // first rather than generate a struct serde cannot derive.
+        if !names.insert(name) {
+            return;
+        }
         let base = field_ident(name);
         let mut ident = base.clone();
         let mut n = 2;
@@ -671,7 +760,8 @@ fn pascal(name: &str) -> String {
         text.insert(0, 'E');
     }
     if text == "Self" {
-        text.push('_');
+        // `Self` is a keyword, and `Self_Id` would not be UpperCamelCase.
+        text.push_str("Entity");
     }
     text
 }
@@ -749,7 +839,7 @@ mod tests {
                 .entities
                 .insert(name.to_owned(), EntityDef::default());
         }
-        let names = Names::new(&with_system_entities(&schema));
+        let names = Names::new(&with_system_entities(&schema, &Options::default()));
         let structs: HashSet<_> = names.entities.values().map(|(s, _)| s.clone()).collect();
         let modules: HashSet<_> = names.entities.values().map(|(_, m)| m.clone()).collect();
         assert_eq!(structs.len(), names.entities.len());
