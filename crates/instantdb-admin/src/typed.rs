@@ -334,13 +334,17 @@ impl<V: Into<Value>> WhereValue<Value> for V {
     }
 }
 
+/// The phantom of handles: `fn() -> …` keeps them `Send`, `Sync` and covariant whatever the
+/// marker types are.
+type Marker3<A, B, C> = fn() -> (A, B, C);
+
 /// A data attribute of entity `E` with values of type `T`; `K` says what the server allows on
 /// it ([`Plain`], [`Ordered`], [`Unique`], [`OrderedUnique`]). The generated module has one
 /// constant per attribute (`todos::title`); [`Link::dot`] makes paths through links
 /// (`todos::owner.dot(users::email)`).
 pub struct Attr<E, T, K = Plain> {
     name: Cow<'static, str>,
-    marker: PhantomData<fn() -> (E, T, K)>,
+    marker: PhantomData<Marker3<E, T, K>>,
 }
 
 impl<E, T, K> Clone for Attr<E, T, K> {
@@ -531,7 +535,7 @@ pub enum Many {}
 /// [`Many`]). The generated module has one constant per label (`todos::owner`).
 pub struct Link<E, T, C> {
     label: &'static str,
-    marker: PhantomData<fn() -> (E, T, C)>,
+    marker: PhantomData<Marker3<E, T, C>>,
 }
 
 impl<E, T, C> Clone for Link<E, T, C> {

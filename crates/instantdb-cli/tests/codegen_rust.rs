@@ -7,7 +7,7 @@ fn instant(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_instant"))
         .args(args)
         .output()
-        .unwrap()
+        .expect("the instant binary runs")
 }
 
 const SCHEMA: &str = concat!(

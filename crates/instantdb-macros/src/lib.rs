@@ -23,6 +23,7 @@
 //!
 //! The expansion starts with `use <runtime> as rt;`, so call it in a module of its own (as
 //! above), where the generated names cannot clash with yours.
+#![doc = include_str!("../README.md")]
 
 use std::path::Path;
 

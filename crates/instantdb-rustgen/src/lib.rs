@@ -49,6 +49,7 @@
 //!   needs no serde dependency.
 //! - Links to an entity that is not in the schema are left out (with a comment), as the server
 //!   would refuse them.
+#![doc = include_str!("../README.md")]
 
 use std::collections::HashSet;
 use std::fmt::Write as _;

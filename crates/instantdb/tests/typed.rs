@@ -24,11 +24,11 @@ mod expanded {
 
 /// The same body, whichever module built it.
 fn query_json(query: impl Into<InstaQl>) -> Value {
-    query.into().build().unwrap()
+    query.into().build().expect("the query builds")
 }
 
 fn steps(chunk: impl Into<TransactionChunk>) -> Value {
-    Value::Array(chunk.into().steps().unwrap())
+    Value::Array(chunk.into().steps().expect("the chunk is valid"))
 }
 
 #[test]
