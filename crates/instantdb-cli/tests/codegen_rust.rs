@@ -64,3 +64,66 @@ fn reports_schema_errors_with_their_position() {
         "{stderr}"
     );
 }
+
+/// `instant pull schema --rust FILE` writes the typed module of the pulled schema next to
+/// `instant.schema.ts`: the same module `codegen rust` makes from the written file.
+#[tokio::test(flavor = "multi_thread")]
+async fn pull_rust_writes_the_module_of_the_pulled_schema() {
+    use instantdb_schema::{Has, i};
+
+    let emulator = instantdb_emulator::Emulator::builder()
+        .start()
+        .await
+        .unwrap();
+    let api = instantdb_platform::PlatformClient::builder()
+        .token(emulator.platform_token())
+        .api_uri(emulator.base_url())
+        .build()
+        .unwrap();
+    let schema = i::schema()
+        .entities([
+            ("todos", i::entity([("title", i::string().indexed())])),
+            ("owners", i::entity([("name", i::string())])),
+        ])
+        .links([(
+            "todosOwner",
+            i::link(
+                i::forward("todos", Has::One, "owner"),
+                i::reverse("owners", Has::Many, "todos"),
+            ),
+        )]);
+    let app = api
+        .create_app("Rust pull")
+        .schema(&schema)
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app_id = app.id.to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_instant"));
+    command
+        .args([
+            "pull",
+            "schema",
+            "--yes",
+            "--rust",
+            "src/instant_schema.rs",
+            "--app",
+            &app_id,
+        ])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join(".config"))
+        .env("INSTANT_CLI_API_URI", emulator.base_url())
+        .env("INSTANT_CLI_AUTH_TOKEN", emulator.platform_token());
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let written = std::fs::read_to_string(dir.path().join("src/instant_schema.rs")).unwrap();
+    let ts = dir.path().join("instant.schema.ts");
+    let regenerated = instant(&["codegen", "rust", "--schema", ts.to_str().unwrap()]);
+    assert_eq!(written, String::from_utf8(regenerated.stdout).unwrap());
+    assert!(written.contains("pub struct Todo {"), "{written}");
+    assert!(written.contains("pub const owner: rt::Link<super::Todo, super::Owner, rt::One>"));
+}
