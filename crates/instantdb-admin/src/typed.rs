@@ -168,13 +168,13 @@ impl Timestamp {
         }
     }
 
-    /// The time as a `SystemTime`.
-    pub fn to_system_time(self) -> SystemTime {
+    /// The time as a `SystemTime`, `None` when the platform's `SystemTime` cannot hold it.
+    pub fn to_system_time(self) -> Option<SystemTime> {
         let magnitude = Duration::from_millis(self.0.unsigned_abs());
         if self.0 >= 0 {
-            UNIX_EPOCH + magnitude
+            UNIX_EPOCH.checked_add(magnitude)
         } else {
-            UNIX_EPOCH - magnitude
+            UNIX_EPOCH.checked_sub(magnitude)
         }
     }
 }
@@ -190,15 +190,36 @@ impl From<SystemTime> for Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&humantime::format_rfc3339_millis(self.to_system_time()).to_string())
+/// The last millisecond RFC 3339 can spell: 9999-12-31T23:59:59.999Z.
+const LAST_RFC3339_MILLIS: i64 = 253_402_300_799_999;
+
+impl Timestamp {
+    /// Whether the ISO form exists: RFC 3339 (and humantime, which panics outside it) covers
+    /// 1970 to 9999 only.
+    fn has_iso_form(self) -> bool {
+        (0..=LAST_RFC3339_MILLIS).contains(&self.0)
     }
 }
 
+/// The ISO-8601 string `Date.prototype.toJSON` gives, for times from 1970 to 9999; other times
+/// as epoch milliseconds, the other encoding Instant accepts for dates.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_system_time().filter(|_| self.has_iso_form()) {
+            Some(time) => f.write_str(&humantime::format_rfc3339_millis(time).to_string()),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// As [`Display`](fmt::Display) shows it: an ISO string, or a number outside 1970–9999.
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        if self.has_iso_form() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_i64(self.0)
+        }
     }
 }
 
@@ -309,7 +330,11 @@ where_values!(bool: bool);
 
 impl WhereValue<Timestamp> for Timestamp {
     fn into_where_value(self) -> Value {
-        Value::String(self.to_string())
+        if self.has_iso_form() {
+            Value::String(self.to_string())
+        } else {
+            Value::from(self.0)
+        }
     }
 }
 impl WhereValue<Timestamp> for SystemTime {
@@ -1155,5 +1180,105 @@ impl<P: DeserializeOwned> Room<P> {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_read_instants_date_encodings() {
+        let read =
+            |value: Value| serde_json::from_value::<Timestamp>(value).map(Timestamp::as_millis);
+        assert_eq!(
+            read(json!(1_706_933_106_789_i64)).unwrap(),
+            1_706_933_106_789
+        );
+        assert_eq!(read(json!(1.9)).unwrap(), 1);
+        assert_eq!(
+            read(json!("2024-02-03T04:05:06.789Z")).unwrap(),
+            1_706_933_106_789
+        );
+        assert_eq!(
+            read(json!("2024-02-03 04:05:06")).unwrap(),
+            1_706_933_106_000
+        );
+        assert_eq!(read(json!("2024-02-03")).unwrap(), 1_706_918_400_000);
+        assert!(
+            read(json!("next tuesday"))
+                .unwrap_err()
+                .to_string()
+                .contains("not a date")
+        );
+        assert!(read(json!(true)).is_err());
+        // Outside 1970..=9999 there is no ISO form to send (and humantime would panic): the
+        // epoch milliseconds go instead.
+        let before_epoch = Timestamp::from_millis(-1_500);
+        assert_eq!(before_epoch.to_string(), "-1500");
+        assert_eq!(serde_json::to_string(&before_epoch).unwrap(), "-1500");
+        assert_eq!(before_epoch.into_where_value(), json!(-1500));
+        assert_eq!(
+            Timestamp::from(before_epoch.to_system_time().unwrap()),
+            before_epoch
+        );
+        let far = Timestamp::from_millis(LAST_RFC3339_MILLIS);
+        assert_eq!(far.to_string(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX).to_string(),
+            i64::MAX.to_string()
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_millis(0)).unwrap(),
+            "\"1970-01-01T00:00:00.000Z\""
+        );
+    }
+
+    #[test]
+    fn numbers_are_spelled_as_javascript_does() {
+        assert_eq!(js_number(2.0).to_string(), "2");
+        assert_eq!(js_number(-0.0).to_string(), "0");
+        assert_eq!(js_number(2.5).to_string(), "2.5");
+        assert_eq!(js_number(1e300).to_string(), "1e+300"); // JSON.stringify(1e300)
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Row {
+        id: String,
+        #[serde(default, deserialize_with = "link_one")]
+        owner: Option<Box<Row>>,
+    }
+
+    impl Entity for Row {
+        const NAMESPACE: &'static str = "rows";
+        type New = Value;
+        type Update = Value;
+    }
+
+    #[test]
+    fn results_decode_with_has_one_links_in_any_shape() {
+        let rows: Rows<Row> = serde_json::from_value(json!({
+            "other": [1],
+            "rows": [
+                {"id": "a", "owner": [{"id": "b"}]},
+                {"id": "c", "owner": {"id": "d"}},
+                {"id": "e", "owner": []},
+                {"id": "f", "owner": null},
+                {"id": "g"}
+            ]
+        }))
+        .unwrap();
+        let owners: Vec<Option<&str>> = rows
+            .0
+            .iter()
+            .map(|row| row.owner.as_ref().map(|owner| owner.id.as_str()))
+            .collect();
+        assert_eq!(owners, [Some("b"), Some("d"), None, None, None]);
+        let missing = serde_json::from_value::<Rows<Row>>(json!({"others": []})).unwrap_err();
+        assert!(
+            missing.to_string().contains("missing field `rows`"),
+            "{missing}"
+        );
     }
 }
