@@ -52,6 +52,8 @@ const LIBRARIES: &[&str] = &[
     "instantdb-admin",
     "instantdb-platform",
     "instantdb-emulator",
+    "instantdb-rustgen",
+    "instantdb-macros",
 ];
 
 /// One crate's layer.
@@ -103,6 +105,18 @@ pub(crate) const RULES: &[Rule] = &[
         forbidden: &[SWC],
     },
     Rule {
+        // Pure: the same generator runs in the CLI and at compile time inside the macro.
+        krate: "instantdb-rustgen",
+        may_depend_on: &["instantdb-schema"],
+        forbidden: &[NETWORK, SWC],
+    },
+    Rule {
+        // Runs inside rustc: reading the TS file is all it may do.
+        krate: "instantdb-macros",
+        may_depend_on: &["instantdb-typescript", "instantdb-rustgen"],
+        forbidden: &[NETWORK],
+    },
+    Rule {
         // Never published: only ever a dev-dependency of the libraries.
         krate: "instantdb-test-support",
         may_depend_on: &["instantdb-http"],
@@ -122,6 +136,12 @@ pub(crate) const RULES: &[Rule] = &[
         // Builds even while a library crate does not compile.
         krate: "xtask",
         may_depend_on: &[],
+        forbidden: &[SWC],
+    },
+    Rule {
+        // The typed-vs-untyped differential: generates its typed modules at build time.
+        krate: "typed-diff",
+        may_depend_on: &["instantdb-admin", "instantdb-rustgen", "instantdb-schema"],
         forbidden: &[SWC],
     },
     Rule {

@@ -32,6 +32,7 @@ mod storage;
 mod subscribe;
 mod transact;
 mod tx;
+pub mod typed;
 mod user;
 mod validate;
 mod wire;

@@ -20,6 +20,9 @@ pub(crate) enum Codegen {
     /// Generate `instant.perms.ts` from rules JSON (`null` or `{}` give the commented
     /// placeholder).
     Perms(PermsArgs),
+    /// Generate the typed Rust module of `instant.schema.ts` (entity structs, typed ids,
+    /// attribute and link handles) for the admin client's typed API.
+    Rust(crate::rustgen::RustArgs),
 }
 
 /// Options of `instant codegen schema`.
@@ -89,6 +92,7 @@ pub(crate) fn run(command: Codegen) -> Result<(), Failure> {
     match command {
         Codegen::Schema(args) => schema(args),
         Codegen::Perms(args) => perms(args),
+        Codegen::Rust(args) => crate::rustgen::run(args),
     }
 }
 

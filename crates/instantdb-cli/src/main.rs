@@ -35,6 +35,7 @@ mod progress;
 mod project;
 mod pull;
 mod push;
+mod rustgen;
 mod server;
 mod webhooks;
 

@@ -54,6 +54,10 @@ pub(crate) struct PullArgs {
     /// `@instantdb/core`).
     #[arg(short = 'p', long, value_name = "PACKAGE")]
     package: Option<String>,
+    /// Also write the typed Rust module of the pulled schema to FILE (`instant codegen rust`),
+    /// for `instantdb::admin::typed`.
+    #[arg(long, value_name = "FILE")]
+    rust: Option<std::path::PathBuf>,
 }
 
 impl PullArgs {
@@ -65,6 +69,7 @@ impl PullArgs {
                 app: Some(app_id.to_owned()),
             },
             package,
+            rust: None,
         }
     }
 }
@@ -96,7 +101,11 @@ pub(crate) fn run(args: PullArgs, global: &GlobalArgs) -> Result<(), Failure> {
         project: &project,
         module: &module,
         yes: ctx.yes,
+        rust: args.rust.as_deref(),
     };
+    if pull.rust.is_some() && !args.which.schema() {
+        return Err(ctx.fail("--rust needs the schema: pull `schema` or `all`".to_owned()));
+    }
     server::runtime(ctx.command)?.block_on(async {
         if args.which.schema() {
             pull.schema().await?;
@@ -116,6 +125,7 @@ struct Pull<'a> {
     project: &'a Project<'a>,
     module: &'a str,
     yes: bool,
+    rust: Option<&'a std::path::Path>,
 }
 
 impl Pull<'_> {
@@ -155,7 +165,30 @@ impl Pull<'_> {
             self.module,
             Style::Prettier,
         );
-        self.write(FileKind::Schema, file, &text, "schema")
+        let source = file.as_ref().map(|(located, _)| located.path.clone());
+        self.write(FileKind::Schema, file, &text, "schema")?;
+        if let Some(path) = self.rust {
+            // The server keeps no rooms; the TypeScript file took them from the previous file,
+            // and so does the Rust module.
+            let mut schema = pulled.schema.schema.clone();
+            if let Some(previous) = &previous {
+                schema.rooms = previous.rooms.clone();
+            }
+            let source = source
+                .as_deref()
+                .and_then(|path| path.file_name())
+                .map_or_else(
+                    || "instant.schema.ts".to_owned(),
+                    |name| name.to_string_lossy().into_owned(),
+                );
+            let code = crate::rustgen::generate(&schema, &source, "::instantdb::admin::typed");
+            crate::rustgen::write(path, &code).map_err(|err| err.prefixed(self.ctx.command))?;
+            say(format_args!(
+                "Wrote the typed Rust module to {}",
+                path.display()
+            ));
+        }
+        Ok(())
     }
 
     async fn perms(&self) -> Result<(), Failure> {

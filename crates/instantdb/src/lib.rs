@@ -34,11 +34,26 @@ pub use instantdb_oauth as oauth;
 #[doc(inline)]
 pub use instantdb_admin as admin;
 
+/// Typed Rust from `instant.schema.ts` at compile time (feature `macros`): expands to the module
+/// `instant codegen rust` writes, for the admin client's [typed API](admin::typed). See the
+/// [typed Rust chapter](crate::guide_typed).
+///
+/// `schema!("instant.schema.ts")` reads the file relative to the crate's `Cargo.toml`; call it in
+/// a module of its own: `mod db { instantdb::schema!("instant.schema.ts"); }`.
+#[cfg(feature = "macros")]
+pub use instantdb_macros::schema;
+
 /// The platform API: apps, orgs, schema and permission pushes with progress, backups, webhooks
 /// (feature `platform`).
 #[cfg(feature = "platform")]
 #[doc(inline)]
 pub use instantdb_platform as platform;
+
+/// Chapter: typed Rust from the app's schema (features `macros` or `admin` + `instant codegen
+/// rust`).
+#[cfg(feature = "macros")]
+#[doc = include_str!("../docs/typed.md")]
+pub mod guide_typed {}
 
 /// The workspace README's examples, compiled and run as doctests of this crate (with every
 /// feature, through the dev-dependency on itself) so the front page never shows code that does
