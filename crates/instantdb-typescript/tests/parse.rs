@@ -327,3 +327,57 @@ fn input_that_trips_an_swc_assertion_is_a_located_syntax_error() {
     assert!(both.line() >= 2, "{both}");
     assert!(parse_schema_typescript_file(src, "s.ts").is_err());
 }
+
+/// A schema with `extra` before it and many closed generic type arguments after it: the shape
+/// of the guard's old false positives, where everything after a template substitution, a
+/// regular expression or a shebang counted as open.
+fn schema_after(extra: &str) -> String {
+    let typed: String = (0..12)
+        .map(|n| format!("      j{n}: i.json<Array<Record<string, Set<number>>>>(),\n"))
+        .collect();
+    format!(
+        "{extra}\nimport {{ i }} from \"@instantdb/core\";\n\n\
+         const _schema = i.schema({{\n  entities: {{\n    todos: i.entity({{\n      \
+         id2: i.string<`todo-${{string}}`>(),\n{typed}    }}),\n  }},\n}});\n\n\
+         export default _schema;\n"
+    )
+}
+
+#[test]
+fn template_literal_type_arguments_are_not_refused() {
+    // `i.string<`prefix-${string}`>()` types ids; the guard used to give up at the `${` and
+    // refuse the file because more than six `<` followed it.
+    let parsed = schema(&schema_after(""));
+    assert_eq!(parsed.entities["todos"].attrs.len(), 13);
+    // Nested substitutions and templates in templates.
+    let parsed = schema(&schema_after(
+        "type Id = `${'a' | `b-${number}`}-${string}`;\nconst tag = `x${`y${1 + 2}`}z`;",
+    ));
+    assert_eq!(parsed.entities["todos"].attrs.len(), 13);
+}
+
+#[test]
+fn a_shebang_line_is_not_refused() {
+    let parsed = schema(&schema_after("#!/usr/bin/env -S npx tsx"));
+    assert_eq!(parsed.entities["todos"].attrs.len(), 13);
+    let rules = parse_perms_typescript_file(
+        "#!/usr/bin/env node\nconst rules = { todos: { allow: { view: \"true\" } } } satisfies X;\n\
+         export default rules;\n",
+        "instant.perms.ts",
+    )
+    .unwrap();
+    assert!(rules_to_json(&rules).contains("view"));
+}
+
+#[test]
+fn regular_expressions_in_ordinary_places_are_not_refused() {
+    for extra in [
+        "const slug = /^[a-z<]+$/u;",
+        "function check(s: string) { return /<{\\[\\(/.test(s); }",
+        "if (true) /x</.test('a');",
+        "const parts = 'a/b'.split(/\\//).map((p) => p.length / 2);",
+    ] {
+        let parsed = schema(&schema_after(extra));
+        assert_eq!(parsed.entities["todos"].attrs.len(), 13, "{extra}");
+    }
+}
