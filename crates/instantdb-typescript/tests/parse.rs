@@ -34,32 +34,47 @@ fn accepts_the_documented_extensions() {
 }
 
 #[test]
-fn upstream_rejections_keep_upstream_messages_and_point_at_the_code() {
+fn refusals_say_what_is_wrong_in_plain_words_and_point_at_the_code() {
     let cases = [
         (
-            "const _schema = i.schema({ entities: { a: i.entity({ x: i.string() as any }) } });",
-            "Could not extract `a.x`. Expected a call to `i.string()`, `i.number()`, etc. Got something else.",
-            (1, 57),
+            "const schema = i.schema({ entities: {} });",
+            "The file has no default export, which is what instant-cli reads. End it with `export default schema;`.",
+            (1, 1),
         ),
         (
-            "const schema = i.schema({ entities: {} });",
-            "Could not extract schema, did not find any entities.",
+            "export const schema = i.schema({ entities: {} });",
+            "The file has no default export, which is what instant-cli reads. End it with `export default schema;`. (It exports `schema` by name only.)",
             (1, 1),
         ),
         (
             "const _schema = i.schema({\n  entities: {},\n  links: { l: { forward: { on: A } } },\n});",
-            "Unsupported AST node type for JSON conversion: Identifier",
+            "`A` is not defined in this file. Declare it at the top level (`const A = ...`) or import it from a relative module.",
             (3, 32),
         ),
         (
-            "const _schema = i.schema({ entities: {}, rooms: { r: { topics: 1 } } });",
-            "Could not exxtract `rooms.r.topics`. Expected an object, got `NumericLiteral`.",
-            (1, 64),
+            "const _schema = i.schema({ entities: {}, rooms: { r: { presence: i.entity({}), topics: 1 } } });",
+            "`topics` of room `r` is the number `1`, not an object of `i.entity(...)`s.",
+            (1, 54),
         ),
         (
             "const _schema = i.schema({ ...x, entities: {} });",
-            "Could not extra schema property, expected an `ObjectProperty`, got `SpreadElement'.",
-            (1, 28),
+            "`x` is not defined in this file. Declare it at the top level (`const x = ...`) or import it from a relative module.",
+            (1, 31),
+        ),
+        (
+            "import { i } from '@instantdb/core';\nimport { makeAttrs } from 'my-helpers';\nexport default i.schema({ entities: { a: i.entity(makeAttrs()) } });",
+            "`makeAttrs` is imported from the package `my-helpers`, whose code this reader does not run. Write the value in this file or in a relative module (`./shared.ts`).",
+            (2, 10),
+        ),
+        (
+            "export default i.schema({ entities: { a: i.entity({ x: i.text() }) } });",
+            "`i.text` is not part of the `i` builder of @instantdb/core 1.0.67, which has `i.schema`, `i.graph`, `i.entity`, `i.string`, `i.number`, `i.boolean`, `i.date`, `i.json`, `i.any`.",
+            (1, 56),
+        ),
+        (
+            "const attrs = {};\nfor (const k of ['a']) attrs[k] = i.string();\nexport default i.schema({ entities: { a: i.entity(attrs) } });",
+            "`attrs` is changed after its declaration, so its value depends on running the file. Build the final value in one `const` declaration instead.",
+            (2, 24),
         ),
     ];
     for (src, message, (line, column)) in cases {
@@ -75,7 +90,7 @@ fn upstream_rejections_keep_upstream_messages_and_point_at_the_code() {
 fn malformed_links_are_reported_at_the_link() {
     let src = "const _schema = i.schema({ entities: {}, links: {\n  bad: { forward: { on: 'a', has: 'few', label: 'b' }, reverse: { on: 'a', has: 'one', label: 'c' } },\n} });";
     let err = parse_schema_typescript_file(src, "s.ts").expect_err("has: few");
-    assert_eq!((err.line(), err.column()), (2, 3));
+    assert_eq!((err.line(), err.column()), (2, 8));
     assert!(
         err.message().starts_with("Could not read link `bad`"),
         "{}",
@@ -125,8 +140,9 @@ fn perms_extensions() {
         "{}",
         err.message()
     );
-    let err = parse_perms_typescript_file("const rules = {} as InstantRules;", "p.ts").unwrap_err();
-    assert_eq!(err.message(), "Could not extract rules");
+    // Upstream's parser wants `satisfies`; running the file gives the object whatever the cast.
+    let rules = parse_perms_typescript_file("const rules = {} as InstantRules;", "p.ts").unwrap();
+    assert_eq!(rules_to_json(&rules), "{}");
 }
 
 #[test]

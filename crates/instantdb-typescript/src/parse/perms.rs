@@ -16,6 +16,19 @@ const NOT_RULES: &str = "Could not extract rules";
 
 pub(crate) fn walk(module: &Module, _context: &Context) -> WalkResult<Rules> {
     let (value, span) = rules_value(module)?;
+    to_rules(value, span)
+}
+
+/// The rules the file default-exports, evaluated.
+pub(crate) fn evaluate(
+    evaluator: &super::eval::Evaluator<'_, '_>,
+    module_span: swc_common::Span,
+) -> Result<Rules, super::eval::Error> {
+    let evaluated = evaluator.rules(module_span)?;
+    Ok(to_rules(evaluated.json, evaluated.span)?)
+}
+
+fn to_rules(value: Value, span: swc_common::Span) -> WalkResult<Rules> {
     match &value {
         Value::Object(_) => {
             Rules::from_value(&value).map_err(|err| Located::new(span, err.to_string()))
