@@ -265,12 +265,20 @@ fn what_only_running_tells_is_refused_in_plain_words() {
             "A `new` expression constructs an object by running code",
         ),
         (
+            "export default i.schema({ entities: { e: i.entity(['a'].flatMap((k) => [[k, i.json()]])) } });",
+            "`.flatMap(...)` cannot be read without running the file",
+        ),
+        (
             "export default i.schema({ entities: { e: i.entity({ a: process.env.TYPE }) } });",
             "`process` is the running program's environment",
         ),
         (
             "const f = (n) => f(n);\nexport default i.schema({ entities: f(1) });",
             "Helper calls nest more than 64 deep",
+        ),
+        (
+            "const base = { b: i.number() };\nexport default i.schema({ entities: { e: i.entity({ ...base, a: i.string(), a: i.json() }) } });",
+            "The key `a` is written twice in this object",
         ),
         (
             "export default { todos: i.entity({}) };",

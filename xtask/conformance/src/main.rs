@@ -9,6 +9,7 @@
 
 mod criterion;
 mod emulator;
+mod handwritten;
 mod http;
 mod node;
 mod schema;

@@ -107,6 +107,7 @@ pub(crate) struct Func<'a> {
     scope: Rc<Scope<'a>>,
 }
 
+#[derive(Clone, Copy)]
 enum Body<'a> {
     Expr(&'a Expr),
     Block(&'a FunctionBody),
@@ -734,7 +735,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                     .map_or_else(|| fail(span, format!("`{name}` has no value.")), Ok);
             }
             Binding::Function(function, span) => Val::Func(Rc::new(Func {
-                name: name.to_owned(),
+                name: format!("`{name}`"),
                 params: function.params.iter().map(|param| &param.pat).collect(),
                 body: match &function.body {
                     Some(body) => Body::Block(body),
@@ -797,10 +798,24 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     }
 
     fn eval_declarator(&self, index: usize, declarator: &'a VarDeclarator) -> R<()> {
-        let value = match &declarator.init {
+        let mut value = match &declarator.init {
             Some(init) => self.eval(init, &Scope::module(index))?,
             None => Val::Undefined,
         };
+        // `const helper = (...) => ...` is named `helper` in messages.
+        if let (Pat::Ident(binding), Val::Func(func)) = (&declarator.name, &value)
+            && matches!(
+                declarator.init.as_deref(),
+                Some(Expr::Arrow(_) | Expr::Fn(_))
+            )
+        {
+            value = Val::Func(Rc::new(Func {
+                name: format!("`{}`", binding.id.sym),
+                params: func.params.clone(),
+                body: func.body,
+                scope: func.scope.clone(),
+            }));
+        }
         let module = self.module(index)?;
         let mut bound = HashMap::new();
         self.bind(&declarator.name, value, &Scope::module(index), &mut bound)?;
@@ -1084,7 +1099,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 self.call_named(function, args, call.span, &call.args, callee, scope)?
             }
             Expr::Arrow(arrow) => Val::Func(Rc::new(Func {
-                name: "this arrow function".to_owned(),
+                name: "This arrow function".to_owned(),
                 params: arrow.params.iter().collect(),
                 body: match &*arrow.body {
                     ArrowFunctionBody::FunctionBody(block) => Body::Block(block),
@@ -1212,6 +1227,23 @@ impl<'a, 'm> Evaluator<'a, 'm> {
 
     fn eval_object(&self, object_lit: &'a ObjectLit, scope: &Rc<Scope<'a>>) -> R<Val<'a>> {
         let mut props: IndexMap<String, Val<'a>> = IndexMap::new();
+        // Keys written in this literal. TypeScript rejects a key written twice (TS1117), and
+        // transpilers disagree on where it then ends up (jiti moves it to its last place when
+        // the literal also has a spread), so it is refused rather than guessed.
+        let mut written: Vec<String> = Vec::new();
+        let mut write = |key: &str, span: Span| -> R<()> {
+            if written.iter().any(|k| k == key) {
+                return fail(
+                    span,
+                    format!(
+                        "The key `{key}` is written twice in this object; TypeScript rejects \
+                         that. Keep one."
+                    ),
+                );
+            }
+            written.push(key.to_owned());
+            Ok(())
+        };
         for prop in &object_lit.props {
             match prop {
                 PropOrSpread::Spread(spread) => {
@@ -1223,15 +1255,18 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 PropOrSpread::Prop(prop) => match &**prop {
                     Prop::KeyValue(kv) => {
                         let key = self.prop_name(&kv.key, scope)?;
+                        write(&key, kv.key.span())?;
                         let value = self.eval(&kv.value, scope)?;
                         props.insert(key, value);
                     }
                     Prop::Shorthand(ident) => {
+                        write(ident.sym.as_str(), ident.span)?;
                         let value = self.lookup(ident.sym.as_str(), scope, ident.span)?;
                         props.insert(ident.sym.to_string(), value);
                     }
                     Prop::Method(method) => {
                         let key = self.prop_name(&method.key, scope)?;
+                        write(&key, method.key.span())?;
                         let value = Val::Func(Rc::new(Func {
                             name: format!("`{key}`"),
                             params: method.function.params.iter().map(|p| &p.pat).collect(),
@@ -1350,13 +1385,20 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             },
             Val::Array(items) => match key {
                 "length" => Val::Num(items.len() as f64),
-                "map" => Val::Bound(
+                "map" | "reduce" | "filter" | "join" | "includes" | "concat" => Val::Bound(
                     Rc::new(Object {
                         class: Class::Plain,
                         props: IndexMap::from_iter([("array".to_owned(), value.clone())]),
                         span,
                     }),
-                    "map",
+                    match key {
+                        "map" => "map",
+                        "reduce" => "reduce",
+                        "filter" => "filter",
+                        "join" => "join",
+                        "includes" => "includes",
+                        _ => "concat",
+                    },
                 ),
                 _ => match js::array_index(key) {
                     Some(n) => items.get(n as usize).cloned().unwrap_or(Val::Undefined),
@@ -1423,6 +1465,20 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         ),
                     );
                 }
+            }
+            if let Expr::Member(member) = strip(callee)
+                && let MemberProp::Ident(method) = &member.prop
+                && let Ok(Val::Array(_) | Val::Str(_)) = self.eval(&member.obj, scope)
+            {
+                return fail(
+                    span,
+                    format!(
+                        "`.{}(...)` cannot be read without running the file: on arrays this \
+                         reader evaluates `.map`, `.filter`, `.reduce`, `.concat`, `.join` and \
+                         `.includes`. Write the value out instead.",
+                        method.sym
+                    ),
+                );
             }
             return fail(span, format!("`{name}` is not a function."));
         }
@@ -1852,22 +1908,101 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 object(Class::Plain, IndexMap::new(), span),
                 span,
             ),
-            (Class::Plain, "map") => {
+            (
+                Class::Plain,
+                method @ ("map" | "reduce" | "filter" | "join" | "includes" | "concat"),
+            ) => {
                 let Some(Val::Array(items)) = receiver.props.get("array") else {
                     return unreachable_native(span);
                 };
-                let function = args.into_iter().next().unwrap_or(Val::Undefined);
-                let mut out = Vec::with_capacity(items.len());
-                for (position, item) in items.iter().enumerate() {
-                    self.burn(1, span)?;
-                    out.push(self.call(
-                        function.clone(),
-                        vec![item.clone(), Val::Num(position as f64)],
-                        span,
-                        &[],
-                    )?);
+                let array = Val::Array(items.clone());
+                let mut args = args.into_iter();
+                let function = args.next().unwrap_or(Val::Undefined);
+                match method {
+                    "map" | "filter" => {
+                        let mut out = Vec::with_capacity(items.len());
+                        for (position, item) in items.iter().enumerate() {
+                            self.burn(1, span)?;
+                            let result = self.call(
+                                function.clone(),
+                                vec![item.clone(), Val::Num(position as f64), array.clone()],
+                                span,
+                                &[],
+                            )?;
+                            if method == "map" {
+                                out.push(result);
+                            } else if self.truthy(&result, span)? {
+                                out.push(item.clone());
+                            }
+                        }
+                        Val::Array(Rc::new(out))
+                    }
+                    "reduce" => {
+                        let mut items_left = items.iter().enumerate();
+                        let mut acc = match args.next() {
+                            Some(initial) => initial,
+                            None => match items_left.next() {
+                                Some((_, first)) => first.clone(),
+                                None => {
+                                    return fail(
+                                        span,
+                                        "`reduce` of an empty array without an initial value \
+                                         fails when the file runs.",
+                                    );
+                                }
+                            },
+                        };
+                        for (position, item) in items_left {
+                            self.burn(1, span)?;
+                            acc = self.call(
+                                function.clone(),
+                                vec![acc, item.clone(), Val::Num(position as f64), array.clone()],
+                                span,
+                                &[],
+                            )?;
+                        }
+                        acc
+                    }
+                    "join" => {
+                        let separator = match function {
+                            Val::Undefined => ",".to_owned(),
+                            other => self.to_string(&other, span)?,
+                        };
+                        let mut parts = Vec::with_capacity(items.len());
+                        for item in items.iter() {
+                            parts.push(match item {
+                                Val::Undefined | Val::Null => String::new(),
+                                other => self.to_string(other, span)?,
+                            });
+                        }
+                        Val::Str(parts.join(&separator).into())
+                    }
+                    "includes" => {
+                        let mut found = false;
+                        for item in items.iter() {
+                            let same = match (item, &function) {
+                                (Val::Num(a), Val::Num(b)) => a == b || (a.is_nan() && b.is_nan()),
+                                _ => self.strict_equals(item, &function, span)?,
+                            };
+                            if same {
+                                found = true;
+                                break;
+                            }
+                        }
+                        Val::Bool(found)
+                    }
+                    _ => {
+                        let mut out = items.as_ref().clone();
+                        for extra in std::iter::once(function).chain(args) {
+                            match extra {
+                                Val::Array(more) => out.extend(more.iter().cloned()),
+                                other => out.push(other),
+                            }
+                        }
+                        self.burn(out.len() as u64, span)?;
+                        Val::Array(Rc::new(out))
+                    }
                 }
-                Val::Array(Rc::new(out))
             }
             _ => return unreachable_native(span),
         })
