@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use instantdb_typescript::{
-    ParseError, parse_perms_typescript_file, parse_perms_typescript_file_with_imports,
+    ParseError, ReadModule, parse_perms_typescript_file, parse_perms_typescript_file_with_imports,
     parse_schema_typescript_file_to_wire_json,
     parse_schema_typescript_file_to_wire_json_with_imports, rules_to_json,
 };
@@ -53,7 +53,7 @@ pub(crate) fn run(command: Parse) -> Result<(), Failure> {
 fn read<T>(
     input: Option<&PathBuf>,
     from_text: fn(&str, &str) -> Result<T, ParseError>,
-    from_disk: fn(&str, &str, &dyn Fn(&str) -> Option<String>) -> Result<T, ParseError>,
+    from_disk: fn(&str, &str, ReadModule<'_>) -> Result<T, ParseError>,
 ) -> Result<T, Failure> {
     let on_disk = input.is_some_and(|path| path.as_os_str() != "-");
     let input = Input::read(input)?;

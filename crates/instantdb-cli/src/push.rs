@@ -22,7 +22,8 @@ use instantdb_schema::diff::{
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{SchemaDef, collect_system_catalog_ident_names, validate_schema};
 use instantdb_typescript::{
-    ParseError, parse_perms_typescript_file_with_imports, parse_schema_typescript_file_with_imports,
+    ParseError, ReadModule, parse_perms_typescript_file_with_imports,
+    parse_schema_typescript_file_with_imports,
 };
 use serde_json::Value;
 
@@ -154,7 +155,7 @@ fn read_local<T>(
     project: &Project<'_>,
     kind: FileKind,
     what: &str,
-    parse: fn(&str, &str, &dyn Fn(&str) -> Option<String>) -> Result<T, ParseError>,
+    parse: fn(&str, &str, ReadModule<'_>) -> Result<T, ParseError>,
 ) -> Result<T, Failure> {
     let located = project.locate(kind);
     if located.from_var {
