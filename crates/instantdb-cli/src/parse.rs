@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use instantdb_typescript::{
-    ParseError, ReadModule, parse_perms_typescript_file, parse_perms_typescript_file_with_imports,
+    ParseError, ReadModule, parse_perms_typescript_file_to_json,
     parse_schema_typescript_file_to_wire_json,
-    parse_schema_typescript_file_to_wire_json_with_imports, rules_to_json,
+    parse_schema_typescript_file_to_wire_json_with_imports,
 };
 
 use crate::io::{self, Failure, Input};
@@ -38,12 +38,13 @@ pub(crate) fn run(command: Parse) -> Result<(), Failure> {
             io::print(&(json + "\n"))
         }
         Parse::Perms { input } => {
-            let rules = read(
+            // Any value the rules hold, as upstream's `permsTypescriptFileToCode` returns it.
+            let json = read(
                 input.as_ref(),
-                parse_perms_typescript_file,
-                parse_perms_typescript_file_with_imports,
+                |src, name| parse_perms_typescript_file_to_json(src, name, None),
+                |src, name, modules| parse_perms_typescript_file_to_json(src, name, Some(modules)),
             )?;
-            io::print(&(rules_to_json(&rules) + "\n"))
+            io::print(&(json + "\n"))
         }
     }
 }

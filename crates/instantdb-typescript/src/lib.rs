@@ -87,8 +87,9 @@
 //! overwrite the sections earlier ones defined), and links whose spreads and methods upstream
 //! silently drops.
 //!
-//! The rules may be any object. Upstream's parser returns whatever JSON value the rules
-//! variable holds; [`instantdb_schema::perms::Rules`] needs an object.
+//! [`parse_perms_typescript_file`] needs an object ([`instantdb_schema::perms::Rules`]);
+//! [`parse_perms_typescript_file_to_json`] returns whatever JSON value the rules hold (a number,
+//! string, `null`, an array), as upstream's `permsTypescriptFileToCode` does.
 //!
 //! # Example
 //!
@@ -234,6 +235,19 @@ pub fn parse_perms_typescript_file_with_imports(
     read: ReadModule<'_>,
 ) -> Result<Rules, ParseError> {
     parse::perms(src, file_name, Some(read))
+}
+
+/// `JSON.stringify(permsTypescriptFileToCode(src, file_name))`: the rules value a file declares
+/// as JSON, whatever its type. Upstream returns what the rules variable holds, so a number, a
+/// string, `null` or an array reads here as it does there; [`parse_perms_typescript_file`]
+/// needs an object. `read` follows relative imports (see
+/// [`parse_schema_typescript_file_with_imports`]).
+pub fn parse_perms_typescript_file_to_json(
+    src: &str,
+    file_name: &str,
+    read: Option<ReadModule<'_>>,
+) -> Result<String, ParseError> {
+    parse::perms_json(src, file_name, read).map(|value| js::stringify(&value))
 }
 
 /// Entry points for the fuzz targets in `fuzz/` and the conformance suite: the parsers without

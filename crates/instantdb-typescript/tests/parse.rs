@@ -215,7 +215,9 @@ fn many_open_angle_brackets_are_refused_before_swc_backtracks_on_them() {
         "type Deep = Record<string, Array<Map<string, Set<Promise<Partial<number>>>>>>;\n\
          {}\
          const _schema = i.schema({{ entities: {{ e: i.entity({{ j: i.json<Array<Record<string, Set<Map<string, number>>>>>() }}) }} }});",
-        "const c = a < b;\n".repeat(20)
+        (0..20)
+            .map(|n| format!("const c{n} = a < b;\n"))
+            .collect::<String>()
     );
     assert!(schema(&src).entities["e"].attrs.contains_key("j"));
 }
@@ -370,6 +372,50 @@ fn template_literal_type_arguments_are_not_refused() {
         "type Id = `${'a' | `b-${number}`}-${string}`;\nconst tag = `x${`y${1 + 2}`}z`;",
     ));
     assert_eq!(parsed.entities["todos"].attrs.len(), 13);
+}
+
+#[test]
+fn a_name_declared_twice_is_a_syntax_error_as_in_babel() {
+    let err = parse_perms_typescript_file(
+        "const rules = { a: {} } satisfies X;\nconst rules = { b: {} } satisfies X;\nexport default rules;",
+        "instant.perms.ts",
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::Syntax);
+    assert_eq!(
+        err.message(),
+        "Identifier 'rules' has already been declared."
+    );
+    assert_eq!((err.line(), err.column()), (2, 7));
+    // `var` may repeat `var`, enums merge, overloads have no body.
+    let rules = parse_perms_typescript_file(
+        "var v = 1;\nvar v = 2;\nenum E { A = 'a' }\nenum E { B = 'b' }\nfunction f(): void;\nfunction f() {}\nexport default { x: { bind: [E.A, E.B] } };",
+        "instant.perms.ts",
+    )
+    .unwrap();
+    assert_eq!(rules_to_json(&rules), r#"{"x":{"bind":["a","b"]}}"#);
+}
+
+#[test]
+fn rules_of_any_type_read_as_upstream_returns_them() {
+    use instantdb_typescript::parse_perms_typescript_file_to_json;
+    for (src, json) in [
+        ("const rules = 5 satisfies X;", "5"),
+        ("const rules = 'x' satisfies X;", "\"x\""),
+        ("const rules = null satisfies X;", "null"),
+        (
+            "const rules = [1, { a: 'b' }] satisfies X;",
+            r#"[1,{"a":"b"}]"#,
+        ),
+        (
+            "const base = ['a'];\nexport default [...base, 'b'];",
+            r#"["a","b"]"#,
+        ),
+    ] {
+        let read = parse_perms_typescript_file_to_json(src, "p.ts", None)
+            .unwrap_or_else(|e| panic!("{src}: {}", e.render()));
+        assert_eq!(read, json, "{src}");
+    }
 }
 
 #[test]

@@ -150,7 +150,8 @@ enum Binding<'a> {
     /// `const`/`let`/`var` declarator (any pattern), by index into [`ModuleInfo::declarators`].
     Declarator(usize),
     Function(&'a Function, Span),
-    Enum(&'a TsEnumDecl),
+    /// An enum's declarations (TypeScript merges them).
+    Enum(Vec<&'a TsEnumDecl>),
     /// `declare const x: T`, `declare function`, ...: a type-level name without a value.
     Declared(Span),
     Class(Span),
@@ -397,10 +398,13 @@ impl<'a> ModuleInfo<'a> {
             }
             Decl::TsEnum(decl) => {
                 let name = decl.id.sym.to_string();
-                let binding = if decl.declare {
-                    Binding::Declared(decl.id.span)
-                } else {
-                    Binding::Enum(decl)
+                let binding = match (decl.declare, self.bindings.remove(&name)) {
+                    (true, _) => Binding::Declared(decl.id.span),
+                    (false, Some(Binding::Enum(mut decls))) => {
+                        decls.push(decl);
+                        Binding::Enum(decls)
+                    }
+                    (false, _) => Binding::Enum(vec![decl]),
                 };
                 self.bindings.insert(name.clone(), binding);
                 names.push(name);
@@ -743,7 +747,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 },
                 scope: Scope::module(index),
             })),
-            Binding::Enum(decl) => self.eval_enum(index, decl)?,
+            Binding::Enum(decls) => self.eval_enum(index, decls)?,
             Binding::Declared(declared) => {
                 return fail(
                     *declared,
@@ -911,53 +915,57 @@ impl<'a, 'm> Evaluator<'a, 'm> {
 
     /// A TypeScript `enum` as the object TypeScript compiles it to: string members map name to
     /// value; numeric members also map the number back to the name.
-    fn eval_enum(&self, index: usize, decl: &'a TsEnumDecl) -> R<Val<'a>> {
+    fn eval_enum(&self, index: usize, decls: &[&'a TsEnumDecl]) -> R<Val<'a>> {
         let scope = Scope::module(index);
         let mut props: IndexMap<String, Val<'a>> = IndexMap::new();
-        let mut next = Some(0.0);
-        for member in &decl.members {
-            let name = match &member.id {
-                TsEnumMemberId::Ident(ident) => ident.sym.to_string(),
-                TsEnumMemberId::Str(s) => s.value.to_atom_lossy().to_string(),
-            };
-            let value = match &member.init {
-                Some(init) => self.eval(init, &scope)?,
-                None => match next {
-                    Some(n) => Val::Num(n),
-                    None => {
+        for (position, decl) in decls.iter().enumerate() {
+            // Only the first declaration of a merged enum may start without an initializer.
+            let mut next = (position == 0).then_some(0.0);
+            for member in &decl.members {
+                let name = match &member.id {
+                    TsEnumMemberId::Ident(ident) => ident.sym.to_string(),
+                    TsEnumMemberId::Str(s) => s.value.to_atom_lossy().to_string(),
+                };
+                let value = match &member.init {
+                    Some(init) => self.eval(init, &scope)?,
+                    None => match next {
+                        Some(n) => Val::Num(n),
+                        None => {
+                            return fail(
+                                member.span,
+                                format!(
+                                    "Enum member `{name}` needs a value (`{name} = ...`) here."
+                                ),
+                            );
+                        }
+                    },
+                };
+                match value {
+                    Val::Num(n) => {
+                        props.insert(name.clone(), Val::Num(n));
+                        props.insert(js::number_to_string(n), Val::Str(name.clone().into()));
+                        next = Some(n + 1.0);
+                    }
+                    Val::Str(s) => {
+                        props.insert(name.clone(), Val::Str(s));
+                        next = None;
+                    }
+                    _ => {
                         return fail(
                             member.span,
-                            format!(
-                                "Enum member `{name}` needs a value: it follows a string member."
-                            ),
+                            format!("Enum member `{name}` must be a string or a number."),
                         );
                     }
-                },
-            };
-            match value {
-                Val::Num(n) => {
-                    props.insert(name.clone(), Val::Num(n));
-                    props.insert(js::number_to_string(n), Val::Str(name.clone().into()));
-                    next = Some(n + 1.0);
                 }
-                Val::Str(s) => {
-                    props.insert(name.clone(), Val::Str(s));
-                    next = None;
-                }
-                _ => {
-                    return fail(
-                        member.span,
-                        format!("Enum member `{name}` must be a string or a number."),
-                    );
-                }
+                // Later members may name earlier ones directly.
+                scope
+                    .vars
+                    .borrow_mut()
+                    .insert(name.clone(), props[&name].clone());
             }
-            // Later members may name earlier ones directly.
-            scope
-                .vars
-                .borrow_mut()
-                .insert(name.clone(), props[&name].clone());
         }
-        Ok(object(Class::Plain, props, decl.span))
+        let span = decls.first().map_or(Span::default(), |decl| decl.span);
+        Ok(object(Class::Plain, props, span))
     }
 
     /// Names not declared in the module: the few globals a schema file may use.

@@ -103,6 +103,31 @@ pub(crate) fn perms(
     with_swc(src, file_name, read, perms::evaluate, perms::walk)
 }
 
+/// `JSON.stringify` of the rules value a file declares, whatever its type (see [`perms`]).
+pub(crate) fn perms_json(
+    src: &str,
+    file_name: &str,
+    read: Option<Read<'_>>,
+) -> Result<serde_json::Value, ParseError> {
+    let unmarked = src.strip_prefix('\u{feff}').unwrap_or(src);
+    if let Some(value) = with_fast(
+        unmarked,
+        file_name,
+        read,
+        perms::evaluate_value,
+        perms::walk_value,
+    ) {
+        return Ok(value);
+    }
+    with_swc(
+        src,
+        file_name,
+        read,
+        perms::evaluate_value,
+        perms::walk_value,
+    )
+}
+
 /// [`with_swc`] on the fast path's syntax tree, for files in its subset (which import no
 /// relative modules): the same evaluation, then the same fallback, so both paths agree. `None`
 /// when the file is not in the subset or neither reads it (swc then gives the located error).
@@ -114,7 +139,7 @@ fn with_fast<T>(
     walk: impl Fn(&Module, &Context) -> WalkResult<T>,
 ) -> Option<T> {
     let module = fast::parse(src)?;
-    if read.is_some() && !relative_sources(&module).is_empty() {
+    if (read.is_some() && !relative_sources(&module).is_empty()) || redeclared(&module).is_some() {
         return None;
     }
     let no_imports = |_: usize, _: &str| None;
@@ -309,7 +334,18 @@ fn parse_file(file_name: &str, fm: &swc_common::SourceFile) -> Result<Module, Pa
     };
     // Babel runs with `errorRecovery: false`: any error, even one swc recovers from, fails.
     match parsed {
-        Ok(module) if recovered.is_empty() => Ok(module),
+        Ok(module) if recovered.is_empty() => match redeclared(&module) {
+            // Babel reports a name declared twice as a syntax error; swc leaves that to later
+            // passes.
+            Some((span, name)) => Err(ParseError::at(
+                file_name,
+                src,
+                offset(span),
+                ParseErrorKind::Syntax,
+                format!("Identifier '{name}' has already been declared."),
+            )),
+            None => Ok(module),
+        },
         Ok(_) | Err(_) => {
             let error = match parsed {
                 Err(error) => error,
@@ -323,6 +359,120 @@ fn parse_file(file_name: &str, fm: &swc_common::SourceFile) -> Result<Module, Pa
                 error.kind().msg(),
             ))
         }
+    }
+}
+
+/// The first top-level name declared twice where JavaScript forbids it: a `let`, `const`,
+/// class, function or import binding declared again by any declaration (`var` may repeat
+/// `var`; TypeScript lets enums merge with enums and functions overload without bodies;
+/// `declare` and type declarations bind no value).
+fn redeclared(module: &Module) -> Option<(Span, String)> {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Kind {
+        Var,
+        Lexical,
+        Enum,
+    }
+    let mut seen: HashMap<String, Kind> = HashMap::new();
+    let mut check = |name: &str, kind: Kind, span: Span| -> Option<(Span, String)> {
+        match seen.get(name) {
+            Some(Kind::Var) if kind == Kind::Var => None,
+            Some(Kind::Enum) if kind == Kind::Enum => None,
+            Some(_) => Some((span, name.to_owned())),
+            None => {
+                seen.insert(name.to_owned(), kind);
+                None
+            }
+        }
+    };
+    for item in &module.body {
+        let decl = match item {
+            ModuleItem::Stmt(Stmt::Decl(decl)) => decl,
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(export)) => &export.decl,
+            ModuleItem::ModuleDecl(ModuleDecl::Import(import)) if !import.type_only => {
+                for specifier in &import.specifiers {
+                    let local = match specifier {
+                        swc_ecma_ast::ImportSpecifier::Named(named) if !named.is_type_only => {
+                            &named.local
+                        }
+                        swc_ecma_ast::ImportSpecifier::Named(_) => continue,
+                        swc_ecma_ast::ImportSpecifier::Default(default) => &default.local,
+                        swc_ecma_ast::ImportSpecifier::Namespace(namespace) => &namespace.local,
+                    };
+                    if let Some(found) = check(local.sym.as_str(), Kind::Lexical, local.span) {
+                        return Some(found);
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        match decl {
+            Decl::Var(var) if !var.declare => {
+                let kind = if var.kind == swc_ecma_ast::VarDeclKind::Var {
+                    Kind::Var
+                } else {
+                    Kind::Lexical
+                };
+                for declarator in &var.decls {
+                    let mut names = Vec::new();
+                    binding_names(&declarator.name, &mut names);
+                    for (name, span) in names {
+                        if let Some(found) = check(&name, kind, span) {
+                            return Some(found);
+                        }
+                    }
+                }
+            }
+            Decl::Fn(function) if !function.declare && function.function.body.is_some() => {
+                if let Some(found) = check(
+                    function.ident.sym.as_str(),
+                    Kind::Lexical,
+                    function.ident.span,
+                ) {
+                    return Some(found);
+                }
+            }
+            Decl::Class(class) if !class.declare => {
+                if let Some(found) =
+                    check(class.ident.sym.as_str(), Kind::Lexical, class.ident.span)
+                {
+                    return Some(found);
+                }
+            }
+            Decl::TsEnum(decl) if !decl.declare => {
+                if let Some(found) = check(decl.id.sym.as_str(), Kind::Enum, decl.id.span) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn binding_names(pat: &Pat, out: &mut Vec<(String, Span)>) {
+    match pat {
+        Pat::Ident(ident) => out.push((ident.id.sym.to_string(), ident.id.span)),
+        Pat::Array(array) => array
+            .elems
+            .iter()
+            .flatten()
+            .for_each(|elem| binding_names(elem, out)),
+        Pat::Rest(rest) => binding_names(&rest.arg, out),
+        Pat::Object(object) => {
+            for prop in &object.props {
+                match prop {
+                    swc_ecma_ast::ObjectPatProp::KeyValue(kv) => binding_names(&kv.value, out),
+                    swc_ecma_ast::ObjectPatProp::Assign(assign) => {
+                        out.push((assign.key.sym.to_string(), assign.key.span));
+                    }
+                    swc_ecma_ast::ObjectPatProp::Rest(rest) => binding_names(&rest.arg, out),
+                }
+            }
+        }
+        Pat::Assign(assign) => binding_names(&assign.left, out),
+        Pat::Invalid(_) | Pat::Expr(_) => {}
     }
 }
 
