@@ -38,6 +38,10 @@ const npmRequire = createRequire(join(process.env.INSTANTDB_NPM_DIR, 'package.js
 const unconfig = await import(pathToFileURL(npmRequire.resolve('unconfig')).href);
 const handwrittenDir = join(process.env.INSTANTDB_NPM_DIR, 'handwritten');
 let caseNumber = 0;
+// instant-cli's `--experimental-type-preservation` merge (not in its exports map: by path).
+const { mergeSchema } = await import(
+  pathToFileURL(join(process.env.INSTANTDB_NPM_DIR, 'node_modules/instant-cli/dist/util/mergeSchema.js')).href
+);
 
 async function execute(request) {
   const dir = join(handwrittenDir, String(caseNumber++));
@@ -101,6 +105,15 @@ async function handle(request) {
       return parsePerms(request.src);
     case 'execute':
       return execute(request);
+    case 'merge': {
+      let merged;
+      try {
+        merged = mergeSchema(request.old, request.new);
+      } catch (err) {
+        return { error: String(err?.message ?? err) };
+      }
+      return { merged, pretty: await format(merged) };
+    }
     case 'bench': {
       // Mean time per call, in nanoseconds, of the official parse and codegen on one file.
       const src = request.src;

@@ -109,6 +109,7 @@ mod codegen;
 mod error;
 mod js;
 mod parse;
+mod preserve;
 mod prettier;
 
 use instantdb_schema::SchemaDef;
@@ -174,6 +175,27 @@ pub fn generate_perms_file(rules: Option<&Rules>, module: &str, style: Style) ->
 /// Reads the module at a path (built from the importing file's name and a relative import
 /// source): its text, or `None` when there is no such file. For the `*_with_imports` readers.
 pub type ReadModule<'r> = &'r dyn Fn(&str) -> Option<String>;
+
+/// instant-cli's `--experimental-type-preservation` (`mergeSchema`): `new_file` (a schema file
+/// just generated, e.g. by [`generate_schema_file`]) with the generic type arguments of
+/// `old_file` (the file it replaces) copied to the same places: the `T` of every
+/// `i.<type><T>()` and of `i.entity(...).asType<T>()` at the same property path, and the
+/// imports those types need (named, aliased, default, namespace, `type` or not), added after the
+/// leading `//` comments. With [`Style::Raw`] the result is byte for byte instant-cli's, which
+/// prettier then formats; with [`Style::Prettier`] the added imports are written as prettier
+/// writes them (double quotes), and the rest as given (a type argument long enough to push a line
+/// past 80 columns is not re-wrapped). Fails, as instant-cli does, when either file's schema
+/// object holds a spread.
+pub fn preserve_types(old_file: &str, new_file: &str, style: Style) -> Result<String, ParseError> {
+    preserve::merge(
+        old_file,
+        new_file,
+        match style {
+            Style::Raw => '\'',
+            Style::Prettier => '"',
+        },
+    )
+}
 
 /// `schemaTypescriptFileToInstantSchema(src, file_name)`: the schema an `instant.schema.ts`
 /// declares. See the crate documentation for the accepted forms. Relative imports cannot be

@@ -12,6 +12,7 @@ mod emulator;
 mod handwritten;
 mod http;
 mod node;
+mod preserve;
 mod schema;
 mod tx;
 mod typescript;

@@ -17,7 +17,8 @@
 //! - **handwritten** (`handwritten.rs`): hand-written schema and rules files, some importing
 //!   sibling modules, compared with what executing them with instant-cli's loader gives
 //!   (**handwritten-runs** checks that every generated project runs; **handwritten-refused**
-//!   that every refusal is a located, plain-words error).
+//!   that every refusal is a located, plain-words error);
+//! - **type-preservation** (`preserve.rs`): `preserve_types` against instant-cli's `mergeSchema`.
 //!
 //! Names stress ICU collation and JS semantics: case, accents (precomposed and combining),
 //! `_`/`$`/`-`, digits and array-index keys, non-Latin scripts, wide characters, astral
@@ -237,11 +238,21 @@ pub(crate) fn mismatch(what: &str, expected: &str, actual: &str) -> String {
 pub(crate) fn run() -> Result<Tally> {
     let mut rng = Rng(SEED);
     let mut report = Report::default();
-    schema_codegen(&mut rng, &mut report)?;
-    api_codegen(&mut rng, &mut report)?;
-    perms_codegen(&mut rng, &mut report)?;
-    variants(&mut rng, &mut report)?;
-    crate::handwritten::run(&mut report)?;
+    // `TYPESCRIPT_ONLY=handwritten` (or `type-preservation`) runs one corpus, for development.
+    let only = std::env::var("TYPESCRIPT_ONLY").ok();
+    let runs = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    if only.is_none() {
+        schema_codegen(&mut rng, &mut report)?;
+        api_codegen(&mut rng, &mut report)?;
+        perms_codegen(&mut rng, &mut report)?;
+        variants(&mut rng, &mut report)?;
+    }
+    if runs("handwritten") {
+        crate::handwritten::run(&mut report)?;
+    }
+    if runs("type-preservation") {
+        crate::preserve::run(&mut report)?;
+    }
     Ok(report.finish())
 }
 

@@ -45,6 +45,25 @@ impl Located {
 
 pub(crate) type WalkResult<T> = Result<T, Located>;
 
+pub(crate) use guard::STACK_SIZE;
+
+/// Runs the nesting guard on a file about to be parsed (see [`guard`]).
+pub(crate) fn guard_check(
+    fm: &swc_common::SourceFile,
+    file_name: &str,
+    src: &str,
+) -> Result<(), ParseError> {
+    guard::check(fm, Syntax::Typescript(TsSyntax::default())).map_err(|too_deep| {
+        ParseError::at(
+            file_name,
+            src,
+            too_deep.offset,
+            ParseErrorKind::TooDeep,
+            too_deep.message,
+        )
+    })
+}
+
 /// Reads a relative module: given a path built from the importing file's name and the import
 /// source, its text (`None` when there is no such file).
 pub(crate) type Read<'r> = &'r dyn Fn(&str) -> Option<String>;
