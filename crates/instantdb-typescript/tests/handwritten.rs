@@ -225,6 +225,32 @@ fn import_cycles_are_detected() {
 }
 
 #[test]
+fn default_export_and_namespace_cycles_are_detected() {
+    let files: HashMap<&str, String> = HashMap::from([
+        (
+            "a.ts",
+            "import d from './instant.schema';\nexport default d;".to_owned(),
+        ),
+        (
+            "b.ts",
+            "import * as me from './b';\nexport const x = me;".to_owned(),
+        ),
+    ]);
+    let read = |path: &str| files.get(path).cloned();
+    for src in [
+        "import d from './a';\nexport default d;",
+        "import * as b from './b';\nexport default i.schema({ entities: { e: i.entity(b.x) } });",
+    ] {
+        let err =
+            parse_schema_typescript_file_with_imports(src, "instant.schema.ts", &read).unwrap_err();
+        assert!(
+            err.message().contains("go round in a circle"),
+            "{src}: {err}"
+        );
+    }
+}
+
+#[test]
 fn perms_read_consts_spreads_and_imports() {
     let files: HashMap<&str, String> = HashMap::from([(
         "rules/common.ts",

@@ -192,6 +192,10 @@ pub(crate) struct ModuleInfo<'a> {
     values: RefCell<HashMap<String, Val<'a>>>,
     /// Declarators being evaluated, to detect cycles.
     evaluating: RefCell<Vec<usize>>,
+    /// Whether the default export expression, or the namespace object, is being evaluated
+    /// (an import cycle can come back to either).
+    evaluating_default: Cell<bool>,
+    evaluating_namespace: Cell<bool>,
     /// The module's name, as written in errors.
     pub(crate) name: String,
 }
@@ -216,6 +220,8 @@ impl<'a> ModuleInfo<'a> {
             stars: Vec::new(),
             values: RefCell::new(HashMap::new()),
             evaluating: RefCell::new(Vec::new()),
+            evaluating_default: Cell::new(false),
+            evaluating_namespace: Cell::new(false),
             name,
         };
         for item in &module.body {
@@ -657,7 +663,12 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 if let Some(value) = module.values.borrow().get(key) {
                     return Ok(value.clone());
                 }
-                let value = self.eval(expr, &Scope::module(index))?;
+                if module.evaluating_default.replace(true) {
+                    return fail(span, cycle_message("default export"));
+                }
+                let value = self.eval(expr, &Scope::module(index));
+                module.evaluating_default.set(false);
+                let value = value?;
                 module
                     .values
                     .borrow_mut()
@@ -688,13 +699,36 @@ impl<'a, 'm> Evaluator<'a, 'm> {
     /// `import * as ns`: an object of the module's exports.
     fn namespace(&self, index: usize, span: Span) -> R<Val<'a>> {
         let module = self.module(index)?;
+        let key = "\u{0}namespace";
+        if let Some(value) = module.values.borrow().get(key) {
+            return Ok(value.clone());
+        }
+        if module.evaluating_namespace.replace(true) {
+            return fail(span, cycle_message("namespace import"));
+        }
         let mut names: Vec<&String> = module.exports.keys().collect();
         names.sort();
         let mut props = IndexMap::new();
+        let mut result = Ok(());
         for name in names {
-            props.insert(name.clone(), self.export(index, name, span, 0)?);
+            match self.export(index, name, span, 0) {
+                Ok(value) => {
+                    props.insert(name.clone(), value);
+                }
+                Err(err) => {
+                    result = Err(err);
+                    break;
+                }
+            }
         }
-        Ok(object(Class::Plain, props, span))
+        module.evaluating_namespace.set(false);
+        result?;
+        let value = object(Class::Plain, props, span);
+        module
+            .values
+            .borrow_mut()
+            .insert(key.to_owned(), value.clone());
+        Ok(value)
     }
 
     /// The value of the top-level name `name` of module `index`.
@@ -2505,6 +2539,13 @@ fn callee_text(expr: &Expr) -> String {
         },
         _ => "this expression".to_owned(),
     }
+}
+
+fn cycle_message(what: &str) -> String {
+    format!(
+        "This {what} depends on itself through imports that go round in a circle, which \
+         fails when the file runs. Move the shared values into a module that imports neither."
+    )
 }
 
 pub(crate) fn is_relative(source: &str) -> bool {

@@ -240,15 +240,20 @@ pub(crate) fn with_swc<T>(
             };
             for source in sources {
                 let target = read.and_then(|read| {
-                    let (path, text) = resolve_module(&loaded[next].name, &source, read)?;
-                    if let Some(index) = loaded.iter().position(|m| m.name == path) {
-                        return Some(index);
+                    for candidate in module_candidates(&loaded[next].name, &source) {
+                        // A module already read (the entry file included) is not read again.
+                        if let Some(index) = loaded.iter().position(|m| m.name == candidate) {
+                            return Some(index);
+                        }
+                        if let Some(text) = read(&candidate) {
+                            if loaded.len() >= MAX_MODULES {
+                                return None;
+                            }
+                            loaded.push(load(&cm, candidate, text));
+                            return Some(loaded.len() - 1);
+                        }
                     }
-                    if loaded.len() >= MAX_MODULES {
-                        return None;
-                    }
-                    loaded.push(load(&cm, path, text));
-                    Some(loaded.len() - 1)
+                    None
                 });
                 loaded[next].resolved.insert(source, target);
             }
@@ -519,10 +524,10 @@ fn relative_sources(module: &Module) -> Vec<String> {
     out
 }
 
-/// Finds the file a relative import names, the way TypeScript-aware loaders do: the path as
+/// The files a relative import may name, in the order TypeScript-aware loaders try them: the path as
 /// written, then with `.ts`, `.tsx`, `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`, then `index.*` in
 /// that folder; `./x.js` also finds `./x.ts`.
-fn resolve_module(from: &str, source: &str, read: Read<'_>) -> Option<(String, String)> {
+fn module_candidates(from: &str, source: &str) -> Vec<String> {
     let base = std::path::Path::new(from)
         .parent()
         .unwrap_or(std::path::Path::new(""));
@@ -574,8 +579,6 @@ fn resolve_module(from: &str, source: &str, read: Read<'_>) -> Option<(String, S
         candidates.extend(EXTENSIONS.iter().map(|ext| format!("{index}.{ext}")));
     }
     candidates
-        .into_iter()
-        .find_map(|candidate| read(&candidate).map(|text| (candidate, text)))
 }
 
 /// What the file's imports say about the name `i`.
