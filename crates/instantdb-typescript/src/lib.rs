@@ -17,6 +17,9 @@
 //! - [`Style::Prettier`] gives what `instant-cli pull` writes to disk: the raw text formatted by
 //!   prettier 3 (`--parser typescript`, default options), reproduced by a small built-in printer
 //!   for these two file shapes, so switching CLIs shows no diff. No Node.js is needed.
+//! - [`preserve_types`] is instant-cli's `--experimental-type-preservation`: the generic type
+//!   arguments of the file being replaced (`i.json<T>()`, `.asType<T>()`) and their imports,
+//!   merged into the generated file as instant-cli's `mergeSchema` merges them.
 //!
 //! # Parsing
 //!
