@@ -332,6 +332,32 @@ fn doubling_spreads_run_out_of_fuel_quickly() {
 }
 
 #[test]
+fn doubling_strings_run_out_of_fuel_too() {
+    for step in [
+        "const s{n} = s{p} + s{p};",
+        "const s{n} = `${s{p}}${s{p}}`;",
+        "const s{n} = [s{p}, s{p}];",
+    ] {
+        let mut src = String::from("const s0 = 'xxxxxxxxxxxxxxxx';\n");
+        for n in 1..64 {
+            let line = step
+                .replace("{n}", &n.to_string())
+                .replace("{p}", &(n - 1).to_string());
+            src.push_str(&line);
+            src.push('\n');
+        }
+        src.push_str("export default { x: { allow: { view: `${s63}` } } };\n");
+        let started = std::time::Instant::now();
+        let err = parse_perms_typescript_file(&src, "p.ts").unwrap_err();
+        assert!(err.message().contains("too large"), "{step}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{step}"
+        );
+    }
+}
+
+#[test]
 fn generated_files_read_the_same_through_the_evaluator() {
     let src = include_str!("../benches/bench.schema.ts");
     let fast = parse_schema_typescript_file_to_wire_json(src, "bench.schema.ts").unwrap();

@@ -607,6 +607,12 @@ impl<'a, 'm> Evaluator<'a, 'm> {
         Ok(())
     }
 
+    /// Charges for a string just built: one step per 16 bytes, so that strings doubled again
+    /// and again (`s = s + s`) stop at a few tens of megabytes.
+    fn burn_text(&self, text: &str, span: Span) -> R<()> {
+        self.burn(text.len() as u64 / 16, span)
+    }
+
     /// The main module's default export; `fallback` names the variable upstream's parser reads
     /// when there is none (`_schema`, `rules`). Returns the value and the span to blame.
     pub(crate) fn entry(&self, fallback: &str, module_span: Span) -> R<(Val<'a>, Span)> {
@@ -1094,6 +1100,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         out.push_str(&self.to_string(&value, sub.span())?);
                     }
                 }
+                self.burn_text(&out, tpl.span)?;
                 Val::Str(out.into())
             }
             Expr::Ident(ident) => self.lookup(ident.sym.as_str(), scope, ident.span)?,
@@ -2017,7 +2024,9 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                                 other => self.to_string(other, span)?,
                             });
                         }
-                        Val::Str(parts.join(&separator).into())
+                        let joined = parts.join(&separator);
+                        self.burn_text(&joined, span)?;
+                        Val::Str(joined.into())
                     }
                     "includes" => {
                         let mut found = false;
@@ -2085,6 +2094,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                 if matches!(left, Val::Str(_)) || matches!(right, Val::Str(_)) {
                     let mut out = self.to_string(&left, span)?;
                     out.push_str(&self.to_string(&right, span)?);
+                    self.burn_text(&out, span)?;
                     Val::Str(out.into())
                 } else {
                     Val::Num(self.to_number(&left, span)? + self.to_number(&right, span)?)
@@ -2194,6 +2204,7 @@ impl<'a, 'm> Evaluator<'a, 'm> {
             Val::Num(n) => js::number_to_string(*n),
             Val::Str(s) => s.to_string(),
             Val::Array(items) => {
+                self.burn(items.len() as u64 + 1, span)?;
                 let mut parts = Vec::with_capacity(items.len());
                 for item in items.iter() {
                     parts.push(match item {
@@ -2201,7 +2212,9 @@ impl<'a, 'm> Evaluator<'a, 'm> {
                         other => self.to_string(other, span)?,
                     });
                 }
-                parts.join(",")
+                let joined = parts.join(",");
+                self.burn_text(&joined, span)?;
+                joined
             }
             Val::Object(_) => "[object Object]".to_owned(),
             Val::Opaque(message, span) => return fail(*span, message.to_string()),
