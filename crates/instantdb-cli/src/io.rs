@@ -69,9 +69,8 @@ impl Input {
         match path {
             Some(path) if path.as_os_str() != "-" => {
                 let name = path.display().to_string();
-                let bytes = std::fs::read(path).map_err(|err| Failure(format!("{name}: {err}")))?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| Failure(format!("{name}: the file is not UTF-8 text")))?;
+                let text =
+                    read_text(path).map_err(|message| Failure(format!("{name}: {message}")))?;
                 Ok(Input { name, text })
             }
             _ => {
@@ -193,4 +192,19 @@ pub(crate) fn confirm(question: &str, yes: bool, default: bool) -> Result<bool, 
 pub(crate) fn say(line: impl Display) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+}
+
+/// The text of the file at `path`, or why not (`the file is not UTF-8 text`, or the IO error):
+/// every command that reads a schema, rules or JSON file words it the same way.
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|err| err.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_owned())
+}
+
+/// Reads the sibling modules a schema or rules file imports (`import { x } from "./shared"`):
+/// the parser builds their paths from the file's shown name, which is relative to `base` (the
+/// current directory) or absolute. Missing and non-UTF-8 files read as absent, which the parser
+/// reports at the import.
+pub(crate) fn module_reader(base: &Path) -> impl Fn(&str) -> Option<String> + '_ {
+    move |path: &str| read_text(&base.join(path)).ok()
 }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use instantdb_typescript::{
-    parse_perms_typescript_file, parse_schema_typescript_file_to_wire_json, rules_to_json,
+    ParseError, ReadModule, parse_perms_typescript_file_to_json,
+    parse_schema_typescript_file_to_wire_json,
+    parse_schema_typescript_file_to_wire_json_with_imports,
 };
 
 use crate::io::{self, Failure, Input};
@@ -28,16 +30,39 @@ pub(crate) enum Parse {
 pub(crate) fn run(command: Parse) -> Result<(), Failure> {
     match command {
         Parse::Schema { input } => {
-            let input = Input::read(input.as_ref())?;
-            let json = parse_schema_typescript_file_to_wire_json(&input.text, &input.name)
-                .map_err(|err| Failure::parse(&err))?;
+            let json = read(
+                input.as_ref(),
+                parse_schema_typescript_file_to_wire_json,
+                parse_schema_typescript_file_to_wire_json_with_imports,
+            )?;
             io::print(&(json + "\n"))
         }
         Parse::Perms { input } => {
-            let input = Input::read(input.as_ref())?;
-            let rules = parse_perms_typescript_file(&input.text, &input.name)
-                .map_err(|err| Failure::parse(&err))?;
-            io::print(&(rules_to_json(&rules) + "\n"))
+            // Any value the rules hold, as upstream's `permsTypescriptFileToCode` returns it.
+            let json = read(
+                input.as_ref(),
+                |src, name| parse_perms_typescript_file_to_json(src, name, None),
+                |src, name, modules| parse_perms_typescript_file_to_json(src, name, Some(modules)),
+            )?;
+            io::print(&(json + "\n"))
         }
     }
+}
+
+/// Reads `input` with `from_text`, or, for a file on disk, with `from_disk`, which follows
+/// its relative imports (paths relative to the current directory, as the file name is).
+fn read<T>(
+    input: Option<&PathBuf>,
+    from_text: fn(&str, &str) -> Result<T, ParseError>,
+    from_disk: fn(&str, &str, ReadModule<'_>) -> Result<T, ParseError>,
+) -> Result<T, Failure> {
+    let on_disk = input.is_some_and(|path| path.as_os_str() != "-");
+    let input = Input::read(input)?;
+    let result = if on_disk {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        from_disk(&input.text, &input.name, &io::module_reader(&cwd))
+    } else {
+        from_text(&input.text, &input.name)
+    };
+    result.map_err(|err| Failure::parse(&err))
 }

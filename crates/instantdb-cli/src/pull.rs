@@ -9,7 +9,8 @@
 use clap::{Args, ValueEnum};
 use instantdb_platform::PlatformClient;
 use instantdb_typescript::{
-    DEFAULT_MODULE, Style, generate_perms_file, generate_schema_file, parse_schema_typescript_file,
+    DEFAULT_MODULE, Style, generate_perms_file, generate_schema_file,
+    parse_schema_typescript_file_with_imports, preserve_types,
 };
 
 use crate::io::{self, Failure, say};
@@ -58,6 +59,13 @@ pub(crate) struct PullArgs {
     /// for `instantdb::admin::typed`.
     #[arg(long, value_name = "FILE")]
     rust: Option<std::path::PathBuf>,
+    /// Keep the TypeScript types of the existing schema file: the generic type arguments of
+    /// `i.json<MyType>()`, `i.string<'a' | 'b'>()`, `i.entity(...).asType<T>()` at the same
+    /// place, and the imports those types need, as instant-cli's flag of the same name does
+    /// (an entity's `.asType<T>()` comes back as `i.entity<T>(...)`). Use it when your schema
+    /// file types attributes or entities; without it they are written untyped.
+    #[arg(long)]
+    experimental_type_preservation: bool,
 }
 
 impl PullArgs {
@@ -70,6 +78,7 @@ impl PullArgs {
             },
             package,
             rust: None,
+            experimental_type_preservation: false,
         }
     }
 }
@@ -102,6 +111,7 @@ pub(crate) fn run(args: PullArgs, global: &GlobalArgs) -> Result<(), Failure> {
         module: &module,
         yes: ctx.yes,
         rust: args.rust.as_deref(),
+        preserve_types: args.experimental_type_preservation,
     };
     if pull.rust.is_some() && !args.which.schema() {
         return Err(ctx.fail("--rust needs the schema: pull `schema` or `all`".to_owned()));
@@ -126,6 +136,7 @@ struct Pull<'a> {
     module: &'a str,
     yes: bool,
     rust: Option<&'a std::path::Path>,
+    preserve_types: bool,
 }
 
 impl Pull<'_> {
@@ -147,8 +158,9 @@ impl Pull<'_> {
             return Ok(());
         }
         let file = self.locate(FileKind::Schema);
+        let cwd = std::env::current_dir().unwrap_or_default();
         let previous = match &file {
-            Some((located, text)) => Some(parse_schema_typescript_file(text, &located.display).map_err(
+            Some((located, text)) => Some(parse_schema_typescript_file_with_imports(text, &located.display, &crate::io::module_reader(&cwd)).map_err(
                 |err| {
                     Failure::new(format!(
                         "{}: cannot read the existing schema file, whose rooms the pull keeps:\n{}\nFix it, or move it away to pull a fresh one (without rooms).",
@@ -159,12 +171,24 @@ impl Pull<'_> {
             )?),
             None => None,
         };
-        let text = generate_schema_file(
+        let mut text = generate_schema_file(
             previous.as_ref(),
             &pulled.schema.schema,
             self.module,
             Style::Prettier,
         );
+        if self.preserve_types
+            && let Some((_, old_text)) = &file
+        {
+            text = preserve_types(old_text, &text, Style::Prettier).map_err(|err| {
+                Failure::new(format!(
+                    "{}: cannot keep the types of the existing schema file \
+                     (--experimental-type-preservation):\n{}",
+                    self.ctx.command,
+                    err.render().trim_end()
+                ))
+            })?;
+        }
         let source = file.as_ref().map(|(located, _)| located.path.clone());
         self.write(FileKind::Schema, file, &text, "schema")?;
         if let Some(path) = self.rust {

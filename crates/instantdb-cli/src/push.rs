@@ -21,7 +21,10 @@ use instantdb_schema::diff::{
 };
 use instantdb_schema::perms::Rules;
 use instantdb_schema::{SchemaDef, collect_system_catalog_ident_names, validate_schema};
-use instantdb_typescript::{ParseError, parse_perms_typescript_file, parse_schema_typescript_file};
+use instantdb_typescript::{
+    ParseError, ReadModule, parse_perms_typescript_file_with_imports,
+    parse_schema_typescript_file_with_imports,
+};
 use serde_json::Value;
 
 use crate::io::{self, Failure, say};
@@ -34,13 +37,23 @@ use crate::server::{self, AppArgs, Context, GlobalArgs, TokenSource};
 /// Options of `instant push`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The files are read without running them. The schema file must build its \
-schema with `i.schema({...})` from literal entities, attributes (`i.string()`, `i.number()`, \
-`i.boolean()`, `i.date()`, `i.json()`, `i.any()` with `.optional()`, `.unique()`, `.indexed()`), \
-links and rooms written as object literals, assigned to `_schema` or exported as the default \
-export (as `instant pull` and `instant-cli init` write it). The rules file must hold the rules as \
-a JSON-like object literal in `const rules = {...}` or the default export. Spreads, variables and \
-helper functions inside them are not evaluated.
+    after_help = "The files are read without running them: instant evaluates what their code \
+would give (the default export, as instant-cli reads it; else `_schema` / `rules`) for:
+  - literals, and module-level `const` (or `let` never reassigned) used by name anywhere:
+    entities, links, rooms, one entity, attribute, link or rule, a bind list; `{ entities }`
+  - spreads (`...timestamps`), later keys overriding earlier ones; `Object.freeze`,
+    `Object.assign({}, ...)`, `Object.fromEntries/entries/keys/values`, array `.map`,
+    `.filter`, `.reduce`, `.concat`, `.join`, `.includes`
+  - template literals, `+`, `? :`, `&&`, `||`, `??`; computed keys (`[KEY]`, `[Names.Todos]`)
+  - `as`, `as const`, `satisfies`, `!`, type declarations, `declare`, `import type`, enums
+  - the `i` builder of @instantdb/core 1.0.67 under any import name: `i.schema`, `i.entity`,
+    `i.graph`, `i.string/number/boolean/date/json/any<T>()` with `.optional()`, `.unique()`,
+    `.indexed()`, `.clientRequired()` in any order, `.asType<T>()`, `.withRoomSchema<T>()`
+  - helper functions whose body builds and returns a value (`const`, `if`, `return`)
+  - relative imports of sibling modules (`./schema/shared`, `.ts/.mts/.js`, `index.ts`)
+What only running could tell (functions imported from packages, loops, classes, `new`,
+`process.env`, values changed after their declaration) is refused with an error that points
+at it and says what to write instead.
 
 Environment variables:
   INSTANT_SCHEMA_FILE_PATH    The schema file [default: instant.schema.ts, found as instant-cli finds it]
@@ -207,7 +220,7 @@ fn read_schema(ctx: &Context, project: &Project<'_>) -> Result<SchemaDef, Failur
         project,
         FileKind::Schema,
         "schema",
-        parse_schema_typescript_file,
+        parse_schema_typescript_file_with_imports,
     )?;
     check_label_clashes(&schema).map_err(|err| ctx.fail(err))?;
     Ok(schema)
@@ -219,7 +232,7 @@ fn read_rules(ctx: &Context, project: &Project<'_>) -> Result<Rules, Failure> {
         project,
         FileKind::Perms,
         "permissions",
-        parse_perms_typescript_file,
+        parse_perms_typescript_file_with_imports,
     )
 }
 
@@ -229,7 +242,7 @@ fn read_local<T>(
     project: &Project<'_>,
     kind: FileKind,
     what: &str,
-    parse: fn(&str, &str) -> Result<T, ParseError>,
+    parse: fn(&str, &str, ReadModule<'_>) -> Result<T, ParseError>,
 ) -> Result<T, Failure> {
     let located = project.locate(kind);
     if located.from_var {
@@ -248,9 +261,12 @@ fn read_local<T>(
             stem = kind.stem(),
         )));
     }
-    let text = std::fs::read_to_string(&located.path)
-        .map_err(|err| ctx.fail(format!("{}: {err}", located.display)))?;
-    parse(&text, &located.display).map_err(|err| {
+    let text = crate::io::read_text(&located.path)
+        .map_err(|message| ctx.fail(format!("{}: {message}", located.display)))?;
+    // The shown name is relative to the current directory (or absolute), and so are the
+    // paths of the modules it imports.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    parse(&text, &located.display, &crate::io::module_reader(&cwd)).map_err(|err| {
         Failure::new(format!(
             "{}: cannot read the {what} file (instant reads it without running it; see `instant push --help`):\n{}",
             ctx.command,

@@ -185,7 +185,9 @@ fn parse_errors_are_located_with_an_excerpt_and_exit_1() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("<stdin>:2:32: Could not extract `a.x`. Found no call to `i.string()`, `i.number()`, etc.\n"),
+        stderr.starts_with(
+            "<stdin>:2:32: `i.text` is not part of the `i` builder of @instantdb/core 1.0.67"
+        ),
         "{stderr}"
     );
     assert!(
@@ -212,6 +214,55 @@ fn parse_errors_are_located_with_an_excerpt_and_exit_1() {
     assert!(
         String::from_utf8_lossy(&missing.stderr).starts_with("/nonexistent/instant.schema.ts: ")
     );
+}
+
+#[test]
+fn parse_follows_relative_imports_from_disk() {
+    let dir = std::env::temp_dir().join(format!("instant-cli-imports-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("schema")).unwrap();
+    std::fs::write(
+        dir.join("schema/shared.ts"),
+        "import { i } from '@instantdb/core';\nexport const timestamps = { createdAt: i.date() };\n",
+    )
+    .unwrap();
+    let schema = dir.join("instant.schema.ts");
+    std::fs::write(
+        &schema,
+        "import { i } from '@instantdb/core';\nimport { timestamps } from './schema/shared';\n\
+         export default i.schema({ entities: { todos: i.entity({ title: i.string(), ...timestamps }) } });\n",
+    )
+    .unwrap();
+    let out = instant(&["parse", "schema", &schema.display().to_string()], "");
+    let json = stdout(&out);
+    assert!(
+        json.contains(r#""createdAt":{"valueType":"date""#),
+        "{json}"
+    );
+    // From stdin there is no directory to follow the import from: a located refusal.
+    let text = std::fs::read_to_string(&schema).unwrap();
+    let out = instant(&["parse", "schema"], &text);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("<stdin>:2:10: The module `./schema/shared` could not be read"),
+        "{stderr}"
+    );
+    // Non-UTF-8 input is worded the same way by every command.
+    std::fs::write(dir.join("bad.ts"), b"const x = '\xff';").unwrap();
+    let bad = dir.join("bad.ts").display().to_string();
+    for args in [
+        &["parse", "schema", &bad][..],
+        &["parse", "perms", &bad],
+        &["codegen", "perms", &bad],
+    ] {
+        let out = instant(args, "");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim_end(),
+            format!("{bad}: the file is not UTF-8 text"),
+            "{args:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

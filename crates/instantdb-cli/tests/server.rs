@@ -348,6 +348,50 @@ async fn pull_writes_what_instant_cli_writes_and_keeps_rooms() {
     );
     assert!(sandbox.read("instant.schema.ts").contains("chat: {"));
 
+    // --experimental-type-preservation keeps the types of the file it replaces, and their
+    // imports.
+    let typed = sandbox
+        .read("instant.schema.ts")
+        .replace(
+            "done: i.boolean().optional(),",
+            "done: i.boolean<Done>().optional(),",
+        )
+        .replacen(
+            "import { i }",
+            "import type { Done } from \"./types\";\nimport { i }",
+            1,
+        );
+    assert!(typed.contains("i.boolean<Done>()"), "{typed}");
+    sandbox.write(
+        "instant.schema.ts",
+        &typed.replace("  rooms: {", "  rooms: {\n"),
+    );
+    let plain = sandbox.run(&["pull", "schema", "--yes"], &token).await;
+    assert_ok(&plain);
+    assert!(!sandbox.read("instant.schema.ts").contains("<Done>"));
+    sandbox.write("instant.schema.ts", &typed);
+    let kept = sandbox
+        .run(
+            &[
+                "pull",
+                "schema",
+                "--yes",
+                "--experimental-type-preservation",
+            ],
+            &token,
+        )
+        .await;
+    assert_ok(&kept);
+    let written = sandbox.read("instant.schema.ts");
+    assert!(
+        written.contains("done: i.boolean<Done>().optional(),"),
+        "{written}"
+    );
+    assert!(
+        written.contains("import type { Done } from \"./types\";\n"),
+        "{written}"
+    );
+
     // INSTANT_SCHEMA_FILE_PATH and --package.
     let custom = sandbox
         .run(

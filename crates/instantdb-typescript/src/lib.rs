@@ -20,70 +20,82 @@
 //! - [`Style::Prettier`] gives what `instant-cli pull` writes to disk: the raw text formatted by
 //!   prettier 3 (`--parser typescript`, default options), reproduced by a small built-in printer
 //!   for these two file shapes, so switching CLIs shows no diff. No Node.js is needed.
+//! - [`preserve_types`] is instant-cli's `--experimental-type-preservation`: the generic type
+//!   arguments of the file being replaced (`i.json<T>()`, `.asType<T>()`) and their imports,
+//!   merged into the generated file as instant-cli's `mergeSchema` merges them.
 //!
 //! # Parsing
 //!
-//! [`parse_schema_typescript_file`] and [`parse_perms_typescript_file`] read a file with swc and
-//! walk it the way upstream's `schemaTypescriptFileToInstantSchema` / `permsTypescriptFileToCode`
-//! walk Babel's tree: every file upstream accepts gives the same schema or rules, and a file both
-//! reject gives upstream's message (syntax errors give swc's). Files in the shape the generators
-//! write take a fast path that builds the same syntax tree without running swc's general parser;
-//! everything else, and every error, goes through swc. Errors are [`ParseError`]s with
-//! file, line, column and a source excerpt. Nothing panics or hangs, whatever the input:
+//! [`parse_schema_typescript_file`] and [`parse_perms_typescript_file`] read a file the way
+//! instant-cli sees it after running it (it loads the file with `unconfig` and takes the default
+//! export), without running anything: the file is evaluated statically. Files in the shape the
+//! generators write take a fast path that reads them without swc's general parser; every other
+//! file is parsed with swc and evaluated; what the evaluator cannot read but upstream's own
+//! parser (`schemaTypescriptFileToInstantSchema` / `permsTypescriptFileToCode`, which
+//! pattern-match Babel's tree) accepts is then read as upstream reads it, so no file upstream's
+//! parser accepts is refused. The `*_with_imports` variants follow relative imports through a
+//! reader the caller gives (this crate does no IO). Errors are [`ParseError`]s with file, line,
+//! column and a source excerpt; syntax errors carry swc's message, refusals say in plain words
+//! what cannot be known and what to write instead. Nothing panics or hangs, whatever the input:
 //! nesting, and the number of `<` open at once (more than six makes swc's backtracking between
 //! type arguments and comparisons slow), are bounded before swc runs (see
-//! [`ParseErrorKind::TooDeep`]), the parser runs on a grown stack, and a panic inside swc
-//! becomes a parse error.
+//! [`ParseErrorKind::TooDeep`]), the parser runs on a grown stack, a panic inside swc becomes a
+//! parse error, and evaluation has a step budget.
 //!
-//! ## What the schema parser accepts
+//! ## What the readers evaluate
 //!
-//! As upstream:
-//! - a top-level `const`/`let`/`var _schema = i.schema({...})` with a single declarator (a type
-//!   annotation is fine); the callee's property name is not checked (`i.foo({...})` works too) and
-//!   later `_schema` declarations overwrite the sections earlier ones defined;
-//! - sections `entities` (required), `links` and `rooms`; other keys are ignored but must hold
-//!   objects;
-//! - entities `name: i.entity({...})` (any `i.<fn>` with one object argument), keys as
-//!   identifiers or strings (also computed `["name"]`; a computed `[name]` reads as `"name"`);
-//! - attributes `i.string()`, `i.number()`, `i.boolean()`, `i.date()`, `i.json()`, `i.any()`
-//!   followed by any number of `.optional()`, `.unique()`, `.indexed()`, `.clientRequired()` in
-//!   any order (arguments ignored), generic type arguments (`i.json<T>()`,
-//!   `i.string<'a' | 'b'>()`, dropped);
-//! - links as JSON literals (objects, arrays, strings, numbers, booleans, `null`; spreads and
-//!   methods are silently dropped, as upstream does);
-//! - rooms `{name: {presence: i.entity({...}), topics?: {name: i.entity({...})}}}`;
-//! - comments and parentheses anywhere.
+//! The value read is the default export (`export default schema`, `export { x as default }`,
+//! `export default i.schema({...})`); without one, the `_schema` (schema) or `rules` (rules)
+//! variable upstream's parser reads. Supported, anywhere a value is expected:
+//! - literals (strings, numbers, booleans, `null`, objects, arrays), comments, parentheses;
+//! - module-level `const`, and `let`/`var` never assigned again, referenced by name anywhere
+//!   (`entities`, `links`, `rooms`, one entity, one attribute, one link, a rule, a bind list),
+//!   destructuring (`const { a, b: c } = x`), shorthand properties (`{ entities, links }`),
+//!   `export const`, re-exports;
+//! - spreads in objects and arrays (`...timestamps`), later keys overriding earlier ones as in
+//!   JavaScript; `Object.freeze(x)`, `Object.assign({}, a, b)`, `Object.fromEntries`,
+//!   `Object.entries` / `keys` / `values`, `array.map(fn)`;
+//! - template literals with known substitutions, `+` on strings and numbers, the other
+//!   arithmetic and comparison operators, `&&`, `||`, `??`, `!`, `? :`, `typeof`;
+//! - computed keys (`[KEY]: ...`, `[Names.Todos]: ...`) from known values;
+//! - `as`, `as const`, `satisfies`, `!`, `<T>x`, `f<T>`, type-only declarations, `declare`,
+//!   `import type`;
+//! - TypeScript enums (string and numeric members, `Status.Open`);
+//! - the `i` builder of `@instantdb/core` 1.0.67, imported from any `@instantdb/*` package under
+//!   any name or through a namespace (a bare `i` also works, as in upstream's parser):
+//!   `i.schema`, `i.graph`, `i.entity`, `i.string`, `i.number`, `i.boolean`, `i.date`, `i.json`,
+//!   `i.any`, with generic type arguments, the attribute modifiers `.optional()`, `.unique()`,
+//!   `.indexed()`, `.clientRequired()` in any order and repetition, `.asType<T>()` on entities
+//!   and `.withRoomSchema<T>()` on schemas, building exactly the objects `@instantdb/core` builds
+//!   (so the wire JSON is `JSON.stringify` of the executed default export);
+//! - helper functions (arrow functions, function declarations and expressions, methods) whose
+//!   body builds and returns a value from its parameters with `const` declarations, `if` on
+//!   known values and `return`; default and rest parameters, destructured parameters;
+//! - relative imports of sibling modules (`import { timestamps } from "./schema/shared"`, named,
+//!   default and namespace imports, `.ts`/`.tsx`/`.mts`/`.cts`/`.js`/`.mjs`/`.cjs`, `./x.js`
+//!   meaning `./x.ts`, `index.*` in a folder) through the `*_with_imports` readers, with cycles
+//!   detected.
 //!
-//! Beyond upstream (which rejects these):
-//! - `export const _schema = ...`;
-//! - an aliased or namespaced import of `i`: `import { i as b } from "..."` then `b.schema(...)`,
-//!   `b.string()`; `import * as instant from "..."` then `instant.i.schema(...)`;
-//! - `x as const` and `x satisfies T` around any of the expressions above;
-//! - `export default i.schema({...})`, and a schema variable of any name when it is the default
-//!   export (`const schema = i.schema({...}); export default schema;`, also
-//!   `export { schema as default }` and chains of `const a = b` aliases);
-//! - template literals without substitutions (`` `todos` ``) wherever a string literal is
-//!   accepted, including computed keys;
-//! - a minus sign on a number literal in links JSON (`-1`).
+//! Refused, with a located error that names the construct in plain words and says what to write
+//! instead: values imported from packages (other than `i`), loops and other statements in
+//! helpers, classes, `new`, assignments after the declaration, the environment
+//! (`process.env`), regular expressions, getters, recursion deeper than 64 calls, and files
+//! whose evaluation takes more than two million steps. A schema must be `i.schema(...)` (or
+//! `i.graph(...)`) whose entities are `i.entity(...)` of attributes; links must be
+//! `{forward: {on, has, label, required?, onDelete?}, reverse: {on, has, label, onDelete?}}`
+//! (the model is typed; the wire JSON of [`parse_schema_typescript_file_to_wire_json`] keeps
+//! unknown keys inside a link); rooms `{presence: i.entity(...), topics?: {...}}`.
 //!
-//! Rejected, as upstream: spreads in `entities`, attributes or rooms; entities or attributes
-//! held in variables or built by helpers; other casts (`i.string() as any`); unknown attribute
-//! types or modifiers; `i.entity({}).asType<T>()`; numeric entity or attribute keys; a room
-//! without `presence` or with other keys; links holding identifiers, templates with
-//! substitutions or other expressions; a file without `entities`; `i.graph(...)` (two
-//! arguments). Also rejected, where upstream accepts and passes the value through: links that
-//! are not `{forward: {on, has, label, required?, onDelete?}, reverse: {on, has, label,
-//! onDelete?}}` (the model is typed; a [`SchemaDef`] drops unknown keys inside a link, the wire JSON
-//! of [`parse_schema_typescript_file_to_wire_json`] keeps them).
+//! ## What upstream's parser accepts beyond that
 //!
-//! ## What the rules parser accepts
+//! Read as upstream does when the evaluator cannot: a `_schema = i.<anything>({...})` call with
+//! one object argument (`i.foo({...})` works too), several `_schema` declarations (later ones
+//! overwrite the sections earlier ones defined), and links whose spreads and methods upstream
+//! silently drops.
 //!
-//! As upstream: the first top-level single-declarator `rules` declaration whose value is
-//! `<JSON literal> satisfies T`, with the same JSON rules as links. Beyond upstream:
-//! `const rules: InstantRules = {...}` (any annotation, or none), `{...} as const`,
-//! `export const rules`, and `export default {...} satisfies InstantRules` or the default export
-//! of a variable of any name. The rules must be an object (upstream would also return a string
-//! or `null`).
+//! [`parse_perms_typescript_file`] needs an object ([`instantdb_schema::perms::Rules`]);
+//! [`parse_perms_typescript_file_to_json`] returns whatever JSON value the rules hold (a number,
+//! string, `null`, an array), as upstream's `permsTypescriptFileToCode` does.
 //!
 //! # Example
 //!
@@ -102,6 +114,7 @@
 mod codegen;
 mod error;
 mod parse;
+mod preserve;
 mod prettier;
 
 use instantdb_schema::SchemaDef;
@@ -186,10 +199,48 @@ pub fn generate_perms_file(rules: Option<&Rules>, module: &str, style: Style) ->
     }
 }
 
+/// Reads the module at a path (built from the importing file's name and a relative import
+/// source): its text, or `None` when there is no such file. For the `*_with_imports` readers.
+pub type ReadModule<'r> = &'r dyn Fn(&str) -> Option<String>;
+
+/// instant-cli's `--experimental-type-preservation` (`mergeSchema`): `new_file` (a schema file
+/// just generated, e.g. by [`generate_schema_file`]) with the generic type arguments of
+/// `old_file` (the file it replaces) copied to the same places: the `T` of every
+/// `i.<type><T>()` and of `i.entity(...).asType<T>()` at the same property path, and the
+/// imports those types need (named, aliased, default, namespace, `type` or not), added after the
+/// leading `//` comments. With [`Style::Raw`] the result is byte for byte instant-cli's, which
+/// prettier then formats; with [`Style::Prettier`] the added imports are written as prettier
+/// writes them (double quotes), and the rest as given (a type argument long enough to push a line
+/// past 80 columns is not re-wrapped). Fails, as instant-cli does, when either file's schema
+/// object holds a spread.
+pub fn preserve_types(old_file: &str, new_file: &str, style: Style) -> Result<String, ParseError> {
+    preserve::merge(
+        old_file,
+        new_file,
+        match style {
+            Style::Raw => '\'',
+            Style::Prettier => '"',
+        },
+    )
+}
+
 /// `schemaTypescriptFileToInstantSchema(src, file_name)`: the schema an `instant.schema.ts`
-/// declares. See the crate documentation for the accepted forms.
+/// declares. See the crate documentation for the accepted forms. Relative imports cannot be
+/// followed from a string; use [`parse_schema_typescript_file_with_imports`] for files on disk.
 pub fn parse_schema_typescript_file(src: &str, file_name: &str) -> Result<SchemaDef, ParseError> {
-    parse::schema(src, file_name, false).map(|(schema, _)| schema)
+    parse::schema(src, file_name, false, None).map(|read| read.schema)
+}
+
+/// [`parse_schema_typescript_file`] for a file on disk: relative imports
+/// (`import { timestamps } from "./schema/shared"`) are followed through `read`, which is given
+/// a path built from `file_name` and returns that file's text, or `None` when there is none
+/// (`|path| std::fs::read_to_string(path).ok()`). This crate does no IO itself.
+pub fn parse_schema_typescript_file_with_imports(
+    src: &str,
+    file_name: &str,
+    read: ReadModule<'_>,
+) -> Result<SchemaDef, ParseError> {
+    parse::schema(src, file_name, false, Some(read)).map(|read| read.schema)
 }
 
 /// `JSON.stringify(schemaTypescriptFileToInstantSchema(src, file_name))`: the wire JSON of the
@@ -199,32 +250,99 @@ pub fn parse_schema_typescript_file_to_wire_json(
     src: &str,
     file_name: &str,
 ) -> Result<String, ParseError> {
-    let (schema, links) = parse::schema(src, file_name, true)?;
-    Ok(schema_wire_json(&schema, links))
+    wire_json(parse::schema(src, file_name, true, None)?)
+}
+
+/// [`parse_schema_typescript_file_to_wire_json`] following relative imports through `read` (see
+/// [`parse_schema_typescript_file_with_imports`]).
+pub fn parse_schema_typescript_file_to_wire_json_with_imports(
+    src: &str,
+    file_name: &str,
+    read: ReadModule<'_>,
+) -> Result<String, ParseError> {
+    wire_json(parse::schema(src, file_name, true, Some(read))?)
+}
+
+fn wire_json(read: parse::SchemaRead) -> Result<String, ParseError> {
+    Ok(match read.wire {
+        Some(wire) => js::stringify(&wire),
+        None => schema_wire_json(&read.schema, read.links),
+    })
 }
 
 /// `permsTypescriptFileToCode(src, file_name)`: the rules an `instant.perms.ts` declares. See
 /// the crate documentation for the accepted forms.
 pub fn parse_perms_typescript_file(src: &str, file_name: &str) -> Result<Rules, ParseError> {
-    parse::with_module(src, file_name, parse::perms::walk)
+    parse::perms(src, file_name, None)
 }
 
-/// Entry points for the fuzz targets in `fuzz/`: the parsers without their fast path, to
-/// check that both paths agree. Not part of the API.
+/// [`parse_perms_typescript_file`] following relative imports through `read` (see
+/// [`parse_schema_typescript_file_with_imports`]).
+pub fn parse_perms_typescript_file_with_imports(
+    src: &str,
+    file_name: &str,
+    read: ReadModule<'_>,
+) -> Result<Rules, ParseError> {
+    parse::perms(src, file_name, Some(read))
+}
+
+/// `JSON.stringify(permsTypescriptFileToCode(src, file_name))`: the rules value a file declares
+/// as JSON, whatever its type. Upstream returns what the rules variable holds, so a number, a
+/// string, `null` or an array reads here as it does there; [`parse_perms_typescript_file`]
+/// needs an object. `read` follows relative imports (see
+/// [`parse_schema_typescript_file_with_imports`]).
+pub fn parse_perms_typescript_file_to_json(
+    src: &str,
+    file_name: &str,
+    read: Option<ReadModule<'_>>,
+) -> Result<String, ParseError> {
+    parse::perms_json(src, file_name, read).map(|value| js::stringify(&value))
+}
+
+/// Entry points for the fuzz targets in `fuzz/` and the conformance suite: the parsers without
+/// their fast path, to check that the paths agree. Not part of the API.
 #[doc(hidden)]
 pub mod fuzzing {
     use super::*;
 
-    /// [`parse_schema_typescript_file_to_wire_json`] through swc only.
+    /// [`parse_schema_typescript_file_to_wire_json`] through swc only (evaluator, then the
+    /// walker).
     pub fn parse_schema_with_swc(src: &str, file_name: &str) -> Result<String, ParseError> {
-        let (schema, links) = parse::with_swc_module(src, file_name, parse::schema::walk)?;
-        Ok(schema_wire_json(&schema, links))
+        wire_json(parse::with_swc(
+            src,
+            file_name,
+            None,
+            parse::evaluate_schema,
+            parse::walk_schema,
+        )?)
+    }
+
+    /// [`parse_schema_typescript_file_to_wire_json`] through the evaluator only, following
+    /// imports through `read`.
+    pub fn parse_schema_with_evaluator(
+        src: &str,
+        file_name: &str,
+        read: Option<ReadModule<'_>>,
+    ) -> Result<String, ParseError> {
+        wire_json(parse::with_swc(
+            src,
+            file_name,
+            read,
+            parse::evaluate_schema,
+            |_, _| Err(parse::Located::new(Default::default(), "")),
+        )?)
     }
 
     /// [`parse_perms_typescript_file`] through swc only, as JSON.
     pub fn parse_perms_with_swc(src: &str, file_name: &str) -> Result<String, ParseError> {
-        parse::with_swc_module(src, file_name, parse::perms::walk)
-            .map(|rules| rules_to_json(&rules))
+        parse::with_swc(
+            src,
+            file_name,
+            None,
+            parse::perms::evaluate,
+            parse::perms::walk,
+        )
+        .map(|rules| rules_to_json(&rules))
     }
 }
 

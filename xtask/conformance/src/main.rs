@@ -9,8 +9,10 @@
 
 mod criterion;
 mod emulator;
+mod handwritten;
 mod http;
 mod node;
+mod preserve;
 mod record;
 mod schema;
 mod tx;

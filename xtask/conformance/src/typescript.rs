@@ -13,7 +13,12 @@
 //! - **variants**: files written the ways upstream rejects and this crate accepts (export
 //!   const, aliased or namespaced `i`, `as const`, `satisfies`, default exports, renamed
 //!   variables, template literals, annotations instead of `satisfies`, comments, parentheses),
-//!   each compared with the official parse of the canonical file it stands for.
+//!   each compared with the official parse of the canonical file it stands for;
+//! - **handwritten** (`handwritten.rs`): hand-written schema and rules files, some importing
+//!   sibling modules, compared with what executing them with instant-cli's loader gives
+//!   (**handwritten-runs** checks that every generated project runs; **handwritten-refused**
+//!   that every refusal is a located, plain-words error);
+//! - **type-preservation** (`preserve.rs`): `preserve_types` against instant-cli's `mergeSchema`.
 //!
 //! Names stress ICU collation and JS semantics: case, accents (precomposed and combining),
 //! `_`/`$`/`-`, digits and array-index keys, non-Latin scripts, wide characters, astral
@@ -114,23 +119,23 @@ const FRAGMENTS: &[&str] = &[
     "ǅ",
 ];
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
     fn name(&mut self) -> String {
@@ -148,12 +153,12 @@ impl Rng {
 
 /// Per-category tallies and the first failures of each.
 #[derive(Default)]
-struct Report {
+pub(crate) struct Report {
     categories: Vec<(&'static str, Tally, Vec<String>)>,
 }
 
 impl Report {
-    fn record(&mut self, category: &'static str, result: Result<(), String>) {
+    pub(crate) fn record(&mut self, category: &'static str, result: Result<(), String>) {
         let index = match self.categories.iter().position(|(c, _, _)| *c == category) {
             Some(index) => index,
             None => {
@@ -205,7 +210,7 @@ impl Report {
 }
 
 /// A readable diff: the first differing line with two lines of context on each side.
-fn mismatch(what: &str, expected: &str, actual: &str) -> String {
+pub(crate) fn mismatch(what: &str, expected: &str, actual: &str) -> String {
     let expected_lines: Vec<&str> = expected.lines().collect();
     let actual_lines: Vec<&str> = actual.lines().collect();
     let at = expected_lines
@@ -233,14 +238,25 @@ fn mismatch(what: &str, expected: &str, actual: &str) -> String {
 pub(crate) fn run() -> Result<Tally> {
     let mut rng = Rng(SEED);
     let mut report = Report::default();
-    schema_codegen(&mut rng, &mut report)?;
-    api_codegen(&mut rng, &mut report)?;
-    perms_codegen(&mut rng, &mut report)?;
-    variants(&mut rng, &mut report)?;
+    // `TYPESCRIPT_ONLY=handwritten` (or `type-preservation`) runs one corpus, for development.
+    let only = std::env::var("TYPESCRIPT_ONLY").ok();
+    let runs = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    if only.is_none() {
+        schema_codegen(&mut rng, &mut report)?;
+        api_codegen(&mut rng, &mut report)?;
+        perms_codegen(&mut rng, &mut report)?;
+        variants(&mut rng, &mut report)?;
+    }
+    if runs("handwritten") {
+        crate::handwritten::run(&mut report)?;
+    }
+    if runs("type-preservation") {
+        crate::preserve::run(&mut report)?;
+    }
     Ok(report.finish())
 }
 
-fn answers(script_inputs: &[Value]) -> Result<Vec<Value>> {
+pub(crate) fn answers(script_inputs: &[Value]) -> Result<Vec<Value>> {
     let answers = run_batch("typescript.mjs", script_inputs)?;
     answers
         .into_iter()

@@ -12,22 +12,30 @@
 //! brackets while a comma or semicolon ends the subtree. The estimate is the sum over open
 //! levels, checked after every token, so it bounds the depth of the syntax tree from above.
 //!
-//! The lexer alone cannot tell a regular expression from a division, nor where a template
-//! substitution ends (swc's parser tells it), so after a `/` that could start a regular
-//! expression or a `${`, the guard stops trusting tokens and counts every remaining word and
-//! punctuation character as one more level (a bound on the number of tokens left). Schema and rules files contain neither, so this only
-//! costs files that could not be read anyway.
+//! The lexer on its own cannot tell a regular expression from a division, nor where a
+//! template substitution ends: swc's parser tells it. The guard does the same for the cases it
+//! can decide from the tokens before: at the `}` that closes a `${`, it asks the lexer to go on
+//! reading the template (`rescan_template_token`, as the parser does), and a `/` where an
+//! expression cannot end (after an operator, `(`, `,`, a keyword such as `return`, the `)` of
+//! `if (...)`, or the `}` of a block) is read as a regular expression. Only a `/` after the `}`
+//! of a block the guard could not classify, and the legacy `${` token, leave it unsure: from
+//! there on it stops trusting tokens and counts every remaining word and punctuation character
+//! as one more level (a bound on the number of tokens left). So a shebang line, template
+//! literals with substitutions (`i.string<\`id-${string}\`>()`) and regular expressions in
+//! ordinary places are read exactly; the unsure case needs a regular expression right after a
+//! block, which schema and rules files do not contain.
 //!
 //! The guard also bounds how many `<` are open at once ([`MAX_OPEN_ANGLES`]). swc reads
 //! `a < ...` by first trying type arguments and, when that fails, going back to read a
 //! comparison, so each `<` still open when a later one fails doubles (or worse) the work: the
 //! fuzzer found 84 bytes (`a<{7 [` twelve times) that took swc 9 seconds, four times longer
 //! with each repetition. A `;` ends every `<` opened since the nearest bracket (it cannot occur
-//! inside type arguments outside a bracket), as do `>` and the closing bracket. After a possible
-//! regular expression or a `${`, every `<` left in the file counts as open.
+//! inside type arguments outside a bracket), as do `>` and the closing bracket. After an unsure
+//! `/`, every `<` left in the file counts as open.
 
 use swc_common::{BytePos, SourceFile};
-use swc_ecma_parser::unstable::Token;
+use swc_ecma_parser::input::Tokens;
+use swc_ecma_parser::unstable::{Token, TokenAndSpan};
 use swc_ecma_parser::{Lexer, StringInput, Syntax};
 
 /// The deepest nesting accepted. Real schema and rules files stay below 50.
@@ -53,14 +61,30 @@ enum Open {
     Bracket,
     /// A `(` right after `if`, `while`, `for` or `with`: a `/` after its `)` starts a regex.
     StatementParen,
+    /// A `{` that opens an object literal (or type): a `/` after its `}` divides.
+    ObjectBrace,
+    /// A `{` that opens a block: a `/` after its `}` starts a regex, as far as the guard can
+    /// tell (`{}` as an expression statement's end cannot be told apart without the parser).
+    BlockBrace,
+    /// The `${` of a template literal: its `}` continues the template.
+    Substitution,
     Angle,
+}
+
+/// What the last closing bracket closed, for the `/` that may follow it.
+#[derive(Clone, Copy, PartialEq)]
+enum Closed {
+    Other,
+    StatementParen,
+    Object,
+    Block,
 }
 
 /// Checks `fm` before parsing it with `syntax`.
 pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
     let start = fm.start_pos;
     let offset = |pos: BytePos| (pos.0.saturating_sub(start.0)) as usize;
-    let lexer = Lexer::new(syntax, Default::default(), StringInput::from(fm), None);
+    let mut lexer = Lexer::new(syntax, Default::default(), StringInput::from(fm), None);
     // Per open level: its kind and the tokens counted at it since its last `,`/`;`.
     let mut levels: Vec<(Open, usize)> = vec![(Open::Bracket, 0)];
     let mut total = 0usize;
@@ -68,18 +92,43 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
     let mut open_angles = 0usize;
     let mut previous: Option<Token> = None;
     let mut previous_text = "";
-    // Whether the last `)` closed the condition of `if`/`while`/`for`/`with`.
-    let mut closed_statement_paren = false;
+    // What the last `)`/`}` closed.
+    let mut closed = Closed::Other;
     let text: &str = &fm.src;
 
-    for token_and_span in lexer {
-        let token = token_and_span.token;
-        let span = token_and_span.span;
+    // `first_token` reads a shebang line, as the parser does.
+    let mut next: TokenAndSpan = lexer.first_token();
+    loop {
+        let token_and_span = next;
+        if token_and_span.token == Token::Eof {
+            break;
+        }
+        let mut token = token_and_span.token;
+        let mut span = token_and_span.span;
+        // A `/` where an expression cannot end starts a regular expression: read it as one,
+        // as the parser would (the lexer alone reads `/` as a division).
+        if matches!(token, Token::Slash | Token::DivEq)
+            && !ends_expression(previous, previous_text, closed)
+            && closed != Closed::Block
+        {
+            lexer.set_next_regexp(Some(span.lo));
+            let regex = lexer.next_token();
+            lexer.set_next_regexp(None);
+            token = regex.token;
+            span = regex.span;
+        }
+        // The `}` that ends a `${` substitution goes on with the template.
+        let closes_substitution = token == Token::RBrace
+            && levels
+                .iter()
+                .rev()
+                .find(|(kind, _)| *kind != Open::Angle)
+                .is_some_and(|(kind, _)| *kind == Open::Substitution);
         let untrusted = match token {
-            Token::DollarLBrace | Token::TemplateHead | Token::Error => true,
-            Token::Slash | Token::DivEq => {
-                !ends_expression(previous, previous_text, closed_statement_paren)
-            }
+            Token::DollarLBrace | Token::Error => true,
+            // After the `}` of a block the guard classified: a regex, unless that `{` was in
+            // fact an expression the guard took for a block; it cannot tell.
+            Token::Slash | Token::DivEq => !ends_expression(previous, previous_text, closed),
             _ => false,
         };
         if untrusted {
@@ -91,7 +140,7 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                     offset: offset(span.lo),
                     message: format!(
                         "The file is too complex to read safely after this point \
-                         (a regular expression or template substitution followed by more `<` \
+                         (a regular expression right after a block, followed by more `<` \
                          than the {MAX_OPEN_ANGLES} that may be open at once)."
                     ),
                 });
@@ -102,12 +151,39 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                     offset: offset(span.lo),
                     message: format!(
                         "The file is too complex to read safely after this point \
-                         (a regular expression or template substitution followed by more than \
+                         (a regular expression right after a block, followed by more than \
                          {MAX_NESTING} tokens)."
                     ),
                 });
             }
             return Ok(());
+        }
+
+        if closes_substitution {
+            // Close the `<` left open inside the substitution, then the substitution itself.
+            while levels.len() > 1 {
+                let (kind, count) = levels.pop().unwrap_or((Open::Bracket, 0));
+                total -= count;
+                if kind != Open::Angle {
+                    break;
+                }
+                open_angles -= 1;
+            }
+            let continued = lexer.rescan_template_token(span.lo, false);
+            match continued.token {
+                Token::TemplateMiddle => {
+                    bump(&mut levels, &mut total);
+                    levels.push((Open::Substitution, 0));
+                }
+                Token::TemplateTail => bump(&mut levels, &mut total),
+                // An unterminated template: a syntax error for the parser, nothing to bound.
+                _ => return Ok(()),
+            }
+            closed = Closed::Other;
+            previous = Some(Token::NoSubstitutionTemplateLiteral);
+            previous_text = "";
+            next = lexer.next_token();
+            continue;
         }
 
         match token {
@@ -120,7 +196,20 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                 bump(&mut levels, &mut total);
                 levels.push((Open::StatementParen, 0));
             }
-            Token::LParen | Token::LBracket | Token::LBrace => {
+            Token::LBrace => {
+                let kind = if opens_object(previous, previous_text) {
+                    Open::ObjectBrace
+                } else {
+                    Open::BlockBrace
+                };
+                bump(&mut levels, &mut total);
+                levels.push((kind, 0));
+            }
+            Token::TemplateHead => {
+                bump(&mut levels, &mut total);
+                levels.push((Open::Substitution, 0));
+            }
+            Token::LParen | Token::LBracket => {
                 bump(&mut levels, &mut total);
                 levels.push((Open::Bracket, 0));
             }
@@ -141,12 +230,17 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
             Token::RParen | Token::RBracket | Token::RBrace => {
                 // Close up to and including the nearest bracket; `<` that were comparisons
                 // close with it.
-                closed_statement_paren = false;
+                closed = Closed::Other;
                 while levels.len() > 1 {
                     let (kind, count) = levels.pop().unwrap_or((Open::Bracket, 0));
                     total -= count;
                     if kind != Open::Angle {
-                        closed_statement_paren = kind == Open::StatementParen;
+                        closed = match kind {
+                            Open::StatementParen => Closed::StatementParen,
+                            Open::ObjectBrace => Closed::Object,
+                            Open::BlockBrace => Closed::Block,
+                            _ => Closed::Other,
+                        };
                         break;
                     }
                     open_angles -= 1;
@@ -200,8 +294,12 @@ pub(crate) fn check(fm: &SourceFile, syntax: Syntax) -> Result<(), TooDeep> {
                 ),
             });
         }
+        if !matches!(token, Token::RParen | Token::RBracket | Token::RBrace) {
+            closed = Closed::Other;
+        }
         previous = Some(token);
         previous_text = text.get(offset(span.lo)..offset(span.hi)).unwrap_or("");
+        next = lexer.next_token();
     }
     Ok(())
 }
@@ -233,18 +331,62 @@ fn bump(levels: &mut [(Open, usize)], total: &mut usize) {
 }
 
 /// Whether a `/` after `previous` is certainly a division: only after tokens that end an
-/// expression and cannot be followed by a regular expression. Anything else (`}`, the `)` of an
-/// `if (...)`, keywords, contextual keywords such as `of`) is treated as a possible regex start.
-fn ends_expression(
-    previous: Option<Token>,
-    previous_text: &str,
-    closed_statement_paren: bool,
-) -> bool {
+/// expression and cannot be followed by a regular expression. Anything else (the `)` of an
+/// `if (...)`, the `}` of a block, keywords, contextual keywords such as `of`) is treated as a
+/// possible regex start.
+fn ends_expression(previous: Option<Token>, previous_text: &str, closed: Closed) -> bool {
     match previous {
-        Some(Token::Num | Token::Str | Token::BigInt | Token::RBracket) => true,
-        Some(Token::RParen) => !closed_statement_paren,
-        Some(Token::NoSubstitutionTemplateLiteral) => true,
+        Some(
+            Token::Num
+            | Token::Str
+            | Token::BigInt
+            | Token::RBracket
+            | Token::Regex
+            | Token::This
+            | Token::Super
+            | Token::Null
+            | Token::True
+            | Token::False,
+        ) => true,
+        Some(Token::RParen) => closed != Closed::StatementParen,
+        Some(Token::RBrace) => closed == Closed::Object,
+        Some(Token::NoSubstitutionTemplateLiteral | Token::TemplateTail) => true,
         Some(Token::Ident) => !matches!(previous_text, "of" | "yield" | "await" | "async" | "as"),
         _ => false,
+    }
+}
+
+/// Whether a `{` after `previous` opens an object literal or an object type rather than a
+/// block: after tokens that expect an expression or a type (`=`, `(`, `,`, `:`, operators,
+/// `return`, ...). After `)`, `=>`, `;`, `}` or at the start it opens a block.
+fn opens_object(previous: Option<Token>, previous_text: &str) -> bool {
+    match previous {
+        None
+        | Some(
+            Token::RParen
+            | Token::RBrace
+            | Token::Semi
+            | Token::Arrow
+            | Token::Else
+            | Token::Do
+            | Token::Try
+            | Token::Finally,
+        ) => false,
+        Some(Token::Ident) => matches!(previous_text, "as" | "satisfies" | "of" | "in" | "is"),
+        Some(
+            Token::Num
+            | Token::Str
+            | Token::BigInt
+            | Token::RBracket
+            | Token::Regex
+            | Token::This
+            | Token::Super
+            | Token::Null
+            | Token::True
+            | Token::False
+            | Token::NoSubstitutionTemplateLiteral
+            | Token::TemplateTail,
+        ) => false,
+        Some(_) => true,
     }
 }

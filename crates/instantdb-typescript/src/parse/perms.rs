@@ -16,6 +16,33 @@ const NOT_RULES: &str = "Could not extract rules";
 
 pub(crate) fn walk(module: &Module, _context: &Context) -> WalkResult<Rules> {
     let (value, span) = rules_value(module)?;
+    to_rules(value, span)
+}
+
+/// The rules the file default-exports, evaluated.
+pub(crate) fn evaluate(
+    evaluator: &super::eval::Evaluator<'_, '_>,
+    module_span: swc_common::Span,
+) -> Result<Rules, super::eval::Error> {
+    let evaluated = evaluator.rules(module_span)?;
+    Ok(to_rules(evaluated.json, evaluated.span)?)
+}
+
+/// [`walk`] without the conversion to [`Rules`]: any JSON value, as upstream returns it.
+pub(crate) fn walk_value(module: &Module, _context: &Context) -> WalkResult<Value> {
+    rules_value(module).map(|(value, _)| value)
+}
+
+/// [`evaluate`] without the conversion to [`Rules`]: `JSON.stringify` of whatever the file
+/// default-exports (`undefined` prints as nothing, read here as `null`).
+pub(crate) fn evaluate_value(
+    evaluator: &super::eval::Evaluator<'_, '_>,
+    module_span: swc_common::Span,
+) -> Result<Value, super::eval::Error> {
+    Ok(evaluator.rules(module_span)?.json)
+}
+
+fn to_rules(value: Value, span: swc_common::Span) -> WalkResult<Rules> {
     match &value {
         Value::Object(_) => {
             Rules::from_value(&value).map_err(|err| Located::new(span, err.to_string()))
