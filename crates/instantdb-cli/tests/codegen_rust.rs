@@ -60,7 +60,7 @@ fn reports_schema_errors_with_their_position() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains("instant.schema.ts:1:57: Could not extract `a.x`"),
+        stderr.contains("instant.schema.ts:1:57: `i.strin` is not part of the `i` builder"),
         "{stderr}"
     );
 }

@@ -193,7 +193,7 @@ mod tests {
         let err = generate_from_file(&dir, "instant.schema.ts", None).unwrap_err();
         assert!(
             err.starts_with(
-                "invalid schema file:\ninstant.schema.ts:2:32: Could not extract `a.x`"
+                "invalid schema file:\ninstant.schema.ts:2:32: `i.strin` is not part of the `i` builder"
             ),
             "{err}"
         );
