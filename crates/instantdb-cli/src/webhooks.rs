@@ -223,6 +223,25 @@ impl Hooks {
     }
 
     /// `--isn`, or a pick from the recent events on a terminal.
+    /// The webhook and the event an `event resend|payload` is about, asked for when not given;
+    /// `None` when there is nothing to pick (the message was printed).
+    fn resolve_event(&self, args: &EventArgs) -> Result<Option<(String, String)>, Failure> {
+        let Some(id) = self.resolve(
+            args.webhook_id.as_deref(),
+            "--webhook-id",
+            "Select a webhook:",
+            "No webhooks configured.",
+            |_| true,
+        )?
+        else {
+            return Ok(None);
+        };
+        let Some(isn) = self.resolve_isn(&id, args.isn.as_deref())? else {
+            return Ok(None);
+        };
+        Ok(Some((id, isn)))
+    }
+
     fn resolve_isn(&self, webhook_id: &str, isn: Option<&str>) -> Result<Option<String>, Failure> {
         if let Some(isn) = isn {
             return Ok(Some(isn.to_owned()));
@@ -485,17 +504,7 @@ fn event_list(args: EventListArgs, global: &GlobalArgs) -> Result<(), Failure> {
 
 fn event_resend(args: EventArgs, global: &GlobalArgs) -> Result<(), Failure> {
     let hooks = Hooks::new("instant webhook event resend", global, &args.app)?;
-    let Some(id) = hooks.resolve(
-        args.webhook_id.as_deref(),
-        "--webhook-id",
-        "Select a webhook:",
-        "No webhooks configured.",
-        |_| true,
-    )?
-    else {
-        return Ok(());
-    };
-    let Some(isn) = hooks.resolve_isn(&id, args.isn.as_deref())? else {
+    let Some((id, isn)) = hooks.resolve_event(&args)? else {
         return Ok(());
     };
     let event = hooks.call(
@@ -515,17 +524,7 @@ fn event_resend(args: EventArgs, global: &GlobalArgs) -> Result<(), Failure> {
 
 fn event_payload(args: EventArgs, global: &GlobalArgs) -> Result<(), Failure> {
     let hooks = Hooks::new("instant webhook event payload", global, &args.app)?;
-    let Some(id) = hooks.resolve(
-        args.webhook_id.as_deref(),
-        "--webhook-id",
-        "Select a webhook:",
-        "No webhooks configured.",
-        |_| true,
-    )?
-    else {
-        return Ok(());
-    };
-    let Some(isn) = hooks.resolve_isn(&id, args.isn.as_deref())? else {
+    let Some((id, isn)) = hooks.resolve_event(&args)? else {
         return Ok(());
     };
     let payload = hooks.call(
