@@ -222,7 +222,6 @@ impl Hooks {
             .map(|hook| hook.id.clone()))
     }
 
-    /// `--isn`, or a pick from the recent events on a terminal.
     /// The webhook and the event an `event resend|payload` is about, asked for when not given;
     /// `None` when there is nothing to pick (the message was printed).
     fn resolve_event(&self, args: &EventArgs) -> Result<Option<(String, String)>, Failure> {
@@ -242,6 +241,28 @@ impl Hooks {
         Ok(Some((id, isn)))
     }
 
+    /// `delete`, `enable` and `disable`: the webhook (`--id`, or a pick among those `filter`
+    /// keeps), `change` applied to it, and the result logged as `done`.
+    #[allow(clippy::too_many_arguments)] // The three commands differ in exactly these.
+    fn change(
+        &self,
+        id: Option<&str>,
+        prompt: &str,
+        empty: &str,
+        filter: fn(&Webhook) -> bool,
+        doing: &str,
+        done: &str,
+        change: impl FnOnce(&str) -> instantdb_platform::Call<Webhook>,
+    ) -> Result<(), Failure> {
+        let Some(id) = self.resolve(id, "--id", prompt, empty, filter)? else {
+            return Ok(());
+        };
+        let hook = self.call(doing, change(&id).with_options(self.ctx.options()))?;
+        log_webhook(done, &hook);
+        Ok(())
+    }
+
+    /// `--isn`, or a pick from the recent events on a terminal.
     fn resolve_isn(&self, webhook_id: &str, isn: Option<&str>) -> Result<Option<String>, Failure> {
         if let Some(isn) = isn {
             return Ok(Some(isn.to_owned()));
@@ -298,63 +319,39 @@ pub(crate) fn run(command: WebhookCommand, global: &GlobalArgs) -> Result<(), Fa
         WebhookCommand::Update(args) => update(args, global),
         WebhookCommand::Delete(args) => {
             let hooks = Hooks::new("instant webhook delete", global, &args.app)?;
-            let Some(id) = hooks.resolve(
+            hooks.change(
                 args.id.as_deref(),
-                "--id",
                 "Select a webhook to delete:",
                 "No webhooks configured.",
                 |_| true,
-            )?
-            else {
-                return Ok(());
-            };
-            let hook = hooks.call(
                 "Error deleting webhook",
-                hooks.hooks.delete(&id).with_options(hooks.ctx.options()),
-            )?;
-            log_webhook("deleted", &hook);
-            Ok(())
+                "deleted",
+                |id| hooks.hooks.delete(id),
+            )
         }
         WebhookCommand::Enable(args) => {
             let hooks = Hooks::new("instant webhook enable", global, &args.app)?;
-            let Some(id) = hooks.resolve(
+            hooks.change(
                 args.id.as_deref(),
-                "--id",
                 "Select a webhook to enable:",
                 "No disabled webhooks.",
                 |hook| hook.status == WebhookStatus::Disabled,
-            )?
-            else {
-                return Ok(());
-            };
-            let hook = hooks.call(
                 "Error enabling webhook",
-                hooks.hooks.enable(&id).with_options(hooks.ctx.options()),
-            )?;
-            log_webhook("enabled", &hook);
-            Ok(())
+                "enabled",
+                |id| hooks.hooks.enable(id),
+            )
         }
         WebhookCommand::Disable(args) => {
             let hooks = Hooks::new("instant webhook disable", global, &args.app)?;
-            let Some(id) = hooks.resolve(
+            hooks.change(
                 args.id.as_deref(),
-                "--id",
                 "Select a webhook to disable:",
                 "No active webhooks.",
                 |hook| hook.status == WebhookStatus::Active,
-            )?
-            else {
-                return Ok(());
-            };
-            let hook = hooks.call(
                 "Error disabling webhook",
-                hooks
-                    .hooks
-                    .disable(&id, args.reason.as_deref())
-                    .with_options(hooks.ctx.options()),
-            )?;
-            log_webhook("disabled", &hook);
-            Ok(())
+                "disabled",
+                |id| hooks.hooks.disable(id, args.reason.as_deref()),
+            )
         }
         WebhookCommand::Event(EventCommand::List(args)) => event_list(args, global),
         WebhookCommand::Event(EventCommand::Resend(args)) => event_resend(args, global),
